@@ -1,0 +1,117 @@
+# mcp-mtls build. `make test` is all a fresh Debian 12 machine needs: missing packages are
+# installed first (apt-get; sudo when not root).
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+DEBIAN_PACKAGES := g++ make pkg-config libbotan-2-dev libcpp-httplib-dev nlohmann-json3-dev \
+                   catch2 libspdlog-dev libssl-dev libhowardhinnant-date-dev tzdata openssl curl \
+                   ca-certificates psmisc procps
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEPS_STAMP := build/.deps-installed
+
+# Which packages are missing is decided when the recipe runs, so the stamp is only a shortcut.
+$(DEPS_STAMP):
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:" $$missing; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@mkdir -p $(@D) && touch $@
+
+deps: $(DEPS_STAMP)
+.PHONY: deps
+
+# ---------------------------------------------------------------------------------------------
+# Flags. pkg-config runs lazily (=), after deps are installed.
+CXX ?= g++
+MODE ?= release
+PKGS := botan-2 cpp-httplib spdlog nlohmann_json openssl
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldate-tz
+
+WARN := -Wall -Wextra -Werror -Wno-deprecated-declarations
+ifeq ($(MODE),sanitize)
+  BUILD := build/sanitize
+  OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+  LDOPT := -fsanitize=address,undefined
+  BINDIR := build/sanitize/bin
+else
+  BUILD := build/release
+  OPT := -O2 -g
+  LDOPT :=
+  BINDIR := bin
+endif
+
+CXXFLAGS_ALL = -std=c++17 $(OPT) $(WARN) -MMD -MP -Iinclude -isystem /usr/include/botan-2 \
+               $(filter-out -I/usr/include/botan-2,$(PKG_CFLAGS)) -DUSE_OS_TZDB=1 -DHAS_STRING_VIEW=1 $(CXXFLAGS)
+LDFLAGS_ALL = $(LDOPT) $(LDFLAGS)
+LDLIBS_ALL = $(PKG_LIBS) -lpthread
+
+# ---------------------------------------------------------------------------------------------
+# Sources: every .cpp under the library folders is part of the core library, except the
+# main.cpp of each binary.
+LIB_DIRS := common pki tls mcp services client
+LIB_SRCS := $(filter-out %/main.cpp,$(shell find $(LIB_DIRS) -name '*.cpp' 2>/dev/null | sort))
+LIB_OBJS := $(LIB_SRCS:%.cpp=$(BUILD)/%.o)
+CORE_LIB := $(BUILD)/libmcpmtls.a
+
+SERVERS := weather datetime echo
+BIN_MAINS := pki/main.cpp client/main.cpp $(foreach s,$(SERVERS),services/$(s)/main.cpp)
+PROGRAMS := $(BINDIR)/pki \
+            $(if $(wildcard client/main.cpp),$(BINDIR)/client) \
+            $(foreach s,$(SERVERS),$(if $(wildcard services/$(s)/main.cpp),$(BINDIR)/$(s)-server))
+
+TEST_SRCS := $(shell find test -name '*.cpp' 2>/dev/null | sort)
+TEST_OBJS := $(TEST_SRCS:%.cpp=$(BUILD)/%.o)
+TEST_RUNNER := $(BUILD)/test-runner
+
+all: $(PROGRAMS)
+.PHONY: all
+
+$(BUILD)/%.o: %.cpp | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS_ALL) -c $< -o $@
+
+$(CORE_LIB): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BINDIR)/pki: $(BUILD)/pki/main.o $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(CXX) $(LDFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
+
+$(BINDIR)/client: $(BUILD)/client/main.o $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(CXX) $(LDFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
+
+$(BINDIR)/%-server: $(BUILD)/services/%/main.o $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(CXX) $(LDFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
+
+$(TEST_RUNNER): $(TEST_OBJS) $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(CXX) $(LDFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
+
+# ---------------------------------------------------------------------------------------------
+# Tests: real binaries, real TLS on loopback. The runner finds the binaries through MCPMTLS_BIN.
+TEST_ARGS ?=
+test: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory all $(TEST_RUNNER)
+	MCPMTLS_BIN=$(abspath $(BINDIR)) $(TEST_RUNNER) $(TEST_ARGS)
+.PHONY: test
+
+test-sanitize: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory MODE=sanitize all build/sanitize/test-runner
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  MCPMTLS_BIN=$(abspath build/sanitize/bin) build/sanitize/test-runner $(TEST_ARGS)
+.PHONY: test-sanitize
+
+clean:
+	rm -rf build bin
+.PHONY: clean
+
+-include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/pki/main.d $(BUILD)/client/main.d \
+         $(foreach s,$(SERVERS),$(BUILD)/services/$(s)/main.d)

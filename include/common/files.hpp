@@ -1,0 +1,33 @@
+#pragma once
+#include <string>
+#include <sys/types.h>
+
+namespace mcpmtls {
+
+// Reads a whole file; throws InputError naming the file when it cannot be read.
+std::string read_file(const std::string& path);
+
+bool file_exists(const std::string& path);
+
+// Writes through a temporary file in the same directory, fsyncs it, renames it over `path` and
+// fsyncs the directory, so readers see the old or the new content, never a torn file. The
+// temporary file is created with `mode` from the start: a key is never world-readable, even
+// for an instant.
+void write_file_atomic(const std::string& path, const std::string& content, mode_t mode = 0644);
+
+// Creates the directory (and parents) if missing.
+void make_directories(const std::string& path, mode_t mode = 0755);
+
+// An exclusive advisory lock (flock) on a lock file, held for the object's lifetime.
+class FileLock {
+public:
+    explicit FileLock(const std::string& lock_path);
+    ~FileLock();
+    FileLock(const FileLock&) = delete;
+    FileLock& operator=(const FileLock&) = delete;
+
+private:
+    int fd_ = -1;
+};
+
+}  // namespace mcpmtls

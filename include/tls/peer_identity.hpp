@@ -1,0 +1,28 @@
+#pragma once
+// Who is on the other end of a verified TLS connection, as the handshake established it.
+#include <string>
+#include <vector>
+
+namespace mcpmtls::tls {
+
+struct PeerIdentity {
+    std::string subject;             // distinguished name, e.g. "CN=coordinator"
+    std::string common_name;         // empty if none
+    std::vector<std::string> dns_names;
+    std::vector<std::string> ip_addresses;
+    std::vector<std::string> uris;   // e.g. spiffe://demo/coordinator
+    std::vector<std::string> emails;
+    std::string serial_hex;          // lower-case hex, no leading zeros stripped
+    std::string fingerprint_sha256;  // lower-case hex of the leaf certificate's DER
+    // False when the peer was let in by --relaxed despite failed checks (listed here).
+    bool fully_verified = false;
+    std::vector<std::string> skipped_checks;
+
+    // True if `id` equals the common name, a DNS SAN or a URI SAN (exact, case-sensitive for
+    // URIs, case-insensitive for DNS names).
+    bool matches(const std::string& id) const;
+    // A short name for logs: the first URI SAN, else the CN, else the first DNS SAN.
+    std::string display_name() const;
+};
+
+}  // namespace mcpmtls::tls
