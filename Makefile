@@ -44,7 +44,7 @@ else
   BINDIR := bin
 endif
 
-CXXFLAGS_ALL = -std=c++17 $(OPT) $(WARN) -MMD -MP -Iinclude -isystem /usr/include/botan-2 \
+CXXFLAGS_ALL = -std=c++17 $(OPT) $(WARN) -MMD -MP -Iinclude -I. -isystem /usr/include/botan-2 \
                $(filter-out -I/usr/include/botan-2,$(PKG_CFLAGS)) -DUSE_OS_TZDB=1 -DHAS_STRING_VIEW=1 $(CXXFLAGS)
 LDFLAGS_ALL = $(LDOPT) $(LDFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lpthread

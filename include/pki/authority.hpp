@@ -1,0 +1,77 @@
+#pragma once
+// The certificate authority kept in a directory (default certs/): ca.crt, ca.key,
+// ca-bundle.crt, ca.crl, NAME.crt, NAME.key and the inventory index.json.
+#include "pki/certificate.hpp"
+#include "pki/inventory.hpp"
+#include "pki/key.hpp"
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace mcpmtls::pki {
+
+class CaDirectory {
+public:
+    explicit CaDirectory(std::string dir) : dir_(std::move(dir)) {}
+    const std::string& dir() const { return dir_; }
+    std::string path(const std::string& file) const { return dir_ + "/" + file; }
+    std::string ca_cert() const { return path("ca.crt"); }
+    std::string ca_key() const { return path("ca.key"); }
+    std::string bundle() const { return path("ca-bundle.crt"); }
+    std::string crl() const { return path("ca.crl"); }
+    std::string inventory() const { return path("index.json"); }
+    std::string lock() const { return path(".lock"); }
+    std::string leaf_cert(const std::string& name) const { return path(name + ".crt"); }
+    std::string leaf_key(const std::string& name) const { return path(name + ".key"); }
+
+private:
+    std::string dir_;
+};
+
+struct CaInitOptions {
+    std::string common_name = "mcp-mtls root CA";
+    KeyType key_type = KeyType::ecdsa_p256;
+    long days = 3650;
+    bool force = false;
+    std::string passphrase;  // empty: the key is stored unencrypted (0600)
+};
+
+// Creates a self-signed root CA. Throws OperationError when a CA exists and !force.
+Certificate init_ca(const CaDirectory& dir, const CaInitOptions& options);
+
+enum class LeafKind { server, client };
+std::string leaf_kind_name(LeafKind kind);
+
+struct IssueOptions {
+    LeafKind kind = LeafKind::client;
+    std::string name;
+    SubjectAltNames sans;  // server: defaults to localhost + 127.0.0.1 when empty
+    long days = 90;
+    KeyType key_type = KeyType::ecdsa_p256;
+    std::string ca_passphrase;
+};
+
+struct IssuedCertificate {
+    Certificate certificate;
+    InventoryEntry entry;
+    std::vector<std::string> notes;  // e.g. "lifetime shortened to the CA's notAfter"
+};
+
+// Issues NAME.crt/NAME.key under the directory lock. Throws OperationError if NAME exists.
+IssuedCertificate issue_certificate(const CaDirectory& dir, const IssueOptions& options);
+
+// Revocation: marks the certificate revoked and rewrites ca.crl. `reason` is an RFC 5280 name
+// (unspecified, keyCompromise, cACompromise, affiliationChanged, superseded,
+// cessationOfOperation, certificateHold, privilegeWithdrawn). Returns the revoked entry.
+InventoryEntry revoke_certificate(const CaDirectory& dir, const std::string& name_or_empty,
+                                  const std::string& serial_or_empty, const std::string& reason,
+                                  const std::string& ca_passphrase);
+
+// Writes ca.crl for every CA key still held (one CRL per CA, concatenated PEM).
+void write_crl(const CaDirectory& dir, std::chrono::seconds validity, const std::string& ca_passphrase);
+
+// The passphrase from PKI_PASSPHRASE or a --passphrase-file (first line); empty if neither.
+std::string passphrase_from(const std::string& passphrase_file);
+
+}  // namespace mcpmtls::pki

@@ -1,0 +1,59 @@
+#pragma once
+// index.json: every certificate the CA issued, with its status. The source of truth for
+// listing, revocation and rotation.
+#include "pki/certificate.hpp"
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mcpmtls::pki {
+
+struct InventoryEntry {
+    std::string name;     // file stem: NAME.crt / NAME.key ("ca" for a CA)
+    std::string kind;     // "ca" | "server" | "client"
+    std::string serial;   // lower-case hex
+    std::string subject;
+    std::string issuer;
+    SubjectAltNames sans;
+    TimePoint not_before;
+    TimePoint not_after;
+    std::string fingerprint_sha256;
+    std::string issuer_fingerprint_sha256;  // the CA that signed it (itself for a root)
+    std::string status = "valid";           // "valid" | "revoked" | "superseded" | "retired"
+    std::optional<TimePoint> revoked_at;
+    std::string revocation_reason;
+    long lifetime_days = 0;                 // requested lifetime, reused by rotation
+    std::string key_type;
+    std::string certificate_pem;            // kept so that revocation never needs the file
+
+    static InventoryEntry from_certificate(const Certificate& cert, const std::string& name, const std::string& kind,
+                                           const std::string& issuer_fingerprint);
+    Certificate certificate() const;
+    bool is_revoked() const { return status == "revoked"; }
+};
+
+class Inventory {
+public:
+    // A missing file is an empty inventory; a corrupt one is an InputError (never overwritten).
+    static Inventory load(const std::string& path);
+    void save(const std::string& path) const;  // atomic
+
+    std::vector<InventoryEntry>& entries() { return entries_; }
+    const std::vector<InventoryEntry>& entries() const { return entries_; }
+    // The current certificate called `name` (status valid or revoked, not superseded).
+    InventoryEntry* find_current(const std::string& name);
+    InventoryEntry* find_serial(const std::string& serial_hex);
+    bool has_serial(const std::string& serial_hex) const;
+    void add(InventoryEntry entry) { entries_.push_back(std::move(entry)); }
+    long next_crl_number() { return ++crl_number_; }
+
+private:
+    std::vector<InventoryEntry> entries_;
+    long crl_number_ = 0;
+};
+
+nlohmann::json to_json(const InventoryEntry& entry);
+
+}  // namespace mcpmtls::pki

@@ -1,0 +1,40 @@
+#pragma once
+// Private keys. Botan stays behind this header (a move to Botan 3 touches pki/ and tls/ only).
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mcpmtls::pki {
+
+enum class KeyType { ecdsa_p256, ecdsa_p384, ed25519, rsa_3072 };
+
+// "ecdsa-p256" | "ecdsa-p384" | "ed25519" | "rsa-3072"; throws InputError otherwise.
+KeyType parse_key_type(const std::string& name);
+std::string key_type_name(KeyType type);
+
+class PrivateKey {
+public:
+    static PrivateKey generate(KeyType type);
+    // PKCS#8 PEM, encrypted (PBES2) or not. `source` names the file in error messages.
+    // Throws InputError: "corrupt", "is encrypted: set PKI_PASSPHRASE...", "wrong passphrase".
+    static PrivateKey from_pem(const std::string& pem, const std::string& passphrase, const std::string& source);
+    static PrivateKey load(const std::string& path, const std::string& passphrase);
+
+    std::string to_pem() const;
+    // PKCS#8 PBES2 (PBKDF2-SHA256, AES-256-CBC), readable by `openssl pkey -passin`.
+    std::string to_encrypted_pem(const std::string& passphrase) const;
+    // DER SubjectPublicKeyInfo of the matching public key.
+    std::vector<uint8_t> public_key_info() const;
+    std::string algorithm() const;  // "ECDSA", "Ed25519", "RSA"
+
+    struct Impl;
+    const Impl& impl() const { return *impl_; }
+
+private:
+    explicit PrivateKey(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+    std::shared_ptr<const Impl> impl_;
+};
+
+bool is_encrypted_key_pem(const std::string& pem);
+
+}  // namespace mcpmtls::pki

@@ -1,0 +1,193 @@
+#include "pki/certificate.hpp"
+
+#include "common/error.hpp"
+#include "common/files.hpp"
+#include "common/strings.hpp"
+#include "pki/internal/botan_access.hpp"
+#include "pki/internal/x509_names.hpp"
+
+#include <arpa/inet.h>
+#include <botan/asn1_obj.h>
+#include <botan/ber_dec.h>
+#include <botan/data_src.h>
+#include <botan/ec_group.h>
+#include <botan/ecc_key.h>
+#include <botan/hash.h>
+#include <botan/oids.h>
+#include <botan/pem.h>
+#include <botan/pubkey.h>
+#include <botan/x509_ext.h>
+
+namespace mcpmtls::pki {
+
+Certificate wrap_certificate(const Botan::X509_Certificate& cert) {
+    auto impl = std::make_shared<Certificate::Impl>(Certificate::Impl{cert, cert.BER_encode(), {}});
+    auto sha256 = Botan::HashFunction::create_or_throw("SHA-256");
+    auto digest = sha256->process(impl->der);
+    impl->fingerprint = to_hex(digest.data(), digest.size());
+    return Certificate(std::move(impl));
+}
+
+Certificate Certificate::from_der(const uint8_t* der, size_t size) {
+    try {
+        return wrap_certificate(Botan::X509_Certificate(der, size));
+    } catch (const std::exception& e) {
+        throw InputError(std::string("not a valid X.509 certificate: ") + e.what());
+    }
+}
+
+std::vector<Certificate> Certificate::parse_all(const std::string& data, const std::string& source) {
+    std::vector<Certificate> certs;
+    if (data.find("-----BEGIN") == std::string::npos) {
+        if (data.empty()) throw InputError(source + " is empty");
+        try {
+            certs.push_back(wrap_certificate(
+                Botan::X509_Certificate(reinterpret_cast<const uint8_t*>(data.data()), data.size())));
+        } catch (const std::exception&) {
+            throw InputError(source + " is not a certificate (neither PEM nor DER)");
+        }
+        return certs;
+    }
+    size_t pos = 0;
+    const std::string begin = "-----BEGIN CERTIFICATE-----";
+    const std::string end = "-----END CERTIFICATE-----";
+    while ((pos = data.find(begin, pos)) != std::string::npos) {
+        size_t stop = data.find(end, pos);
+        if (stop == std::string::npos) throw InputError(source + ": truncated PEM (no END CERTIFICATE line)");
+        std::string block = data.substr(pos, stop + end.size() - pos);
+        try {
+            Botan::DataSource_Memory in(block);
+            certs.push_back(wrap_certificate(Botan::X509_Certificate(in)));
+        } catch (const std::exception&) {
+            throw InputError(source + ": corrupt PEM certificate #" + std::to_string(certs.size() + 1));
+        }
+        pos = stop + end.size();
+    }
+    if (certs.empty()) throw InputError(source + " holds no certificate");
+    return certs;
+}
+
+std::vector<Certificate> Certificate::load_all(const std::string& path) { return parse_all(read_file(path), path); }
+
+Certificate Certificate::load(const std::string& path) { return load_all(path).front(); }
+
+std::string Certificate::subject() const { return format_dn(impl_->cert.subject_dn()); }
+std::string Certificate::issuer() const { return format_dn(impl_->cert.issuer_dn()); }
+
+std::string Certificate::common_name() const {
+    auto names = impl_->cert.subject_info("X520.CommonName");
+    return names.empty() ? std::string() : names.front();
+}
+
+std::string Certificate::serial_hex() const { return to_hex(impl_->cert.serial_number()); }
+
+TimePoint Certificate::not_before() const { return impl_->cert.not_before().to_std_timepoint(); }
+TimePoint Certificate::not_after() const { return impl_->cert.not_after().to_std_timepoint(); }
+
+SubjectAltNames Certificate::subject_alt_names() const {
+    const auto oid = Botan::OID::from_string("X509v3.SubjectAlternativeName");
+    const auto& extensions = impl_->cert.v3_extensions();
+    if (!extensions.extension_set(oid)) return {};
+    try {
+        return decode_general_names(extensions.get_extension_bits(oid));
+    } catch (const std::exception&) {
+        return {};  // an undecodable SAN matches nothing
+    }
+}
+
+bool Certificate::is_ca() const { return impl_->cert.is_CA_cert(); }
+
+std::optional<size_t> Certificate::path_length() const {
+    if (!impl_->cert.is_CA_cert()) return std::nullopt;
+    auto limit = impl_->cert.path_limit();
+    if (limit == Botan::Cert_Extension::NO_CERT_PATH_LIMIT) return std::nullopt;
+    return limit;
+}
+
+std::vector<std::string> Certificate::extended_key_usages() const {
+    std::vector<std::string> out;
+    for (const auto& oid : impl_->cert.extended_key_usage()) out.push_back(eku_name(oid));
+    return out;
+}
+
+bool Certificate::has_key_usage_extension() const {
+    return impl_->cert.v3_extensions().extension_set(Botan::OID::from_string("X509v3.KeyUsage"));
+}
+
+bool Certificate::has_extended_key_usage_extension() const {
+    return impl_->cert.v3_extensions().extension_set(Botan::OID::from_string("X509v3.ExtendedKeyUsage"));
+}
+
+std::vector<std::string> Certificate::key_usages() const {
+    return key_usage_names(impl_->cert.constraints());
+}
+
+std::string Certificate::subject_key_id_hex() const { return to_hex(impl_->cert.subject_key_id()); }
+std::string Certificate::authority_key_id_hex() const { return to_hex(impl_->cert.authority_key_id()); }
+bool Certificate::is_self_signed() const { return impl_->cert.is_self_signed(); }
+
+std::string Certificate::public_key_algorithm() const {
+    try {
+        auto key = impl_->cert.load_subject_public_key();
+        std::string algo = key->algo_name();
+        if (auto ec = dynamic_cast<const Botan::EC_PublicKey*>(key.get())) {
+            std::string curve = ec->domain().get_curve_oid().to_formatted_string();
+            if (curve == "secp256r1") curve = "P-256";
+            else if (curve == "secp384r1") curve = "P-384";
+            else if (curve == "secp521r1") curve = "P-521";
+            return algo + " " + curve;
+        }
+        if (algo == "RSA" || algo == "DSA") return algo + " " + std::to_string(key->key_length());
+        return algo;
+    } catch (const std::exception&) {
+        return "unknown";
+    }
+}
+
+size_t Certificate::public_key_strength_bits() const {
+    try {
+        return impl_->cert.load_subject_public_key()->estimated_strength();
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+
+std::string Certificate::signature_algorithm() const {
+    const auto& oid = impl_->cert.signature_algorithm().get_oid();
+    std::string name = Botan::OIDS::oid2str_or_empty(oid);
+    return name.empty() ? oid.to_string() : name;
+}
+
+std::string Certificate::fingerprint_sha256() const { return impl_->fingerprint; }
+const std::vector<uint8_t>& Certificate::der() const { return impl_->der; }
+std::string Certificate::pem() const { return Botan::PEM_Code::encode(impl_->der, "CERTIFICATE"); }
+
+bool Certificate::matches_key(const PrivateKey& key) const {
+    return key.public_key_info() == impl_->cert.subject_public_key_info();
+}
+
+bool Certificate::is_signed_by(const Certificate& issuer) const {
+    try {
+        auto key = issuer.impl_->cert.load_subject_public_key();
+        return impl_->cert.check_signature(*key);
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+std::string normalize_serial_hex(const std::string& text) {
+    std::string hex;
+    std::string body = starts_with(to_lower(text), "0x") ? text.substr(2) : text;
+    for (char c : body) {
+        if (c == ':' ) continue;
+        if (!std::isxdigit(static_cast<unsigned char>(c))) throw InputError("bad serial '" + text + "' (expected hex)");
+        hex.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    }
+    size_t first = hex.find_first_not_of('0');
+    hex = first == std::string::npos ? "0" : hex.substr(first);
+    if (hex.size() % 2) hex.insert(hex.begin(), '0');
+    if (hex.empty()) throw InputError("empty serial");
+    return hex;
+}
+
+}  // namespace mcpmtls::pki

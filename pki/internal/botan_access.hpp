@@ -1,0 +1,23 @@
+#pragma once
+// Private to pki/ and tls/: the Botan objects behind the public pki types.
+#include "pki/certificate.hpp"
+#include "pki/key.hpp"
+
+#include <botan/pk_keys.h>
+#include <botan/x509cert.h>
+
+namespace mcpmtls::pki {
+
+struct PrivateKey::Impl {
+    std::unique_ptr<Botan::Private_Key> key;
+};
+
+struct Certificate::Impl {
+    Botan::X509_Certificate cert;
+    std::vector<uint8_t> der;
+    std::string fingerprint;
+};
+
+Certificate wrap_certificate(const Botan::X509_Certificate& cert);
+
+}  // namespace mcpmtls::pki

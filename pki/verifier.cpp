@@ -1,0 +1,346 @@
+#include "pki/verifier.hpp"
+
+#include "common/error.hpp"
+#include "common/files.hpp"
+#include "common/strings.hpp"
+#include "pki/internal/botan_access.hpp"
+#include "pki/names.hpp"
+
+#include <algorithm>
+#include <botan/certstor.h>
+#include <botan/data_src.h>
+#include <botan/pem.h>
+#include <botan/x509_crl.h>
+#include <botan/x509path.h>
+
+namespace mcpmtls::pki {
+
+// ---------------------------------------------------------------------------------------------
+// CRLs
+
+struct RevocationList::Impl {
+    Botan::X509_CRL crl;
+    std::vector<uint8_t> der;
+};
+
+std::vector<RevocationList> RevocationList::parse_all(const std::string& data, const std::string& source) {
+    std::vector<RevocationList> crls;
+    auto add = [&](const std::vector<uint8_t>& der) {
+        try {
+            crls.emplace_back(std::make_shared<Impl>(Impl{Botan::X509_CRL(der), der}));
+        } catch (const std::exception&) {
+            throw InputError(source + ": corrupt CRL #" + std::to_string(crls.size() + 1));
+        }
+    };
+    if (data.find("-----BEGIN") == std::string::npos) {
+        if (data.empty()) throw InputError(source + " is empty");
+        add(std::vector<uint8_t>(data.begin(), data.end()));
+        return crls;
+    }
+    const std::string begin = "-----BEGIN X509 CRL-----", end = "-----END X509 CRL-----";
+    size_t pos = 0;
+    while ((pos = data.find(begin, pos)) != std::string::npos) {
+        size_t stop = data.find(end, pos);
+        if (stop == std::string::npos) throw InputError(source + ": truncated PEM (no END X509 CRL line)");
+        std::string label;
+        std::vector<uint8_t> der;
+        try {
+            auto decoded = Botan::PEM_Code::decode(data.substr(pos, stop + end.size() - pos), label);
+            der.assign(decoded.begin(), decoded.end());
+        } catch (const std::exception&) {
+            throw InputError(source + ": corrupt PEM CRL #" + std::to_string(crls.size() + 1));
+        }
+        add(der);
+        pos = stop + end.size();
+    }
+    if (crls.empty()) throw InputError(source + " holds no CRL");
+    return crls;
+}
+
+std::vector<RevocationList> RevocationList::load_all(const std::string& path) { return parse_all(read_file(path), path); }
+
+std::string RevocationList::issuer() const {
+    auto cn = impl_->crl.issuer_dn().get_first_attribute("X520.CommonName");
+    return cn.empty() ? impl_->crl.issuer_dn().to_string() : "CN=" + cn;
+}
+TimePoint RevocationList::this_update() const { return impl_->crl.this_update().to_std_timepoint(); }
+TimePoint RevocationList::next_update() const { return impl_->crl.next_update().to_std_timepoint(); }
+long RevocationList::number() const { return static_cast<long>(impl_->crl.crl_number()); }
+
+std::vector<std::string> RevocationList::revoked_serials() const {
+    std::vector<std::string> serials;
+    for (const auto& entry : impl_->crl.get_revoked()) serials.push_back(to_hex(entry.serial_number()));
+    return serials;
+}
+
+bool RevocationList::is_signed_by(const Certificate& ca) const {
+    try {
+        if (ca.impl().cert.subject_dn() != impl_->crl.issuer_dn()) return false;
+        auto key = ca.impl().cert.load_subject_public_key();
+        return impl_->crl.check_signature(*key);
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+std::string RevocationList::pem() const { return Botan::PEM_Code::encode(impl_->der, "X509 CRL"); }
+
+// ---------------------------------------------------------------------------------------------
+// Trust store
+
+struct TrustStore::Impl {
+    std::vector<Certificate> anchors;
+    std::vector<RevocationList> crls;
+    Botan::Certificate_Store_In_Memory botan_store;
+};
+
+TrustStore::TrustStore(std::vector<Certificate> anchors, std::vector<RevocationList> crls)
+    : impl_(std::make_shared<Impl>()) {
+    if (anchors.empty()) throw InputError("the trust bundle holds no certificate");
+    for (const auto& crl : crls) {
+        bool trusted = std::any_of(anchors.begin(), anchors.end(), [&](const Certificate& ca) { return crl.is_signed_by(ca); });
+        if (!trusted) throw InputError("CRL issued by " + crl.issuer() + " is not signed by a trusted CA");
+    }
+    for (const auto& ca : anchors) impl_->botan_store.add_certificate(ca.impl().cert);
+    for (const auto& crl : crls) impl_->botan_store.add_crl(crl.impl().crl);
+    impl_->anchors = std::move(anchors);
+    impl_->crls = std::move(crls);
+}
+
+std::shared_ptr<const TrustStore> TrustStore::load(const std::string& bundle_path, const std::string& crl_path) {
+    auto anchors = Certificate::load_all(bundle_path);
+    std::vector<RevocationList> crls;
+    if (!crl_path.empty()) crls = RevocationList::load_all(crl_path);
+    return std::make_shared<const TrustStore>(std::move(anchors), std::move(crls));
+}
+
+const std::vector<Certificate>& TrustStore::anchors() const { return impl_->anchors; }
+const std::vector<RevocationList>& TrustStore::crls() const { return impl_->crls; }
+
+std::optional<TimePoint> TrustStore::earliest_crl_next_update() const {
+    std::optional<TimePoint> earliest;
+    for (const auto& crl : impl_->crls)
+        if (!earliest || crl.next_update() < *earliest) earliest = crl.next_update();
+    return earliest;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policy
+
+std::string purpose_eku_name(Purpose purpose) {
+    switch (purpose) {
+        case Purpose::server_auth: return "serverAuth";
+        case Purpose::client_auth: return "clientAuth";
+        case Purpose::any: return "any";
+    }
+    return "any";
+}
+
+std::string check_name(CheckFailure failure) {
+    switch (failure) {
+        case CheckFailure::untrusted_issuer: return "issuer";
+        case CheckFailure::expired: return "expiry";
+        case CheckFailure::not_yet_valid: return "not-before";
+        case CheckFailure::host_mismatch: return "hostname";
+        case CheckFailure::wrong_purpose: return "purpose";
+        case CheckFailure::weak_key: return "key-strength";
+        case CheckFailure::weak_signature: return "signature-algorithm";
+        case CheckFailure::revoked: return "revocation";
+        case CheckFailure::bad_signature: return "signature";
+        case CheckFailure::not_a_ca: return "basic-constraints";
+        case CheckFailure::path_length: return "path-length";
+        case CheckFailure::name_constraints: return "name-constraints";
+        case CheckFailure::revocation_unavailable: return "crl";
+        case CheckFailure::malformed: return "encoding";
+        case CheckFailure::other: return "other";
+    }
+    return "other";
+}
+
+bool skippable_when_relaxed(CheckFailure failure) {
+    return failure == CheckFailure::untrusted_issuer || failure == CheckFailure::expired ||
+           failure == CheckFailure::host_mismatch;
+}
+
+bool VerifyResult::only_relaxable_failures() const {
+    return !failures.empty() && std::all_of(failures.begin(), failures.end(),
+                                            [](const VerifyFailure& f) { return skippable_when_relaxed(f.kind); });
+}
+
+std::vector<std::string> VerifyResult::failed_check_names() const {
+    std::vector<std::string> names;
+    for (const auto& f : failures) names.push_back(check_name(f.kind));
+    return names;
+}
+
+namespace {
+
+using Code = Botan::Certificate_Status_Code;
+
+// Botan's minimum: 110 accepts RSA-2048 (Botan rates it 110) and P-256 (128); rejects RSA-1024.
+constexpr size_t kMinimumKeyStrength = 110;
+
+VerifyFailure describe(Code code, size_t position, const Certificate* cert, Purpose purpose) {
+    const bool leaf = position == 0;
+    const std::string who = leaf ? "certificate" : "issuer certificate";
+    const std::string which = (!leaf && cert) ? " (" + cert->subject() + ")" : "";
+    switch (code) {
+        case Code::CERT_HAS_EXPIRED: return {CheckFailure::expired, who + " has expired" + which};
+        case Code::CERT_NOT_YET_VALID: return {CheckFailure::not_yet_valid, who + " is not yet valid" + which};
+        case Code::CERT_ISSUER_NOT_FOUND: return {CheckFailure::untrusted_issuer, "issuer not found"};
+        case Code::CANNOT_ESTABLISH_TRUST:
+        case Code::CHAIN_LACKS_TRUST_ROOT:
+            return {CheckFailure::untrusted_issuer, leaf && cert && cert->is_self_signed()
+                                                         ? "self-signed certificate is not trusted"
+                                                         : "issuer not found"};
+        case Code::CERT_CHAIN_LOOP: return {CheckFailure::untrusted_issuer, "certificate chain loops"};
+        case Code::CHAIN_NAME_MISMATCH: return {CheckFailure::untrusted_issuer, "issuer name does not match the chain"};
+        case Code::CA_CERT_NOT_FOR_CERT_ISSUER: return {CheckFailure::not_a_ca, "issuer is not a CA" + which};
+        case Code::CERT_CHAIN_TOO_LONG: return {CheckFailure::path_length, "path length exceeded" + which};
+        case Code::NAME_CONSTRAINT_ERROR: return {CheckFailure::name_constraints, "name constraints violated"};
+        case Code::INVALID_USAGE:
+            return {CheckFailure::wrong_purpose, "EKU does not allow " + purpose_eku_name(purpose) + which};
+        case Code::SIGNATURE_ERROR: return {CheckFailure::bad_signature, "bad signature" + which};
+        case Code::CERT_PUBKEY_INVALID: return {CheckFailure::malformed, "invalid public key" + which};
+        case Code::SIGNATURE_ALGO_UNKNOWN:
+        case Code::SIGNATURE_ALGO_BAD_PARAMS:
+            return {CheckFailure::weak_signature, "unsupported signature algorithm" + which};
+        case Code::SIGNATURE_METHOD_TOO_WEAK:
+            return {CheckFailure::weak_key, "signing key too weak (below 112-bit security)" + which};
+        case Code::UNTRUSTED_HASH: return {CheckFailure::weak_signature, "signature uses an untrusted hash (e.g. SHA-1)" + which};
+        case Code::CERT_IS_REVOKED: return {CheckFailure::revoked, who + " is revoked" + which};
+        case Code::CRL_HAS_EXPIRED: return {CheckFailure::revocation_unavailable, "CRL has expired (run pki crl)"};
+        case Code::CRL_NOT_YET_VALID: return {CheckFailure::revocation_unavailable, "CRL is not yet valid"};
+        case Code::CRL_BAD_SIGNATURE: return {CheckFailure::revocation_unavailable, "CRL signature is invalid"};
+        case Code::CA_CERT_NOT_FOR_CRL_ISSUER:
+            return {CheckFailure::revocation_unavailable, "CRL issuer may not sign CRLs"};
+        case Code::UNKNOWN_CRITICAL_EXTENSION:
+            return {CheckFailure::malformed, "unknown critical extension" + which};
+        case Code::DUPLICATE_CERT_EXTENSION: return {CheckFailure::malformed, "duplicate extension" + which};
+        case Code::EXT_IN_V1_V2_CERT:
+        case Code::V2_IDENTIFIERS_IN_V1_CERT: return {CheckFailure::malformed, "extensions in a v1/v2 certificate" + which};
+        default:
+            return {CheckFailure::other, std::string(Botan::to_string(code)) + which};
+    }
+}
+
+bool dns_name_matches(std::string pattern, std::string host) {
+    pattern = to_lower(pattern);
+    host = to_lower(host);
+    if (!host.empty() && host.back() == '.') host.pop_back();
+    if (!pattern.empty() && pattern.back() == '.') pattern.pop_back();
+    if (pattern == host) return true;
+    // RFC 6125 6.4.3: a wildcard only as the whole left-most label, matching exactly one label.
+    if (pattern.size() > 2 && pattern[0] == '*' && pattern[1] == '.') {
+        auto dot = host.find('.');
+        if (dot == std::string::npos || dot == 0) return false;
+        return host.substr(dot + 1) == pattern.substr(2) && pattern.find('.', 2) != std::string::npos;
+    }
+    return false;
+}
+
+void add_failure(std::vector<VerifyFailure>& failures, VerifyFailure failure) {
+    for (const auto& existing : failures)
+        if (existing.kind == failure.kind && existing.message == failure.message) return;
+    failures.push_back(std::move(failure));
+}
+
+void check_leaf_policy(const Certificate& leaf, const VerifyOptions& options, TimePoint at,
+                       std::vector<VerifyFailure>& failures) {
+    const auto& cert = leaf.impl().cert;
+    if (options.purpose != Purpose::any && leaf.has_extended_key_usage_extension() &&
+        !cert.allowed_extended_usage(Botan::OID::from_string(options.purpose == Purpose::server_auth ? "PKIX.ServerAuth"
+                                                                                                     : "PKIX.ClientAuth")))
+        add_failure(failures, {CheckFailure::wrong_purpose, "EKU does not allow " + purpose_eku_name(options.purpose)});
+    if (options.purpose != Purpose::any && leaf.has_key_usage_extension() && !(cert.constraints() & Botan::DIGITAL_SIGNATURE))
+        add_failure(failures, {CheckFailure::wrong_purpose, "key usage does not allow digitalSignature"});
+    const size_t strength = leaf.public_key_strength_bits();
+    if (strength < kMinimumKeyStrength)
+        add_failure(failures, {CheckFailure::weak_key, "weak key: " + leaf.public_key_algorithm() + " (" +
+                                                           std::to_string(strength) + "-bit security, need 112)"});
+    if (at > leaf.not_after()) add_failure(failures, {CheckFailure::expired, "certificate has expired"});
+    if (at < leaf.not_before()) add_failure(failures, {CheckFailure::not_yet_valid, "certificate is not yet valid"});
+}
+
+int severity(CheckFailure kind) {
+    // Which reason to show first: the chain's trust, then what the certificate is, then time.
+    switch (kind) {
+        case CheckFailure::revoked: return 0;
+        case CheckFailure::bad_signature: return 1;
+        case CheckFailure::untrusted_issuer: return 2;
+        case CheckFailure::malformed: return 3;
+        case CheckFailure::not_a_ca: return 4;
+        case CheckFailure::path_length: return 5;
+        case CheckFailure::name_constraints: return 6;
+        case CheckFailure::weak_signature: return 7;
+        case CheckFailure::weak_key: return 8;
+        case CheckFailure::wrong_purpose: return 9;
+        case CheckFailure::expired: return 10;
+        case CheckFailure::not_yet_valid: return 11;
+        case CheckFailure::revocation_unavailable: return 12;
+        case CheckFailure::host_mismatch: return 13;
+        case CheckFailure::other: return 14;
+    }
+    return 15;
+}
+
+}  // namespace
+
+bool certificate_matches_host(const Certificate& cert, const std::string& host) {
+    const auto sans = cert.subject_alt_names();
+    const std::string ip = canonical_ip(host);
+    if (!ip.empty()) {
+        for (const auto& candidate : sans.ips)
+            if (canonical_ip(candidate) == ip) return true;
+        return false;
+    }
+    for (const auto& pattern : sans.dns)
+        if (dns_name_matches(pattern, host)) return true;
+    return false;
+}
+
+VerifyResult verify_chain(const std::vector<Certificate>& chain, const TrustStore& trust, const VerifyOptions& options) {
+    VerifyResult result;
+    if (chain.empty()) {
+        result.failures.push_back({CheckFailure::malformed, "no certificate presented"});
+        return result;
+    }
+    const TimePoint at = options.at.value_or(std::chrono::system_clock::now());
+    const Certificate& leaf = chain.front();
+    check_leaf_policy(leaf, options, at, result.failures);
+
+    std::vector<Botan::X509_Certificate> end_certs;
+    end_certs.reserve(chain.size());
+    for (const auto& cert : chain) end_certs.push_back(cert.impl().cert);
+    // Purpose and host are judged above and below, with our own rules and messages.
+    Botan::Path_Validation_Restrictions restrictions(false, kMinimumKeyStrength);
+    std::vector<Botan::Certificate_Store*> stores{const_cast<Botan::Certificate_Store_In_Memory*>(&trust.impl().botan_store)};
+    Botan::Path_Validation_Result botan_result =
+        Botan::x509_path_validate(end_certs, restrictions, stores, "", Botan::Usage_Type::UNSPECIFIED, at);
+
+    if (!botan_result.successful_validation()) {
+        const auto& statuses = botan_result.all_statuses();
+        const auto& path = botan_result.cert_path();
+        bool described = false;
+        for (size_t i = 0; i < statuses.size(); ++i) {
+            const Certificate* cert = i < chain.size() ? &chain[i] : nullptr;
+            std::optional<Certificate> path_cert;
+            if (i < path.size() && path[i]) path_cert = wrap_certificate(*path[i]);
+            for (auto code : statuses[i]) {
+                if (code < Code::FIRST_ERROR_STATUS) continue;
+                add_failure(result.failures, describe(code, i, path_cert ? &*path_cert : cert, options.purpose));
+                described = true;
+            }
+        }
+        if (!described) add_failure(result.failures, describe(botan_result.result(), 0, &leaf, options.purpose));
+    }
+
+    if (!options.host.empty() && !certificate_matches_host(leaf, options.host))
+        add_failure(result.failures, {CheckFailure::host_mismatch, "host name '" + options.host + "' does not match the certificate"});
+
+    std::stable_sort(result.failures.begin(), result.failures.end(),
+                     [](const VerifyFailure& a, const VerifyFailure& b) { return severity(a.kind) < severity(b.kind); });
+    return result;
+}
+
+}  // namespace mcpmtls::pki

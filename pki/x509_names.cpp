@@ -1,0 +1,118 @@
+#include "pki/internal/x509_names.hpp"
+
+#include "common/error.hpp"
+
+#include <arpa/inet.h>
+#include <botan/asn1_str.h>
+#include <botan/ber_dec.h>
+#include <botan/der_enc.h>
+#include <botan/oids.h>
+
+namespace mcpmtls::pki {
+namespace {
+
+// GeneralName CHOICE tags (RFC 5280 4.2.1.6).
+constexpr int kRfc822Name = 1;
+constexpr int kDnsName = 2;
+constexpr int kUri = 6;
+constexpr int kIpAddress = 7;
+
+std::string short_attribute_name(const Botan::OID& oid) {
+    static const std::pair<const char*, const char*> names[] = {
+        {"2.5.4.3", "CN"},  {"2.5.4.10", "O"}, {"2.5.4.11", "OU"}, {"2.5.4.6", "C"},
+        {"2.5.4.8", "ST"},  {"2.5.4.7", "L"},  {"2.5.4.5", "serialNumber"},
+        {"1.2.840.113549.1.9.1", "emailAddress"}, {"0.9.2342.19200300.100.1.25", "DC"},
+    };
+    const std::string dotted = oid.to_string();
+    for (const auto& [number, name] : names)
+        if (dotted == number) return name;
+    return dotted;
+}
+
+void add_name(Botan::DER_Encoder& der, int tag, const std::string& value) {
+    der.add_object(static_cast<Botan::ASN1_Tag>(tag), Botan::CONTEXT_SPECIFIC, value);
+}
+
+}  // namespace
+
+std::string format_dn(const Botan::X509_DN& dn) {
+    std::string out;
+    for (const auto& [oid, value] : dn.dn_info()) {
+        if (!out.empty()) out += ", ";
+        out += short_attribute_name(oid) + "=" + value.value();
+    }
+    return out;
+}
+
+SubjectAltNames decode_general_names(const std::vector<uint8_t>& der) {
+    SubjectAltNames names;
+    Botan::BER_Decoder outer(der);
+    Botan::BER_Decoder seq = outer.start_cons(Botan::SEQUENCE);
+    while (seq.more_items()) {
+        Botan::BER_Object obj = seq.get_next_object();
+        if (obj.get_class() != Botan::CONTEXT_SPECIFIC && obj.get_class() != (Botan::CONTEXT_SPECIFIC | Botan::CONSTRUCTED))
+            continue;
+        std::string text(reinterpret_cast<const char*>(obj.bits()), obj.length());
+        switch (static_cast<int>(obj.type())) {
+            case kDnsName: names.dns.push_back(text); break;
+            case kRfc822Name: names.emails.push_back(text); break;
+            case kUri: names.uris.push_back(text); break;
+            case kIpAddress: {
+                char buf[INET6_ADDRSTRLEN] = {};
+                if (obj.length() == 4 && inet_ntop(AF_INET, obj.bits(), buf, sizeof buf)) names.ips.emplace_back(buf);
+                else if (obj.length() == 16 && inet_ntop(AF_INET6, obj.bits(), buf, sizeof buf)) names.ips.emplace_back(buf);
+                break;
+            }
+            default: break;  // otherName, directoryName...: not used for identity here
+        }
+    }
+    return names;
+}
+
+std::vector<uint8_t> encode_general_names(const SubjectAltNames& names) {
+    std::vector<uint8_t> out;
+    Botan::DER_Encoder der(out);
+    der.start_cons(Botan::SEQUENCE);
+    for (const auto& dns : names.dns) add_name(der, kDnsName, dns);
+    for (const auto& ip : names.ips) {
+        unsigned char buf[16];
+        if (inet_pton(AF_INET, ip.c_str(), buf) == 1)
+            der.add_object(static_cast<Botan::ASN1_Tag>(kIpAddress), Botan::CONTEXT_SPECIFIC, buf, 4);
+        else if (inet_pton(AF_INET6, ip.c_str(), buf) == 1)
+            der.add_object(static_cast<Botan::ASN1_Tag>(kIpAddress), Botan::CONTEXT_SPECIFIC, buf, 16);
+        else
+            throw InputError("bad IP address '" + ip + "'");
+    }
+    for (const auto& email : names.emails) add_name(der, kRfc822Name, email);
+    for (const auto& uri : names.uris) add_name(der, kUri, uri);
+    der.end_cons();
+    return out;
+}
+
+std::string eku_name(const Botan::OID& oid) {
+    const std::string dotted = oid.to_string();
+    if (dotted == "1.3.6.1.5.5.7.3.1") return "serverAuth";
+    if (dotted == "1.3.6.1.5.5.7.3.2") return "clientAuth";
+    if (dotted == "1.3.6.1.5.5.7.3.3") return "codeSigning";
+    if (dotted == "1.3.6.1.5.5.7.3.4") return "emailProtection";
+    if (dotted == "1.3.6.1.5.5.7.3.8") return "timeStamping";
+    if (dotted == "1.3.6.1.5.5.7.3.9") return "OCSPSigning";
+    if (dotted == "2.5.29.37.0") return "anyExtendedKeyUsage";
+    return dotted;
+}
+
+std::vector<std::string> key_usage_names(Botan::Key_Constraints constraints) {
+    static const std::pair<Botan::Key_Constraints, const char*> names[] = {
+        {Botan::DIGITAL_SIGNATURE, "digitalSignature"}, {Botan::NON_REPUDIATION, "nonRepudiation"},
+        {Botan::KEY_ENCIPHERMENT, "keyEncipherment"},   {Botan::DATA_ENCIPHERMENT, "dataEncipherment"},
+        {Botan::KEY_AGREEMENT, "keyAgreement"},         {Botan::KEY_CERT_SIGN, "keyCertSign"},
+        {Botan::CRL_SIGN, "cRLSign"},                   {Botan::ENCIPHER_ONLY, "encipherOnly"},
+        {Botan::DECIPHER_ONLY, "decipherOnly"},
+    };
+    std::vector<std::string> out;
+    for (const auto& [bit, name] : names)
+        if (constraints & bit) out.emplace_back(name);
+    return out;
+}
+
+}  // namespace mcpmtls::pki
