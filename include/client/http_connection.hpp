@@ -1,0 +1,107 @@
+#pragma once
+// One keep-alive HTTP/1.1 connection to one server, over mutual TLS (or plain TCP for local
+// protocol tests with --allow-http). Small on purpose: the coordinator needs to see the TLS
+// session (check), classify failures exactly, and the load generator needs it cheap.
+#include "common/error.hpp"
+#include "tls/client_context.hpp"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mcpmtls::client {
+
+struct Url {
+    std::string scheme;  // "https" | "http"
+    std::string host;    // without brackets
+    int port = 0;
+    std::string path;    // starts with '/'
+    static Url parse(const std::string& text);  // throws InputError
+    std::string host_header() const;             // host[:port], IPv6 in brackets
+    std::string to_string() const;
+};
+
+struct HttpResponse {
+    int status = 0;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    std::string header(const std::string& name) const;  // case-insensitive; "" if absent
+};
+
+// Why a request failed; the coordinator maps kinds to exit codes (tls_* -> 3, others -> 1).
+enum class FailureKind { connect, timeout, tls_server_rejected_by_us, tls_refused_by_server, tls_other, protocol, closed };
+
+class ConnectionError : public Error {
+public:
+    ConnectionError(FailureKind kind, const std::string& message)
+        : Error(kind == FailureKind::tls_server_rejected_by_us || kind == FailureKind::tls_refused_by_server ? kExitVerification
+                                                                                                              : kExitFailed,
+                message),
+          kind_(kind) {}
+    FailureKind kind() const { return kind_; }
+
+private:
+    FailureKind kind_;
+};
+
+struct Timeouts {
+    std::chrono::milliseconds connect{5000};
+    std::chrono::milliseconds io{30000};
+};
+
+struct TlsSessionInfo {
+    std::string version;  // "TLSv1.3"
+    std::string cipher;
+    bool resumed = false;
+};
+
+class HttpConnection {
+public:
+    // `tls` may be null only for http:// URLs.
+    HttpConnection(Url url, std::shared_ptr<const tls::ClientTlsContext> tls, Timeouts timeouts = {});
+    ~HttpConnection();
+    HttpConnection(const HttpConnection&) = delete;
+    HttpConnection& operator=(const HttpConnection&) = delete;
+
+    // Sends one request on the kept-alive connection (connecting first if needed). A request on a
+    // reused connection that the server had closed is retried once on a fresh connection.
+    // For text/event-stream answers, `stop_reading` (given each event's data) may end the read
+    // early: the stream is then closed.
+    HttpResponse request(const std::string& method, const std::vector<std::pair<std::string, std::string>>& headers,
+                         const std::string& body,
+                         const std::function<bool(const std::string& event_data)>& stop_reading = nullptr);
+    void connect();  // explicit connect (check command); throws ConnectionError
+    void close();
+    bool connected() const;
+
+    const Url& url() const { return url_; }
+    const tls::ServerVerdict& verdict() const { return verdict_; }
+    TlsSessionInfo session_info() const;
+    size_t handshakes() const { return handshakes_; }
+    // Keep TLS sessions for resumption across reconnects (default on).
+    void set_session_reuse(bool on) { reuse_sessions_ = on; }
+
+private:
+    HttpResponse request_once(const std::string& method, const std::vector<std::pair<std::string, std::string>>& headers,
+                              const std::string& body, const std::function<bool(const std::string&)>& stop_reading);
+    void write_all(const std::string& data);
+    size_t read_some(char* buf, size_t len);  // 0 at EOF
+    std::string describe_tls_failure(int ssl_ret, const std::string& during);
+
+    Url url_;
+    std::shared_ptr<const tls::ClientTlsContext> tls_;
+    Timeouts timeouts_;
+    int fd_ = -1;
+    tls::SslPtr ssl_;
+    tls::ServerVerdict verdict_;
+    std::string read_buffer_;
+    size_t handshakes_ = 0;
+    bool reuse_sessions_ = true;
+    bool fresh_ = false;  // connected for this request: no retry on failure
+    SSL_SESSION* saved_session_ = nullptr;
+};
+
+}  // namespace mcpmtls::client
