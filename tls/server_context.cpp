@@ -257,9 +257,10 @@ std::shared_ptr<const CredentialSnapshot> ServerTlsContext::load_snapshot(uint64
     snap->generation = generation;
     snap->credentials = load_key_pair(settings_.cert_path, settings_.key_path);
     const std::string bundle = read_file(settings_.ca_path);
-    const std::string crl = settings_.crl_path.empty() ? std::string() : read_file(settings_.crl_path);
+    const bool use_crl = !settings_.crl_path.empty() && (!settings_.crl_optional || file_exists(settings_.crl_path));
+    const std::string crl = use_crl ? read_file(settings_.crl_path) : std::string();
     std::vector<pki::RevocationList> crls;
-    if (!settings_.crl_path.empty()) crls = pki::RevocationList::parse_all(crl, settings_.crl_path);
+    if (use_crl) crls = pki::RevocationList::parse_all(crl, settings_.crl_path);
     snap->trust = std::make_shared<const pki::TrustStore>(pki::Certificate::parse_all(bundle, settings_.ca_path), std::move(crls));
     snap->trust_digest = sha256_hex(bundle + '\0' + crl);
     snap->trust_generation = previous ? previous->trust_generation + (previous->trust_digest != snap->trust_digest ? 1 : 0) : 1;

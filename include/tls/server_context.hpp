@@ -24,6 +24,7 @@ struct ServerTlsSettings {
     std::string key_path;
     std::string ca_path;   // trust bundle for client certificates
     std::string crl_path;  // optional
+    bool crl_optional = false;  // a missing crl_path means "no CRL yet" (the default certs/ca.crl)
     bool relaxed = false;  // accept unknown issuer / expired client certs with a WARNING
     std::vector<std::string> allowed_clients;  // CN, DNS SAN or URI SAN; empty: any verified client
     std::chrono::seconds expiry_warning = std::chrono::hours(24 * 14);
