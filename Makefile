@@ -115,3 +115,17 @@ clean:
 
 -include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/pki/main.d $(BUILD)/client/main.d \
          $(foreach s,$(SERVERS),$(BUILD)/services/$(s)/main.d)
+
+# ---------------------------------------------------------------------------------------------
+# Demo and conformance.
+run-servers: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory all
+	scripts/run-servers.sh
+.PHONY: run-servers
+
+# The official MCP conformance suite (needs npm; ../shared/conformance installs the rest).
+conformance: $(DEPS_STAMP)
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm >/dev/null; }
+	@$(MAKE) --no-print-directory all
+	scripts/conformance.sh
+.PHONY: conformance

@@ -163,7 +163,8 @@ std::string build_crl_pem(const LoadedCa& ca, const std::vector<const InventoryE
         }
         der.end_cons();
     }
-    der.start_explicit(0).encode(crl_extensions).end_explicit();
+    // Botan encodes the extensions without their outer SEQUENCE (as make_cert expects).
+    der.start_explicit(0).start_cons(Botan::SEQUENCE).encode(crl_extensions).end_cons().end_explicit();
     der.end_cons();
 
     auto signed_der = Botan::X509_Object::make_signed(signer.get(), rng, sig_algo,
@@ -256,9 +257,9 @@ Certificate init_ca(const CaDirectory& dir, const CaInitOptions& options) {
     return cert;
 }
 
-IssuedCertificate issue_certificate(const CaDirectory& dir, const IssueOptions& options) {
-    validate_certificate_name(options.name);
-    if (options.days < 1 || options.days > 3650) throw InputError("--days must be between 1 and 3650");
+namespace {
+
+SubjectAltNames checked_sans(const IssueOptions& options) {
     SubjectAltNames sans = options.sans;
     for (const auto& dns : sans.dns)
         if (!is_valid_dns_name(dns, options.kind == LeafKind::server)) throw InputError("bad DNS name '" + dns + "'");
@@ -277,21 +278,25 @@ IssuedCertificate issue_certificate(const CaDirectory& dir, const IssueOptions& 
     }
     if (options.kind == LeafKind::server && (!sans.uris.empty() || !sans.emails.empty()))
         throw InputError("server certificates take --dns and --ip names only");
+    return sans;
+}
 
-    FileLock lock(dir.lock());
-    auto ca = load_ca(dir, options.ca_passphrase);
-    auto inventory = Inventory::load(dir.inventory());
-    if (file_exists(dir.leaf_cert(options.name)) || inventory.find_current(options.name))
-        throw OperationError("a certificate named '" + options.name + "' already exists (use: pki rotate " +
-                             options.name + ")");
+struct NewLeaf {
+    Certificate certificate;
+    PrivateKey key;
+    InventoryEntry entry;
+    std::vector<std::string> notes;
+};
 
-    IssuedCertificate issued{ca.cert, {}, {}};
+// Signs a leaf for `options` with the loaded CA; writes nothing. Caller holds the lock.
+NewLeaf make_leaf(const LoadedCa& ca, const Inventory& inventory, const IssueOptions& options) {
+    const SubjectAltNames sans = checked_sans(options);
+    std::vector<std::string> notes;
     const auto now = system_clock::now();
     auto not_after = now + std::chrono::hours(24) * options.days;
     if (not_after > ca.cert.not_after()) {
         not_after = ca.cert.not_after();
-        issued.notes.push_back("lifetime shortened to end with the CA certificate on " +
-                               format_rfc3339(not_after));
+        notes.push_back("lifetime shortened to end with the CA certificate on " + format_rfc3339(not_after));
     }
     if (not_after <= now) throw OperationError("the CA certificate has expired; rotate the CA first");
 
@@ -308,29 +313,43 @@ IssuedCertificate issue_certificate(const CaDirectory& dir, const IssueOptions& 
     extensions.add(new ext::Subject_Key_ID(key_identifier(public_key)));
     extensions.add(new ext::Authority_Key_ID(ca.cert.impl().cert.subject_key_id()));
 
-    auto cert = sign(*ca.key.impl().key, ca.cert.impl().cert.subject_dn(), public_key,
-                     make_dn(options.name, false), extensions, now - kClockSkewBackdate, not_after,
-                     random_serial(inventory));
+    auto cert = sign(*ca.key.impl().key, ca.cert.impl().cert.subject_dn(), public_key, make_dn(options.name, false),
+                     extensions, now - kClockSkewBackdate, not_after, random_serial(inventory));
     auto entry = InventoryEntry::from_certificate(cert, options.name, leaf_kind_name(options.kind),
                                                   ca.cert.fingerprint_sha256());
     entry.lifetime_days = options.days;
     entry.key_type = key_type_name(options.key_type);
-    inventory.add(entry);
+    return {cert, key, entry, notes};
+}
+
+}  // namespace
+
+IssuedCertificate issue_certificate(const CaDirectory& dir, const IssueOptions& options) {
+    validate_certificate_name(options.name);
+    if (options.days < 1 || options.days > 3650) throw InputError("--days must be between 1 and 3650");
+    checked_sans(options);  // bad input is reported before the CA key is even read
+
+    FileLock lock(dir.lock());
+    auto ca = load_ca(dir, options.ca_passphrase);
+    auto inventory = Inventory::load(dir.inventory());
+    if (file_exists(dir.leaf_cert(options.name)) || inventory.find_current(options.name))
+        throw OperationError("a certificate named '" + options.name + "' already exists (use: pki rotate " +
+                             options.name + ")");
+    auto leaf = make_leaf(ca, inventory, options);
+    inventory.add(leaf.entry);
 
     const auto key_path = dir.leaf_key(options.name);
     const auto cert_path = dir.leaf_cert(options.name);
-    write_key_file(key_path, key, "");
+    write_key_file(key_path, leaf.key, "");
     try {
-        write_file_atomic(cert_path, cert.pem() + ca.cert.pem(), 0644);
+        write_file_atomic(cert_path, leaf.certificate.pem() + ca.cert.pem(), 0644);
         inventory.save(dir.inventory());
     } catch (...) {
         ::unlink(cert_path.c_str());
         ::unlink(key_path.c_str());
         throw;
     }
-    issued.certificate = cert;
-    issued.entry = entry;
-    return issued;
+    return {leaf.certificate, leaf.entry, leaf.notes};
 }
 
 InventoryEntry revoke_certificate(const CaDirectory& dir, const std::string& name, const std::string& serial,
@@ -363,6 +382,174 @@ void write_crl(const CaDirectory& dir, std::chrono::seconds validity, const std:
     auto inventory = Inventory::load(dir.inventory());
     write_crl_locked(dir, inventory, validity, ca_passphrase);
     inventory.save(dir.inventory());
+}
+
+}  // namespace mcpmtls::pki
+
+namespace mcpmtls::pki {
+namespace {
+
+std::string compact_utc_timestamp(std::chrono::system_clock::time_point t) {
+    std::string s = format_rfc3339(t);  // 2026-11-24T03:00:00Z -> 20261124T030000Z
+    std::string out;
+    for (char c : s)
+        if (c != '-' && c != ':') out.push_back(c);
+    return out;
+}
+
+nlohmann::json manifest_side(const InventoryEntry& e) {
+    return {{"serial", e.serial},
+            {"fingerprint_sha256", e.fingerprint_sha256},
+            {"not_before", format_rfc3339(e.not_before)},
+            {"not_after", format_rfc3339(e.not_after)},
+            {"issuer", e.issuer}};
+}
+
+}  // namespace
+
+RotationResult rotate_certificate(const CaDirectory& dir, const std::string& name, bool revoke_old,
+                                  const std::string& ca_passphrase) {
+    validate_certificate_name(name);
+    FileLock lock(dir.lock());
+    auto ca = load_ca(dir, ca_passphrase);
+    auto inventory = Inventory::load(dir.inventory());
+    auto* current = inventory.find_current(name);
+    if (!current) throw OperationError("no certificate named '" + name + "' in the inventory");
+    if (current->kind == "ca") throw OperationError("use pki rotate-ca to rotate the CA");
+    const InventoryEntry old_entry = *current;
+
+    IssueOptions options;
+    options.kind = old_entry.kind == "server" ? LeafKind::server : LeafKind::client;
+    options.name = name;
+    options.sans = old_entry.sans;
+    options.days = old_entry.lifetime_days > 0 ? old_entry.lifetime_days : 90;
+    options.key_type = old_entry.key_type.empty() ? KeyType::ecdsa_p256 : parse_key_type(old_entry.key_type);
+    auto leaf = make_leaf(ca, inventory, options);
+    const std::string key_text = leaf.key.to_pem();
+    const std::string chain_text = ca.cert.pem();
+    const std::string cert_text = leaf.certificate.pem() + chain_text;
+
+    const auto now = system_clock::now();
+    RotationResult result;
+    result.old_entry = old_entry;
+    result.new_entry = leaf.entry;
+    // The bundle first: whatever fails later, the operator has the new pair.
+    result.bundle_dir = dir.path("rotation/" + name + "-" + compact_utc_timestamp(now));
+    for (int n = 2; file_exists(result.bundle_dir); ++n)  // two rotations within one second
+        result.bundle_dir = dir.path("rotation/" + name + "-" + compact_utc_timestamp(now) + "-" + std::to_string(n));
+    make_directories(dir.path("rotation"), 0700);
+    make_directories(result.bundle_dir, 0700);
+    write_file_atomic(result.bundle_dir + "/" + name + ".key", key_text, 0600);
+    write_file_atomic(result.bundle_dir + "/" + name + ".crt", cert_text, 0644);
+    write_file_atomic(result.bundle_dir + "/chain.crt", chain_text, 0644);
+    write_file_atomic(result.bundle_dir + "/ca-bundle.crt", read_file(dir.bundle()), 0644);
+
+    // Key, then certificate: a watcher that reads between the two sees a mismatch, rejects it and
+    // keeps serving the old pair; its next look finds the matching new pair.
+    write_file_atomic(dir.leaf_key(name), key_text, 0600);
+    write_file_atomic(dir.leaf_cert(name), cert_text, 0644);
+
+    auto* old = inventory.find_serial(old_entry.serial);
+    old->status = "superseded";
+    if (revoke_old) {
+        old->status = "revoked";
+        old->revoked_at = system_clock::now();
+        old->revocation_reason = "superseded";
+        result.old_revoked = true;
+    }
+    inventory.add(leaf.entry);
+    nlohmann::json manifest = {
+        {"name", name},
+        {"kind", old_entry.kind},
+        {"rotated_at", format_rfc3339(now)},
+        {"old", manifest_side(old_entry)},
+        {"new", manifest_side(leaf.entry)},
+        {"old_revoked", revoke_old},
+        // Long enough for every server to reload and every client to reconnect.
+        {"revoke_old_after", format_rfc3339(now + std::chrono::hours(24))},
+        {"files", {name + ".crt", name + ".key", "chain.crt", "ca-bundle.crt"}},
+    };
+    write_file_atomic(result.bundle_dir + "/manifest.json", manifest.dump(2) + "\n", 0644);
+    if (revoke_old) write_crl_locked(dir, inventory, std::chrono::hours(24 * 7), ca_passphrase);
+    inventory.save(dir.inventory());
+    return result;
+}
+
+CaRotationResult start_ca_rotation(const CaDirectory& dir, const std::string& ca_passphrase) {
+    FileLock lock(dir.lock());
+    if (file_exists(dir.path("ca-previous.crt")))
+        throw OperationError("a CA rotation is already in progress (finish it with: pki rotate-ca --finish)");
+    auto old_ca = load_ca(dir, ca_passphrase);
+    auto inventory = Inventory::load(dir.inventory());
+    auto* old_entry = inventory.find_current("ca");
+    const long days = old_entry && old_entry->lifetime_days > 0 ? old_entry->lifetime_days : 3650;
+    const KeyType key_type = old_entry && !old_entry->key_type.empty() ? parse_key_type(old_entry->key_type) : KeyType::ecdsa_p256;
+
+    // A distinct subject: two CAs with one name would make path building guess.
+    std::string base = old_ca.cert.common_name();
+    auto generation_mark = base.rfind(" G");
+    long generation = 1;
+    if (generation_mark != std::string::npos && generation_mark + 2 < base.size() &&
+        base.find_first_not_of("0123456789", generation_mark + 2) == std::string::npos) {
+        generation = std::stol(base.substr(generation_mark + 2));
+        base = base.substr(0, generation_mark);
+    }
+    auto key = PrivateKey::generate(key_type);
+    const auto public_key = key.public_key_info();
+    const auto key_id = key_identifier(public_key);
+    Botan::Extensions extensions;
+    extensions.add(new ext::Basic_Constraints(true, 0), true);
+    extensions.add(new ext::Key_Usage(Botan::Key_Constraints(Botan::KEY_CERT_SIGN | Botan::CRL_SIGN)), true);
+    extensions.add(new ext::Subject_Key_ID(key_id));
+    extensions.add(new ext::Authority_Key_ID(key_id));
+    const auto dn = make_dn(base + " G" + std::to_string(generation + 1), true);
+    const auto now = system_clock::now();
+    auto cert = sign(*key.impl().key, dn, public_key, dn, extensions, now - kClockSkewBackdate,
+                     now + std::chrono::hours(24) * days, random_serial(inventory));
+
+    if (old_entry) old_entry->name = "ca-previous";
+    auto entry = InventoryEntry::from_certificate(cert, "ca", "ca", cert.fingerprint_sha256());
+    entry.lifetime_days = days;
+    entry.key_type = key_type_name(key_type);
+    inventory.add(entry);
+
+    const bool encrypted = is_encrypted_key_pem(read_file(dir.ca_key()));
+    write_file_atomic(dir.path("ca-previous.key"), read_file(dir.ca_key()), 0600);
+    write_file_atomic(dir.path("ca-previous.crt"), old_ca.cert.pem(), 0644);
+    write_key_file(dir.ca_key(), key, encrypted ? ca_passphrase : "");
+    write_file_atomic(dir.ca_cert(), cert.pem(), 0644);
+    // New first: peers that look only at the first anchor still find the CA that new leaves use.
+    write_file_atomic(dir.bundle(), cert.pem() + old_ca.cert.pem(), 0644);
+    if (file_exists(dir.crl())) write_crl_locked(dir, inventory, std::chrono::hours(24 * 7), ca_passphrase);
+    inventory.save(dir.inventory());
+    return {cert, old_ca.cert, {}};
+}
+
+CaRotationResult finish_ca_rotation(const CaDirectory& dir, const std::string& ca_passphrase) {
+    FileLock lock(dir.lock());
+    if (!file_exists(dir.path("ca-previous.crt"))) throw OperationError("no CA rotation in progress");
+    auto new_ca = load_ca(dir, ca_passphrase);
+    auto old_cert = Certificate::load(dir.path("ca-previous.crt"));
+    auto inventory = Inventory::load(dir.inventory());
+    CaRotationResult result{new_ca.cert, old_cert, {}};
+    const auto now = system_clock::now();
+    for (const auto& entry : inventory.entries())
+        if (entry.kind != "ca" && entry.issuer_fingerprint_sha256 == old_cert.fingerprint_sha256() &&
+            entry.status == "valid" && entry.not_after > now)
+            result.still_on_old_ca.push_back(entry);
+    if (!result.still_on_old_ca.empty()) {
+        std::string names;
+        for (const auto& e : result.still_on_old_ca) names += (names.empty() ? "" : ", ") + e.name;
+        throw OperationError("still issued by the old CA and valid: " + names + " (rotate them first: pki rotate NAME)");
+    }
+    for (auto& entry : inventory.entries())
+        if (entry.kind == "ca" && entry.fingerprint_sha256 == old_cert.fingerprint_sha256()) entry.status = "retired";
+    write_file_atomic(dir.bundle(), new_ca.cert.pem(), 0644);
+    ::unlink(dir.path("ca-previous.key").c_str());
+    ::unlink(dir.path("ca-previous.crt").c_str());
+    if (file_exists(dir.crl())) write_crl_locked(dir, inventory, std::chrono::hours(24 * 7), ca_passphrase);
+    inventory.save(dir.inventory());
+    return result;
 }
 
 }  // namespace mcpmtls::pki

@@ -13,6 +13,9 @@ public:
     std::string get(const std::string& name, const std::string& fallback = "") const;
     const std::vector<std::string>& all(const std::string& name) const;
     const std::vector<std::string>& positionals() const { return positionals_; }
+    void drop_first_positional() {
+        if (!positionals_.empty()) positionals_.erase(positionals_.begin());
+    }
 
 private:
     friend class ArgSpec;

@@ -71,6 +71,33 @@ InventoryEntry revoke_certificate(const CaDirectory& dir, const std::string& nam
 // Writes ca.crl for every CA key still held (one CRL per CA, concatenated PEM).
 void write_crl(const CaDirectory& dir, std::chrono::seconds validity, const std::string& ca_passphrase);
 
+struct RotationResult {
+    InventoryEntry old_entry;
+    InventoryEntry new_entry;
+    std::string bundle_dir;  // rotation/NAME-<UTC timestamp>/
+    bool old_revoked = false;
+};
+
+// A new key and certificate for the same identity (SANs, kind, lifetime), written over
+// NAME.crt/NAME.key, plus a rotation bundle with a manifest. With revoke_old, the previous
+// certificate is revoked (reason superseded) once the new one is in place.
+RotationResult rotate_certificate(const CaDirectory& dir, const std::string& name, bool revoke_old,
+                                  const std::string& ca_passphrase);
+
+struct CaRotationResult {
+    Certificate new_ca;
+    Certificate old_ca;
+    std::vector<InventoryEntry> still_on_old_ca;  // --finish refused because of these
+};
+
+// Starts a CA rotation: new CA key and certificate become ca.crt/ca.key, the old ones are kept
+// as ca-previous.* (to sign CRLs), ca-bundle.crt trusts both. Throws OperationError if a
+// rotation is already in progress.
+CaRotationResult start_ca_rotation(const CaDirectory& dir, const std::string& ca_passphrase);
+// Ends it: drops the old CA from the bundle and deletes its key, but only when no unexpired,
+// unrevoked certificate in the inventory was issued by it (else OperationError listing them).
+CaRotationResult finish_ca_rotation(const CaDirectory& dir, const std::string& ca_passphrase);
+
 // The passphrase from PKI_PASSPHRASE or a --passphrase-file (first line); empty if neither.
 std::string passphrase_from(const std::string& passphrase_file);
 

@@ -12,7 +12,9 @@
 
 namespace mcpmtls::tls {
 
-enum class ServerCheckMode { strict, relaxed };
+// diagnose: judge the server as strict mode would, but finish the handshake whatever the
+// verdict (the check command reports the verdict and also learns whether the server accepts us).
+enum class ServerCheckMode { strict, relaxed, diagnose };
 
 struct ClientTlsSettings {
     std::string ca_path;    // trust bundle (strict mode needs it; relaxed uses it when present)

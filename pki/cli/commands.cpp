@@ -256,6 +256,39 @@ int cmd_crl(const Args& args) {
     return kExitOk;
 }
 
+// --- rotate / rotate-ca -----------------------------------------------------------------------
+int cmd_rotate(const Args& args) {
+    CaDirectory dir(dir_of(args));
+    auto result = rotate_certificate(dir, args.positionals()[0], args.has("revoke-old"), passphrase_of(args));
+    std::cout << "rotated '" << result.new_entry.name << "': serial " << result.old_entry.serial << " -> "
+              << result.new_entry.serial << " (valid until " << date_of(result.new_entry.not_after) << ")\n"
+              << "  written over " << dir.leaf_cert(result.new_entry.name) << " and " << dir.leaf_key(result.new_entry.name)
+              << "\n  rotation bundle: " << result.bundle_dir << "/\n";
+    if (result.old_revoked)
+        std::cout << "  old certificate revoked; CRL updated: " << dir.crl() << "\n";
+    else
+        std::cout << "  the old certificate stays valid until " << date_of(result.old_entry.not_after)
+                  << "; revoke it once every peer has reloaded: pki revoke --serial " << result.old_entry.serial << "\n";
+    return kExitOk;
+}
+
+int cmd_rotate_ca(const Args& args) {
+    CaDirectory dir(dir_of(args));
+    if (args.has("finish")) {
+        auto result = finish_ca_rotation(dir, passphrase_of(args));
+        std::cout << "CA rotation finished: " << dir.bundle() << " now trusts only '" << result.new_ca.common_name()
+                  << "'; the old CA key is deleted\n";
+        return kExitOk;
+    }
+    auto result = start_ca_rotation(dir, passphrase_of(args));
+    std::cout << "new CA '" << result.new_ca.common_name() << "' (valid until " << date_of(result.new_ca.not_after())
+              << ") is now " << dir.ca_cert() << "\n"
+              << "  " << dir.bundle() << " trusts both CAs during the overlap\n"
+              << "  next: reload every server and client (they pick up the bundle), reissue each certificate with\n"
+              << "        pki rotate NAME, reload again, then: pki rotate-ca --finish\n";
+    return kExitOk;
+}
+
 ArgSpec with_dir(ArgSpec spec) { return spec.option("dir", "DIR", kDirHelp); }
 
 }  // namespace
@@ -319,6 +352,21 @@ std::vector<Command> all_commands() {
                             .option("days", "N", "days until nextUpdate (default: 7)")
                             .option("passphrase-file", "FILE", "passphrase of an encrypted ca.key (or PKI_PASSPHRASE)"),
                         cmd_crl});
+    commands.push_back({"rotate", "new key and certificate for the same identity",
+                        with_dir(ArgSpec("pki rotate NAME [--revoke-old] [--dir DIR]",
+                                         "Writes a new NAME.crt/NAME.key (same names, kind and lifetime) and a rotation "
+                                         "bundle rotation/NAME-<UTC timestamp>/ with a manifest.json."))
+                            .flag("revoke-old", "revoke the previous certificate (reason superseded) once the new one is in place")
+                            .option("passphrase-file", "FILE", "passphrase of an encrypted ca.key (or PKI_PASSPHRASE)")
+                            .positionals(1, 1),
+                        cmd_rotate});
+    commands.push_back({"rotate-ca", "start (or --finish) a CA rotation with overlap",
+                        with_dir(ArgSpec("pki rotate-ca [--finish] [--dir DIR]",
+                                         "Creates a new CA; ca-bundle.crt trusts old and new until --finish, which refuses "
+                                         "while valid certificates from the old CA remain."))
+                            .flag("finish", "drop the old CA from the bundle and delete its key")
+                            .option("passphrase-file", "FILE", "passphrase of an encrypted ca.key (or PKI_PASSPHRASE)"),
+                        cmd_rotate_ca});
     return commands;
 }
 
