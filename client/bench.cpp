@@ -1,0 +1,190 @@
+#include "client/bench.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+namespace mcpmtls::client {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+std::string failure_kind_name(FailureKind kind) {
+    switch (kind) {
+        case FailureKind::connect: return "connect";
+        case FailureKind::timeout: return "timeout";
+        case FailureKind::tls_server_rejected_by_us: return "tls_server_rejected";
+        case FailureKind::tls_refused_by_server: return "tls_refused_by_server";
+        case FailureKind::tls_other: return "tls";
+        case FailureKind::protocol: return "protocol";
+        case FailureKind::closed: return "connection_closed";
+    }
+    return "other";
+}
+
+struct WorkerResult {
+    std::vector<uint32_t> latencies_us;
+    std::map<std::string, size_t> errors;
+    size_t handshakes = 0;
+    size_t resumed = 0;
+};
+
+double percentile(const std::vector<uint32_t>& sorted, double p) {
+    if (sorted.empty()) return 0;
+    size_t index = static_cast<size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
+    return sorted[std::min(index, sorted.size() - 1)] / 1000.0;
+}
+
+}  // namespace
+
+json BenchReport::to_json() const {
+    return {{"ok", ok},
+            {"failed", failed},
+            {"errors", errors},
+            {"handshakes", handshakes},
+            {"resumed_handshakes", resumed_handshakes},
+            {"seconds", seconds},
+            {"requests_per_second", requests_per_second},
+            {"latency_ms", {{"p50", p50_ms}, {"p90", p90_ms}, {"p99", p99_ms}, {"max", max_ms}, {"mean", mean_ms}}}};
+}
+
+std::string BenchReport::to_text() const {
+    char buf[512];
+    std::snprintf(buf, sizeof buf,
+                  "requests:   %zu ok, %zu failed in %.2f s\n"
+                  "throughput: %.0f requests/s\n"
+                  "latency:    p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms (mean %.2f ms)\n"
+                  "handshakes: %zu (%zu resumed)\n",
+                  ok, failed, seconds, requests_per_second, p50_ms, p90_ms, p99_ms, max_ms, mean_ms, handshakes,
+                  resumed_handshakes);
+    std::string text = buf;
+    for (const auto& [kind, count] : errors) text += "  error " + kind + ": " + std::to_string(count) + "\n";
+    return text;
+}
+
+BenchReport run_bench(const BenchOptions& options, std::shared_ptr<const tls::ClientTlsContext> tls, Timeouts timeouts) {
+    // One MCP session for the whole run: every worker presents the same certificate, so the
+    // server accepts the session id on any connection.
+    McpSession setup(options.server.name, options.server.url, tls, timeouts);
+    setup.initialize();
+    log_server_verdict(options.server.name, setup.connection());
+    const std::string session_id = setup.session_id();
+    const std::string protocol = setup.protocol_version();
+    const json body_template = {{"jsonrpc", "2.0"}, {"id", 1}, {"method", "tools/call"},
+                                {"params", {{"name", options.tool}, {"arguments", options.arguments}}}};
+    // A failing tool in the first call is a usage problem, not load: say so before the run.
+    setup.call_tool(options.tool, options.arguments);
+    const std::string body = body_template.dump();
+    std::vector<std::pair<std::string, std::string>> headers = {
+        {"Content-Type", "application/json"}, {"Accept", "application/json, text/event-stream"}};
+    if (!protocol.empty()) headers.emplace_back("MCP-Protocol-Version", protocol);
+    if (!session_id.empty()) headers.emplace_back("Mcp-Session-Id", session_id);
+
+    std::atomic<size_t> issued{0};
+    std::atomic<size_t> done{0};
+    std::atomic<size_t> failed{0};
+    std::atomic<bool> stop{false};
+    const auto start = Clock::now();
+    const auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.duration_seconds));
+    const size_t total = options.requests;
+
+    std::vector<WorkerResult> results(options.connections);
+    std::vector<std::thread> workers;
+    for (size_t w = 0; w < options.connections; ++w) {
+        workers.emplace_back([&, w] {
+            WorkerResult& result = results[w];
+            HttpConnection connection(options.server.url, tls, timeouts);
+            connection.set_session_reuse(options.tls_resumption);
+            for (;;) {
+                if (stop.load(std::memory_order_relaxed)) break;
+                size_t n = issued.fetch_add(1, std::memory_order_relaxed);
+                if (total && n >= total) break;
+                auto scheduled = Clock::now();
+                if (options.rate > 0) {
+                    scheduled = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(n / options.rate));
+                    std::this_thread::sleep_until(scheduled);
+                }
+                if (!total && Clock::now() >= deadline) break;
+                try {
+                    HttpResponse response = connection.request("POST", headers, body);
+                    if (response.status != 200) {
+                        ++result.errors["http_" + std::to_string(response.status)];
+                        failed.fetch_add(1, std::memory_order_relaxed);
+                    } else if (response.body.find("\"isError\":true") != std::string::npos) {
+                        ++result.errors["tool_error"];
+                        failed.fetch_add(1, std::memory_order_relaxed);
+                    } else {
+                        // Latency from the scheduled start: an open loop must not hide queueing.
+                        auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - scheduled).count();
+                        result.latencies_us.push_back(static_cast<uint32_t>(std::min<long long>(us, UINT32_MAX)));
+                    }
+                } catch (const ConnectionError& e) {
+                    ++result.errors[failure_kind_name(e.kind())];
+                    failed.fetch_add(1, std::memory_order_relaxed);
+                    connection.close();
+                }
+                if (options.new_connection_per_request && connection.connected()) {
+                    if (connection.session_info().resumed) ++result.resumed;
+                    connection.close();
+                }
+                done.fetch_add(1, std::memory_order_relaxed);
+            }
+            result.handshakes = connection.handshakes();
+        });
+    }
+    std::thread progress_thread([&] {
+        size_t last = 0;
+        auto last_time = Clock::now();
+        while (!stop.load()) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(250));
+            auto now = Clock::now();
+            if (now - last_time < std::chrono::seconds(1)) {
+                if (!total && now >= deadline + std::chrono::seconds(1)) stop = true;  // stragglers
+                continue;
+            }
+            size_t d = done.load();
+            if (options.progress) {
+                double elapsed = std::chrono::duration<double>(now - start).count();
+                double interval = std::chrono::duration<double>(now - last_time).count();
+                std::fprintf(stderr, "\r[%5.1fs] %zu requests, %zu failed, %.0f req/s   ", elapsed, d, failed.load(),
+                             static_cast<double>(d - last) / interval);
+                std::fflush(stderr);
+            }
+            last = d;
+            last_time = now;
+        }
+    });
+    for (auto& t : workers) t.join();
+    const auto end = Clock::now();
+    stop = true;
+    progress_thread.join();
+    if (options.progress) std::fprintf(stderr, "\n");
+
+    BenchReport report;
+    std::vector<uint32_t> all;
+    for (auto& r : results) {
+        all.insert(all.end(), r.latencies_us.begin(), r.latencies_us.end());
+        for (const auto& [kind, count] : r.errors) report.errors[kind] += count;
+        report.handshakes += r.handshakes;
+        report.resumed_handshakes += r.resumed;
+    }
+    std::sort(all.begin(), all.end());
+    report.ok = all.size();
+    report.failed = failed.load();
+    report.seconds = std::chrono::duration<double>(end - start).count();
+    report.requests_per_second = report.seconds > 0 ? static_cast<double>(report.ok) / report.seconds : 0;
+    report.p50_ms = percentile(all, 0.50);
+    report.p90_ms = percentile(all, 0.90);
+    report.p99_ms = percentile(all, 0.99);
+    report.max_ms = all.empty() ? 0 : all.back() / 1000.0;
+    double sum = 0;
+    for (auto v : all) sum += v;
+    report.mean_ms = all.empty() ? 0 : sum / static_cast<double>(all.size()) / 1000.0;
+    return report;
+}
+
+}  // namespace mcpmtls::client

@@ -1,0 +1,39 @@
+#pragma once
+// `client bench`: an mTLS load generator for MCP servers.
+#include "client/coordinator.hpp"
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace mcpmtls::client {
+
+struct BenchOptions {
+    ServerEndpoint server;
+    std::string tool = "echo";
+    nlohmann::json arguments = {{"message", "hello"}};
+    size_t connections = 16;
+    double duration_seconds = 10;  // used when requests == 0
+    size_t requests = 0;           // total, across connections
+    bool new_connection_per_request = false;
+    bool tls_resumption = true;    // with a new connection per request: offer session tickets
+    double rate = 0;               // requests/s across all connections (open loop); 0 = closed loop
+    bool progress = true;          // a progress line on stderr every second
+};
+
+struct BenchReport {
+    size_t ok = 0;
+    size_t failed = 0;
+    std::map<std::string, size_t> errors;  // by kind
+    size_t handshakes = 0;
+    size_t resumed_handshakes = 0;
+    double seconds = 0;
+    double requests_per_second = 0;
+    double p50_ms = 0, p90_ms = 0, p99_ms = 0, max_ms = 0, mean_ms = 0;
+    nlohmann::json to_json() const;
+    std::string to_text() const;
+};
+
+// Throws ConnectionError when the first connection (initialize) fails.
+BenchReport run_bench(const BenchOptions& options, std::shared_ptr<const tls::ClientTlsContext> tls, Timeouts timeouts);
+
+}  // namespace mcpmtls::client
