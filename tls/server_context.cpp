@@ -99,6 +99,25 @@ long days_until(std::chrono::system_clock::time_point t) {
 // Static callbacks OpenSSL calls during handshakes; they reach the context through the
 // SSL_CTX's app data.
 struct HandshakeCallbacks {
+    // SHA-256 over the presented certificates' own SHA-256s (OpenSSL caches each DER digest).
+    static bool chain_digest(X509* leaf, STACK_OF(X509)* presented, ChainDigest& out) {
+        if (!leaf) return false;
+        EVP_MD_CTX* md = EVP_MD_CTX_new();
+        if (!md) return false;
+        bool ok = EVP_DigestInit_ex(md, EVP_sha256(), nullptr) == 1;
+        auto add = [&](X509* cert) {
+            unsigned char d[EVP_MAX_MD_SIZE];
+            unsigned int len = 0;
+            ok = ok && X509_digest(cert, EVP_sha256(), d, &len) == 1 && EVP_DigestUpdate(md, d, len) == 1;
+        };
+        add(leaf);
+        for (int i = 0; presented && i < sk_X509_num(presented); ++i) add(sk_X509_value(presented, i));
+        unsigned int out_len = 0;
+        ok = ok && EVP_DigestFinal_ex(md, out.data(), &out_len) == 1 && out_len == out.size();
+        EVP_MD_CTX_free(md);
+        return ok;
+    }
+
     static ServerTlsContext* context_of(SSL* ssl) {
         return static_cast<ServerTlsContext*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
     }
@@ -122,9 +141,27 @@ struct HandshakeCallbacks {
         SSL* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store_ctx, SSL_get_ex_data_X509_STORE_CTX_idx()));
         const std::string peer = peer_address_of(ssl);
         auto snap = self->snapshot();
+        X509* presented_leaf = X509_STORE_CTX_get0_cert(store_ctx);
+        STACK_OF(X509)* presented = X509_STORE_CTX_get0_untrusted(store_ctx);
+        const auto now = std::chrono::system_clock::now();
+        ChainDigest digest{};
+        const bool digested = chain_digest(presented_leaf, presented, digest);
+        if (digested) {
+            if (auto cached = snap->verdicts->find(digest, now)) {
+                if (self->client_allowed(*cached)) {
+                    log_event(spdlog::level::debug, "tls_handshake",
+                              {{"peer", peer}, {"subject", cached->subject}, {"serial", cached->serial_hex},
+                               {"fingerprint_sha256", cached->fingerprint_sha256}, {"verdict", "accepted"},
+                               {"cached", true}});
+                    attach_identity(ssl, cached);
+                    X509_STORE_CTX_set_error(store_ctx, X509_V_OK);
+                    return 1;
+                }
+            }
+        }
         std::vector<pki::Certificate> chain;
         try {
-            chain = peer_chain(X509_STORE_CTX_get0_cert(store_ctx), X509_STORE_CTX_get0_untrusted(store_ctx));
+            chain = peer_chain(presented_leaf, presented);
         } catch (const std::exception& e) {
             log_event(spdlog::level::warn, "tls_handshake",
                       {{"peer", peer}, {"verdict", "rejected"}, {"reason", std::string("unparseable certificate: ") + e.what()}});
@@ -149,13 +186,17 @@ struct HandshakeCallbacks {
         }
         identity->fully_verified = result.valid();
         std::string reason = result.reason();
-        if (accepted && !self->settings_.allowed_clients.empty()) {
-            bool allowed = false;
-            for (const auto& id : self->settings_.allowed_clients) allowed = allowed || identity->matches(id);
-            if (!allowed) {
-                accepted = false;
-                reason = "client identity '" + identity->display_name() + "' is not in the --allow-client list";
-            }
+        if (accepted && result.valid() && digested) {
+            // Cached until a certificate of the chain, a trust anchor or the CRL expires.
+            auto expires = chain.front().not_after();
+            for (const auto& cert : chain) expires = std::min(expires, cert.not_after());
+            for (const auto& ca : snap->trust->anchors()) expires = std::min(expires, ca.not_after());
+            if (auto next = snap->trust->earliest_crl_next_update()) expires = std::min(expires, *next);
+            snap->verdicts->remember(digest, identity, expires);
+        }
+        if (accepted && !self->client_allowed(*identity)) {
+            accepted = false;
+            reason = "client identity '" + identity->display_name() + "' is not in the --allow-client list";
         }
         if (!accepted) {
             fields["verdict"] = "rejected";
@@ -263,7 +304,9 @@ std::shared_ptr<const CredentialSnapshot> ServerTlsContext::load_snapshot(uint64
     if (use_crl) crls = pki::RevocationList::parse_all(crl, settings_.crl_path);
     snap->trust = std::make_shared<const pki::TrustStore>(pki::Certificate::parse_all(bundle, settings_.ca_path), std::move(crls));
     snap->trust_digest = sha256_hex(bundle + '\0' + crl);
-    snap->trust_generation = previous ? previous->trust_generation + (previous->trust_digest != snap->trust_digest ? 1 : 0) : 1;
+    const bool same_trust = previous && previous->trust_digest == snap->trust_digest;
+    snap->trust_generation = previous ? previous->trust_generation + (same_trust ? 0 : 1) : 1;
+    snap->verdicts = same_trust ? previous->verdicts : std::make_shared<VerdictCache>();
     if (auto next = snap->trust->earliest_crl_next_update(); next && *next < std::chrono::system_clock::now())
         log_event(spdlog::level::warn, "crl_expired",
                   {{"file", settings_.crl_path}, {"next_update", format_rfc3339(*next)},
@@ -349,6 +392,17 @@ std::shared_ptr<const PeerIdentity> ServerTlsContext::peer_identity(const SSL* s
     if (!ssl) return nullptr;
     auto* holder = static_cast<std::shared_ptr<const PeerIdentity>*>(SSL_get_ex_data(ssl, identity_index()));
     return holder ? *holder : nullptr;
+}
+
+}  // namespace mcpmtls::tls
+
+namespace mcpmtls::tls {
+
+bool ServerTlsContext::client_allowed(const PeerIdentity& identity) const {
+    if (settings_.allowed_clients.empty()) return true;
+    for (const auto& id : settings_.allowed_clients)
+        if (identity.matches(id)) return true;
+    return false;
 }
 
 }  // namespace mcpmtls::tls

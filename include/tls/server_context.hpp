@@ -8,6 +8,7 @@
 #include "pki/verifier.hpp"
 #include "tls/credentials.hpp"
 #include "tls/peer_identity.hpp"
+#include "tls/verdict_cache.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -36,6 +37,8 @@ struct CredentialSnapshot {
     std::string trust_digest;       // SHA-256 of bundle + CRL bytes
     KeyPair credentials;
     std::shared_ptr<const pki::TrustStore> trust;
+    // Shared by snapshots of one trust generation; a trust or CRL change starts a new one.
+    std::shared_ptr<VerdictCache> verdicts;
 };
 
 class ServerTlsContext {
@@ -66,6 +69,7 @@ public:
     struct TicketKeys;
 
 private:
+    bool client_allowed(const PeerIdentity& identity) const;
     std::shared_ptr<const CredentialSnapshot> load_snapshot(uint64_t generation, const CredentialSnapshot* previous) const;
     std::string file_stamps() const;
 
