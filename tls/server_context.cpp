@@ -221,6 +221,25 @@ struct HandshakeCallbacks {
         return 1;
     }
 
+    // Handshakes that fail before our verifier runs (no client certificate, plain HTTP, garbage)
+    // still deserve a verdict in the log.
+    static void on_alert(const SSL* ssl, int where, int value) {
+        if (!(where & SSL_CB_WRITE_ALERT)) return;
+        const int level = value >> 8, description = value & 0xff;
+        if (level != SSL3_AL_FATAL) return;
+        std::string reason;
+        if (description == 116 || (description == SSL_AD_HANDSHAKE_FAILURE && !SSL_get0_peer_certificate(ssl) &&
+                                   SSL_get_state(ssl) != TLS_ST_BEFORE))
+            reason = "no client certificate";
+        else if (description == SSL_AD_BAD_CERTIFICATE || description == SSL_AD_CERTIFICATE_UNKNOWN ||
+                 description == SSL_AD_UNKNOWN_CA || description == SSL_AD_ACCESS_DENIED)
+            return;  // our verifier already logged why
+        else
+            reason = std::string("TLS handshake failed: ") + SSL_alert_desc_string_long(value);
+        log_event(spdlog::level::warn, "tls_handshake",
+                  {{"peer", peer_address_of(ssl)}, {"verdict", "rejected"}, {"reason", reason}});
+    }
+
     static int ticket_key(SSL* ssl, unsigned char key_name[16], unsigned char* iv, EVP_CIPHER_CTX* cipher,
                           EVP_MAC_CTX* mac, int encrypt) {
         auto* self = context_of(ssl);
@@ -328,6 +347,7 @@ bool ServerTlsContext::configure(SSL_CTX& ctx) {
     SSL_CTX_set_cert_cb(&ctx, HandshakeCallbacks::select_certificate, this);
     SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
     SSL_CTX_set_cert_verify_callback(&ctx, HandshakeCallbacks::verify_client, this);
+    SSL_CTX_set_info_callback(&ctx, HandshakeCallbacks::on_alert);
     static const unsigned char session_context[] = "mcp-mtls";
     SSL_CTX_set_session_id_context(&ctx, session_context, sizeof session_context - 1);
     // Stateless tickets only: nothing server-side to flush, and the ticket key callback decides

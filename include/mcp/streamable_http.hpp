@@ -1,0 +1,92 @@
+#pragma once
+// The MCP Streamable HTTP transport (POST/GET/DELETE on one endpoint) and JSON-RPC 2.0
+// dispatch, independent of any HTTP library: handle() takes a request and the verified client
+// identity and returns the response. Thread-safe; called from many worker threads at once.
+#include "mcp/tool.hpp"
+#include "tls/peer_identity.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace mcpmtls::mcp {
+
+struct ServerOptions {
+    std::string name = "mcp-server";
+    std::string title;
+    std::string version = "0.1.0";
+    std::string instructions;
+    std::vector<std::string> allowed_hosts;  // besides localhost, 127.0.0.1 and [::1]
+    size_t max_body_bytes = 1024 * 1024;
+    std::chrono::seconds session_idle_timeout{1800};
+    size_t max_sessions = 10000;             // beyond it (after expiring idle ones) initialize gets 503
+};
+
+// Protocol versions this server speaks, preferred first.
+const std::vector<std::string>& supported_protocol_versions();
+
+struct HttpRequest {
+    std::string method;  // "POST" | "GET" | "DELETE" | ...
+    std::string body;
+    std::string remote_address;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string header(const std::string& name) const;  // case-insensitive; "" if absent
+};
+
+struct HttpResponse {
+    int status = 200;
+    std::string content_type;  // empty: no body
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// JSON-RPC 2.0 error codes.
+enum RpcErrorCode : int {
+    kParseError = -32700,
+    kInvalidRequest = -32600,
+    kMethodNotFound = -32601,
+    kInvalidParams = -32602,
+    kInternalError = -32603,
+};
+
+class StreamableHttpServer {
+public:
+    StreamableHttpServer(ServerOptions options, ToolRegistry tools);
+
+    HttpResponse handle(const HttpRequest& request, const tls::PeerIdentity& client);
+    size_t session_count() const;
+    const ServerOptions& options() const { return options_; }
+
+private:
+    struct Session {
+        std::string client_fingerprint;
+        std::string protocol_version;
+        std::atomic<int> log_level{1};  // index into the MCP level list; info
+        std::atomic<int64_t> last_used_ms{0};
+    };
+
+    HttpResponse handle_post(const HttpRequest& request, const tls::PeerIdentity& client);
+    HttpResponse handle_delete(const HttpRequest& request, const tls::PeerIdentity& client);
+    bool host_allowed(const HttpRequest& request) const;
+    std::shared_ptr<Session> find_session(const std::string& id, const tls::PeerIdentity& client);
+    std::string create_session(const tls::PeerIdentity& client, const std::string& protocol_version, bool& refused);
+    void expire_idle_sessions_locked(int64_t now_ms);
+
+    nlohmann::json initialize(const nlohmann::json& params, std::string& negotiated) const;
+    nlohmann::json call_tool(const nlohmann::json& params, const tls::PeerIdentity& client, const std::string& session_id,
+                             bool& invalid_params, std::string& error_message);
+
+    ServerOptions options_;
+    ToolRegistry tools_;
+    std::string tools_list_json_;  // the registry never changes: render tools/list once
+    mutable std::shared_mutex sessions_mutex_;
+    std::unordered_map<std::string, std::shared_ptr<Session>> sessions_;
+    int64_t last_sweep_ms_ = 0;
+};
+
+}  // namespace mcpmtls::mcp

@@ -1,0 +1,83 @@
+#include "mcp/json_schema.hpp"
+
+namespace mcpmtls::mcp {
+namespace {
+
+using nlohmann::json;
+
+bool has_type(const json& value, const std::string& type) {
+    if (type == "object") return value.is_object();
+    if (type == "array") return value.is_array();
+    if (type == "string") return value.is_string();
+    if (type == "integer") return value.is_number_integer() || (value.is_number_float() && value.get<double>() == static_cast<double>(static_cast<long long>(value.get<double>())));
+    if (type == "number") return value.is_number();
+    if (type == "boolean") return value.is_boolean();
+    if (type == "null") return value.is_null();
+    return true;  // unknown type names do not constrain
+}
+
+std::string describe(const std::string& path) { return path.empty() ? "arguments" : "argument '" + path + "'"; }
+
+std::optional<std::string> check(const json& schema, const json& value, const std::string& path) {
+    if (!schema.is_object()) return std::nullopt;
+    if (schema.contains("type")) {
+        const json& type = schema["type"];
+        bool ok = false;
+        if (type.is_string()) ok = has_type(value, type.get<std::string>());
+        else if (type.is_array())
+            for (const auto& t : type) ok = ok || (t.is_string() && has_type(value, t.get<std::string>()));
+        else ok = true;
+        if (!ok) return describe(path) + " must be of type " + (type.is_string() ? type.get<std::string>() : type.dump());
+    }
+    if (schema.contains("enum") && schema["enum"].is_array()) {
+        bool found = false;
+        for (const auto& option : schema["enum"]) found = found || option == value;
+        if (!found) return describe(path) + " must be one of " + schema["enum"].dump();
+    }
+    if (value.is_number()) {
+        const double v = value.get<double>();
+        if (schema.contains("minimum") && schema["minimum"].is_number() && v < schema["minimum"].get<double>())
+            return describe(path) + " must be at least " + schema["minimum"].dump();
+        if (schema.contains("maximum") && schema["maximum"].is_number() && v > schema["maximum"].get<double>())
+            return describe(path) + " must be at most " + schema["maximum"].dump();
+    }
+    if (value.is_string()) {
+        // Length in code points, as JSON Schema counts it.
+        const auto& s = value.get_ref<const std::string&>();
+        size_t length = 0;
+        for (unsigned char c : s) length += (c & 0xC0) != 0x80;
+        if (schema.contains("minLength") && schema["minLength"].is_number_unsigned() && length < schema["minLength"].get<size_t>())
+            return describe(path) + " must be at least " + schema["minLength"].dump() + " characters";
+        if (schema.contains("maxLength") && schema["maxLength"].is_number_unsigned() && length > schema["maxLength"].get<size_t>())
+            return describe(path) + " must be at most " + schema["maxLength"].dump() + " characters";
+    }
+    if (value.is_array() && schema.contains("items") && schema["items"].is_object()) {
+        for (size_t i = 0; i < value.size(); ++i)
+            if (auto error = check(schema["items"], value[i], path + "[" + std::to_string(i) + "]")) return error;
+    }
+    if (value.is_object()) {
+        const json properties = schema.value("properties", json::object());
+        if (schema.contains("required") && schema["required"].is_array())
+            for (const auto& name : schema["required"])
+                if (name.is_string() && !value.contains(name.get<std::string>()))
+                    return "missing required argument '" + (path.empty() ? "" : path + ".") + name.get<std::string>() + "'";
+        const bool closed = schema.contains("additionalProperties") && schema["additionalProperties"] == false;
+        for (auto it = value.begin(); it != value.end(); ++it) {
+            const std::string child = path.empty() ? it.key() : path + "." + it.key();
+            if (properties.contains(it.key())) {
+                if (auto error = check(properties[it.key()], it.value(), child)) return error;
+            } else if (closed) {
+                return "unknown argument '" + child + "'";
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> validate_arguments(const nlohmann::json& schema, const nlohmann::json& value) {
+    return check(schema, value, "");
+}
+
+}  // namespace mcpmtls::mcp
