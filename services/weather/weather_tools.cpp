@@ -60,8 +60,8 @@ double monthly_precipitation(const City& city, unsigned month) {
 }
 
 int rain_chance(const City& city, unsigned month) {
-    // ~150 mm in a month is rain most days; deserts see it rarely.
-    return static_cast<int>(std::round(std::min(0.85, monthly_precipitation(city, month) / 150.0 + 0.03) * 100.0));
+    // ~200 mm in a month means rain most days; deserts see it rarely.
+    return static_cast<int>(std::round(std::min(0.85, monthly_precipitation(city, month) / 220.0 + 0.05) * 100.0));
 }
 
 std::string condition_for(SeededRandom& rng, int chance, double temperature) {
