@@ -226,8 +226,8 @@ int cmd_tools(Coordinator& coordinator, const Args& args) {
             for (const auto& tool : tools)
                 std::cout << "  " << signature_of(tool) << "\n      " << tool.value("description", "") << "\n";
         } catch (const ConnectionError& e) {
-            if (e.code() == kExitVerification) throw ConnectionError(e.kind(), server.name + ": " + e.what());
-            std::cerr << "client: " << server.name << ": " << e.what() << "\n";
+            if (e.code() == kExitVerification) throw;
+            std::cerr << "client: " << e.what() << "\n";
             ++failures;
         }
     }
@@ -277,8 +277,8 @@ int cmd_ask(Coordinator& coordinator, const Args& args) {
         try {
             for (const auto& tool : listings[i].get()) tools.push_back({name, tool});
         } catch (const ConnectionError& e) {
-            if (e.code() == kExitVerification) throw ConnectionError(e.kind(), name + ": " + e.what());
-            std::cerr << "client: " << name << " is unavailable: " << e.what() << "\n";
+            if (e.code() == kExitVerification) throw;
+            std::cerr << "client: unavailable: " << e.what() << "\n";
         } catch (const RpcError& e) {
             std::cerr << "client: " << name << " is unavailable: " << e.what() << "\n";
         }

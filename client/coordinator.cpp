@@ -69,6 +69,9 @@ McpSession& Coordinator::session(const std::string& name) {
     if (session->server_info().is_null()) {
         try {
             session->initialize();
+        } catch (const ConnectionError& e) {
+            log_server_verdict(name, session->connection());
+            throw ConnectionError(e.kind(), name + ": " + e.what());  // say which server
         } catch (...) {
             log_server_verdict(name, session->connection());
             throw;
