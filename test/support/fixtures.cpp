@@ -1,0 +1,111 @@
+#include "test/support/fixtures.hpp"
+
+#include <regex>
+#include <stdexcept>
+
+namespace mcpmtls::testing {
+
+DemoPki::DemoPki() {
+    auto check = [](const CommandResult& r) {
+        if (r.exit_code != 0) throw std::runtime_error("pki failed: " + r.all());
+    };
+    check(pki({"init", "--cn", "test CA"}));
+    for (const char* service : {"echo", "weather", "datetime"})
+        check(pki({"issue", "server", service, "--dns", "localhost", "--ip", "127.0.0.1"}));
+    check(pki({"issue", "client", "coordinator", "--uri", "spiffe://demo/coordinator"}));
+}
+
+CommandResult DemoPki::pki(std::vector<std::string> args) const {
+    args.insert(args.begin(), bin_path("pki"));
+    args.push_back("--dir");
+    args.push_back(dir_.path());
+    return run_command(args);
+}
+
+namespace {
+
+std::string ext_file(const std::string& dir, const std::string& name, const std::string& eku, const std::string& san) {
+    const std::string path = dir + "/" + name + ".ext";
+    std::string text = "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=" + eku + "\n";
+    if (!san.empty()) text += "subjectAltName=" + san + "\n";
+    write_text(path, text);
+    return path;
+}
+
+void must(const CommandResult& r, const std::string& what) {
+    if (r.exit_code != 0) throw std::runtime_error(what + " failed: " + r.all());
+}
+
+}  // namespace
+
+OpensslCa::OpensslCa() {
+    must(run_shell("cd '" + dir_.path() +
+                   "' && openssl ecparam -name prime256v1 -genkey -noout -out ca.key 2>/dev/null && "
+                   "openssl req -x509 -new -key ca.key -sha256 -days 365 -subj '/CN=openssl test CA' "
+                   "-addext 'basicConstraints=critical,CA:TRUE' -addext 'keyUsage=critical,keyCertSign,cRLSign' -out ca.crt"),
+         "openssl CA");
+}
+
+void OpensslCa::issue_with(const std::string& ca_cert, const std::string& ca_key, const std::string& out_dir,
+                           const std::string& name, const std::string& eku, const std::string& san, const std::string& start,
+                           const std::string& end) {
+    const std::string ext = ext_file(out_dir, name, eku, san);
+    // `openssl ca` is the CLI's way to set arbitrary validity dates (expired, not yet valid).
+    const std::string db = out_dir + "/db-" + name;
+    write_text(out_dir + "/" + name + ".cnf",
+               "[ca]\ndefault_ca=test\n[test]\ndatabase=" + db + "/index.txt\nserial=" + db + "/serial\nnew_certs_dir=" + db +
+                   "\ndefault_md=sha256\npolicy=any\nunique_subject=no\ncopy_extensions=none\n[any]\ncommonName=supplied\n");
+    const std::string dates = start.empty() ? std::string(" -days 30") : " -startdate " + start + " -enddate " + end;
+    must(run_shell("set -e; mkdir -p '" + db + "'; : > '" + db + "/index.txt'; echo 01 > '" + db + "/serial'; cd '" + out_dir +
+                   "'; openssl ecparam -name prime256v1 -genkey -noout -out " + name + ".key 2>/dev/null; "
+                   "openssl req -new -key " + name + ".key -subj '/CN=" + name + "' -out " + name + ".csr; "
+                   "openssl ca -batch -notext -config " + name + ".cnf -cert '" + ca_cert + "' -keyfile '" + ca_key +
+                   "' -in " + name + ".csr -out " + name + ".crt -extfile '" + ext + "'" + dates + " 2>&1"),
+         "openssl ca for " + name);
+}
+
+void OpensslCa::issue(const std::string& name, const std::string& eku, const std::string& san, const std::string& start,
+                      const std::string& end) {
+    issue_with(path("ca.crt"), path("ca.key"), dir_.path(), name, eku, san, start, end);
+}
+
+void OpensslCa::self_signed(const std::string& name, const std::string& eku, const std::string& san) {
+    std::string cmd = "cd '" + dir_.path() + "' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " +
+                      name + ".key -out " + name + ".crt -days 30 -subj '/CN=" + name + "' -addext 'extendedKeyUsage=" + eku +
+                      "' -addext 'keyUsage=critical,digitalSignature'";
+    if (!san.empty()) cmd += " -addext 'subjectAltName=" + san + "'";
+    must(run_shell(cmd + " 2>&1"), "self-signed " + name);
+}
+
+ServerProcess::ServerProcess(const std::string& program, const std::string& cert, const std::string& key, const std::string& ca,
+                             std::vector<std::string> extra_args) {
+    std::vector<std::string> argv = {bin_path(program), "--port", "0", "--cert", cert, "--key", key, "--ca", ca};
+    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+    process_ = std::make_unique<BackgroundProcess>(argv, log_dir_.file("server.log"));
+    if (!process_->wait_for_log("server_started")) throw std::runtime_error(program + " did not start: " + process_->log());
+    std::smatch m;
+    const std::string log = process_->log();
+    if (!std::regex_search(log, m, std::regex(R"(server_started.* port=(\d+))")))
+        throw std::runtime_error("no port in: " + log);
+    port_ = std::stoi(m[1].str());
+}
+
+std::string ServerProcess::url(const std::string& host) const { return "https://" + host + ":" + std::to_string(port_) + "/mcp"; }
+
+CommandResult curl_mcp(const std::string& url, const std::string& ca, const std::string& cert, const std::string& key,
+                       const std::string& body, const std::vector<std::string>& extra) {
+    std::vector<std::string> argv = {"curl", "-sS", "--max-time", "10", "--cacert", ca, "-H", "Content-Type: application/json",
+                                     "-H", "Accept: application/json, text/event-stream", "-D", "-"};
+    if (!cert.empty()) {
+        argv.insert(argv.end(), {"--cert", cert, "--key", key});
+    }
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.insert(argv.end(), {url, "-d", body});
+    return run_command(argv);
+}
+
+std::string initialize_body() {
+    return R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"test","version":"1"}}})";
+}
+
+}  // namespace mcpmtls::testing

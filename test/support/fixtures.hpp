@@ -1,0 +1,66 @@
+#pragma once
+// Fixtures for integration tests: a PKI made by bin/pki, certificates made independently by the
+// openssl CLI, and servers started on ephemeral loopback ports.
+#include "test/support/process.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mcpmtls::testing {
+
+// bin/pki init + server certificates for echo, weather, datetime + client "coordinator".
+class DemoPki {
+public:
+    DemoPki();
+    std::string path(const std::string& file) const { return dir_.file(file); }
+    const std::string& dir() const { return dir_.path(); }
+    CommandResult pki(std::vector<std::string> args) const;  // bin/pki ARGS --dir DIR
+
+private:
+    TempDir dir_;
+};
+
+// Certificates made with the openssl CLI, in their own directory.
+class OpensslCa {
+public:
+    OpensslCa();  // a root CA "openssl test CA" (P-256)
+    std::string path(const std::string& file) const { return dir_.file(file); }
+    // A leaf signed by this CA. eku: "serverAuth" | "clientAuth"; validity as openssl ca dates
+    // (YYYYMMDDHHMMSSZ) or empty for now..+30 days.
+    void issue(const std::string& name, const std::string& eku, const std::string& san,
+               const std::string& start = "", const std::string& end = "");
+    // A leaf signed by another CA (e.g. the DemoPki's: ca.crt + ca.key), through `openssl ca`.
+    static void issue_with(const std::string& ca_cert, const std::string& ca_key, const std::string& out_dir,
+                           const std::string& name, const std::string& eku, const std::string& san,
+                           const std::string& start, const std::string& end);
+    // A self-signed leaf (no CA at all).
+    void self_signed(const std::string& name, const std::string& eku, const std::string& san);
+
+private:
+    TempDir dir_;
+};
+
+// One of our servers on an ephemeral port; stopped by the destructor.
+class ServerProcess {
+public:
+    ServerProcess(const std::string& program, const std::string& cert, const std::string& key, const std::string& ca,
+                  std::vector<std::string> extra_args = {});
+    int port() const { return port_; }
+    std::string url(const std::string& host = "localhost") const;
+    BackgroundProcess& process() { return *process_; }
+    std::string log() const { return process_->log(); }
+
+private:
+    TempDir log_dir_;
+    std::unique_ptr<BackgroundProcess> process_;
+    int port_ = 0;
+};
+
+// curl with a client certificate (or none when cert is empty); returns curl's result.
+CommandResult curl_mcp(const std::string& url, const std::string& ca, const std::string& cert, const std::string& key,
+                       const std::string& body, const std::vector<std::string>& extra = {});
+
+std::string initialize_body();
+
+}  // namespace mcpmtls::testing

@@ -1,0 +1,65 @@
+#pragma once
+// Test support: temporary directories, running the real binaries, background servers.
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace mcpmtls::testing {
+
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::string& path() const { return path_; }
+    std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+private:
+    std::string path_;
+};
+
+struct CommandResult {
+    int exit_code = -1;
+    std::string out;
+    std::string err;
+    std::string all() const { return out + err; }
+};
+
+// Runs argv (no shell) with a timeout; stdout and stderr captured separately.
+CommandResult run_command(const std::vector<std::string>& argv, const std::map<std::string, std::string>& extra_env = {},
+                          std::chrono::seconds timeout = std::chrono::seconds(60));
+// Runs a shell command line (for openssl pipelines); same capture.
+CommandResult run_shell(const std::string& command_line);
+
+// Absolute path of a built program, from MCPMTLS_BIN.
+std::string bin_path(const std::string& name);
+
+std::string read_text(const std::string& path);
+void write_text(const std::string& path, const std::string& text);
+
+// A program running in the background, output to a log file; killed by the destructor.
+class BackgroundProcess {
+public:
+    BackgroundProcess(std::vector<std::string> argv, const std::string& log_path);
+    ~BackgroundProcess();
+    BackgroundProcess(const BackgroundProcess&) = delete;
+    BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+
+    int pid() const { return pid_; }
+    void signal(int sig) const;
+    int stop(std::chrono::seconds timeout = std::chrono::seconds(15));  // SIGTERM, wait; the exit status
+    bool running();
+    std::string log() const;
+    // Waits until the log contains `text` (true) or the time runs out (false).
+    bool wait_for_log(const std::string& text, std::chrono::milliseconds timeout = std::chrono::milliseconds(10000),
+                      size_t occurrences = 1) const;
+
+private:
+    int pid_ = -1;
+    int status_ = -1;
+    std::string log_path_;
+};
+
+}  // namespace mcpmtls::testing
