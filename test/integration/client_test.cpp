@@ -1,0 +1,190 @@
+// The coordinator client against real servers: strict refuses impostors with the right reason,
+// relaxed and pinning let demos through, ask routes questions.
+#include "test/support/fixtures.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace mcpmtls::testing;
+
+namespace {
+
+CommandResult client(const DemoPki& pki, const std::vector<std::string>& servers, std::vector<std::string> args) {
+    std::vector<std::string> argv = {bin_path("client"), "--ca", pki.path("ca-bundle.crt"), "--cert", pki.path("coordinator.crt"),
+                                     "--key", pki.path("coordinator.key")};
+    for (const auto& s : servers) argv.insert(argv.end(), {"--server", s});
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv);
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("strict mode succeeds against the demo PKI", "[client]") {
+    DemoPki pki;
+    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    auto r = client(pki, {"echo=" + echo.url()}, {"call", "echo", "echo", "message=strict"});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "strict\n");
+    auto by_ip = client(pki, {"echo=" + echo.url("127.0.0.1")}, {"call", "echo", "echo", "message=ip"});
+    CHECK(by_ip.exit_code == 0);
+}
+
+TEST_CASE("strict mode exits 3 against an impostor server, naming the failed check; relaxed gets through with a WARNING",
+          "[client]") {
+    DemoPki pki;
+    OpensslCa other;
+    std::string cert, key, reason, skipped;
+    SECTION("self-signed server certificate") {
+        other.self_signed("selfsigned", "serverAuth", "DNS:localhost,IP:127.0.0.1");
+        cert = other.path("selfsigned.crt"), key = other.path("selfsigned.key");
+        reason = "self-signed certificate is not trusted";
+        skipped = "issuer";
+    }
+    SECTION("a server certificate from another CA") {
+        other.issue("foreign", "serverAuth", "DNS:localhost,IP:127.0.0.1");
+        cert = other.path("foreign.crt"), key = other.path("foreign.key");
+        reason = "issuer not found";
+        skipped = "issuer";
+    }
+    SECTION("an expired server certificate") {
+        OpensslCa::issue_with(pki.path("ca.crt"), pki.path("ca.key"), pki.dir(), "old", "serverAuth", "DNS:localhost",
+                              "20200101000000Z", "20200201000000Z");
+        cert = pki.path("old.crt"), key = pki.path("old.key");
+        reason = "certificate has expired";
+        skipped = "expiry";
+    }
+    SECTION("a server certificate for another host name") {
+        REQUIRE(pki.pki({"issue", "server", "elsewhere", "--dns", "elsewhere.example"}).exit_code == 0);
+        cert = pki.path("elsewhere.crt"), key = pki.path("elsewhere.key");
+        reason = "host name 'localhost' does not match the certificate";
+        skipped = "hostname";
+    }
+    // An expired certificate cannot be served (servers refuse to start with one), so that case
+    // is served by openssl s_server: an independent TLS server with client authentication.
+    std::unique_ptr<ServerProcess> ours;
+    std::unique_ptr<BackgroundProcess> openssl_server;
+    TempDir logs;
+    std::string url;
+    if (skipped == "expiry") {
+        // A raw TLS server is enough: the client fails (or warns) at the handshake, before HTTP.
+        int port = 0;
+        {
+            auto r = run_shell("python3 -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); print(s.getsockname()[1])'");
+            port = std::stoi(r.out);
+        }
+        openssl_server = std::make_unique<BackgroundProcess>(
+            std::vector<std::string>{"openssl", "s_server", "-accept", std::to_string(port), "-cert", cert, "-key", key,
+                                     "-Verify", "1", "-CAfile", pki.path("ca.crt"), "-www", "-naccept", "10"},
+            logs.file("s_server.log"));
+        REQUIRE(openssl_server->wait_for_log("ACCEPT"));
+        url = "https://localhost:" + std::to_string(port) + "/mcp";
+    } else {
+        ours = std::make_unique<ServerProcess>("echo-server", cert, key, pki.path("ca-bundle.crt"));
+        url = ours->url();
+    }
+
+    // openssl s_server does not speak MCP: a short timeout ends that conversation after the handshake.
+    auto strict = client(pki, {"impostor=" + url}, {"--timeout", "2", "tools"});
+    CHECK(strict.exit_code == 3);
+    CHECK(contains(strict.err, "impostor"));
+    CHECK(contains(strict.err, reason));
+
+    auto relaxed = client(pki, {"impostor=" + url}, {"--relaxed", "--timeout", "2", "tools"});
+    CHECK(contains(relaxed.err, "RELAXED MODE"));
+    CHECK(contains(relaxed.err, "skipped_checks=[\"" + skipped + "\"]"));
+    CHECK(contains(relaxed.err, "fingerprint_sha256="));
+    if (ours) {
+        CHECK(relaxed.exit_code == 0);
+        CHECK(contains(relaxed.out, "echo("));
+    }
+}
+
+TEST_CASE("--pin trusts exactly the pinned server certificate", "[client]") {
+    DemoPki pki;
+    OpensslCa other;
+    other.self_signed("pinned", "serverAuth", "DNS:localhost");
+    ServerProcess echo("echo-server", other.path("pinned.crt"), other.path("pinned.key"), pki.path("ca-bundle.crt"));
+    auto fingerprint = run_shell("openssl x509 -in '" + other.path("pinned.crt") + "' -noout -fingerprint -sha256 | cut -d= -f2");
+    std::string pin = "sha256:" + fingerprint.out.substr(0, fingerprint.out.find('\n'));
+    auto right = client(pki, {"echo=" + echo.url()}, {"--pin", pin, "call", "echo", "echo", "message=pinned"});
+    CHECK(right.exit_code == 0);
+    CHECK(right.out == "pinned\n");
+    std::string wrong_pin = "sha256:" + std::string(64, 'a');
+    auto wrong = client(pki, {"echo=" + echo.url()}, {"--pin", wrong_pin, "call", "echo", "echo", "message=x"});
+    CHECK(wrong.exit_code == 3);
+    CHECK(contains(wrong.err, "does not match --pin"));
+    auto malformed = client(pki, {"echo=" + echo.url()}, {"--pin", "sha256:1234", "tools"});
+    CHECK(malformed.exit_code == 2);
+}
+
+TEST_CASE("a server that refuses our client certificate gives a clear error, not a hang", "[client]") {
+    DemoPki pki;
+    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"),
+                       {"--allow-client", "spiffe://demo/somebody-else"});
+    auto start = std::chrono::steady_clock::now();
+    auto r = client(pki, {"echo=" + echo.url()}, {"--timeout", "5", "tools"});
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+    CHECK(r.exit_code == 3);
+    CHECK(contains(r.err, "refused"));
+    CHECK(contains(r.err, "client certificate"));
+}
+
+TEST_CASE("plain http is refused unless --allow-http, and an unreachable server is exit 1", "[client]") {
+    DemoPki pki;
+    auto http = client(pki, {"x=http://127.0.0.1:1/mcp"}, {"tools"});
+    CHECK(http.exit_code == 2);
+    CHECK(contains(http.err, "--allow-http"));
+    auto down = client(pki, {"x=https://127.0.0.1:1/mcp"}, {"tools"});
+    CHECK(down.exit_code == 1);
+    CHECK(contains(down.err, "cannot connect"));
+    auto usage = client(pki, {}, {"frobnicate"});
+    CHECK(usage.exit_code == 2);
+}
+
+TEST_CASE("ask answers the example questions from the servers' own tools", "[client]") {
+    DemoPki pki;
+    ServerProcess weather("weather-server", pki.path("weather.crt"), pki.path("weather.key"), pki.path("ca-bundle.crt"));
+    ServerProcess datetime("datetime-server", pki.path("datetime.crt"), pki.path("datetime.key"), pki.path("ca-bundle.crt"));
+    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    const std::vector<std::string> all = {"weather=" + weather.url(), "datetime=" + datetime.url(), "echo=" + echo.url()};
+    auto ask = [&](const std::string& question) { return client(pki, all, {"ask", question}); };
+
+    auto r = ask("What's the weather in Paris?");
+    CHECK(r.exit_code == 0);
+    CHECK(contains(r.out, "Weather in Paris, France"));
+    r = ask("forecast for Tokyo for 3 days");
+    CHECK(contains(r.out, "3-day forecast for Tokyo"));
+    r = ask("what time is it in New York?");
+    CHECK(contains(r.out, "America/New_York"));
+    r = ask("convert 09:00 from London to Sydney");
+    CHECK(contains(r.out, "T09:00:00"));
+    CHECK(contains(r.out, "Europe/London"));
+    CHECK(contains(r.out, "Australia/Sydney"));
+    r = ask("echo hello");
+    CHECK(r.out == "hello\n");
+    r = ask("weather in Oslo and the time in Tokyo");
+    CHECK(contains(r.out, "[weather] Weather in Oslo"));
+    CHECK(contains(r.out, "[datetime] It is"));
+    CHECK(contains(r.out, "Asia/Tokyo"));
+    r = ask("what is the meaning of life?");
+    CHECK(r.exit_code == 1);
+    CHECK(contains(r.err, "I can answer questions for these tools"));
+}
+
+TEST_CASE("check reports TLS and certificate details and passes only when every server does", "[client]") {
+    DemoPki pki;
+    OpensslCa other;
+    other.self_signed("selfsigned", "serverAuth", "DNS:localhost");
+    ServerProcess good("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    ServerProcess bad("echo-server", other.path("selfsigned.crt"), other.path("selfsigned.key"), pki.path("ca-bundle.crt"));
+    auto ok = client(pki, {"good=" + good.url()}, {"check"});
+    CHECK(ok.exit_code == 0);
+    CHECK(contains(ok.out, "PASS good"));
+    CHECK(contains(ok.out, "tls_version: TLSv1.3"));
+    CHECK(contains(ok.out, "client_certificate: accepted"));
+    auto mixed = client(pki, {"good=" + good.url(), "bad=" + bad.url()}, {"check"});
+    CHECK(mixed.exit_code != 0);
+    CHECK(contains(mixed.out, "FAIL bad"));
+    CHECK(contains(mixed.out, "strict_verdict: self-signed certificate is not trusted"));
+}
