@@ -46,9 +46,11 @@ std::optional<std::string> check(const json& schema, const json& value, const st
         const auto& s = value.get_ref<const std::string&>();
         size_t length = 0;
         for (unsigned char c : s) length += (c & 0xC0) != 0x80;
-        if (schema.contains("minLength") && schema["minLength"].is_number_unsigned() && length < schema["minLength"].get<size_t>())
+        if (schema.contains("minLength") && schema["minLength"].is_number_integer() &&
+            static_cast<long long>(length) < schema["minLength"].get<long long>())
             return describe(path) + " must be at least " + schema["minLength"].dump() + " characters";
-        if (schema.contains("maxLength") && schema["maxLength"].is_number_unsigned() && length > schema["maxLength"].get<size_t>())
+        if (schema.contains("maxLength") && schema["maxLength"].is_number_integer() &&
+            static_cast<long long>(length) > schema["maxLength"].get<long long>())
             return describe(path) + " must be at most " + schema["maxLength"].dump() + " characters";
     }
     if (value.is_array() && schema.contains("items") && schema["items"].is_object()) {
