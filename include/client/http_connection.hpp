@@ -1,6 +1,7 @@
 #pragma once
 // One keep-alive HTTP/1.1 connection to one server, over mutual TLS (or plain TCP for local
-// protocol tests with --allow-http). Small on purpose: the coordinator needs to see the TLS
+// protocol tests with --allow-http). Programs using it must ignore SIGPIPE, as bin/client does:
+// OpenSSL writes to the socket with write(2). Small on purpose: the coordinator needs to see the TLS
 // session (check), classify failures exactly, and the load generator needs it cheap.
 #include "common/error.hpp"
 #include "tls/client_context.hpp"
