@@ -4,6 +4,7 @@
 #include "common/strings.hpp"
 
 #include <atomic>
+#include <spdlog/async.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
 namespace mcpmtls {
@@ -29,11 +30,16 @@ LogFormat parse_log_format(const std::string& name) {
     throw InputError("unknown log format '" + name + "' (expected text or json)");
 }
 
-void setup_logging(LogFormat format, spdlog::level::level_enum level) {
+void setup_logging(LogFormat format, spdlog::level::level_enum level, bool asynchronous) {
     g_format = format;
     auto logger = spdlog::get("mcp-mtls");
     if (!logger) {
-        logger = spdlog::stderr_logger_mt("mcp-mtls");
+        if (asynchronous) {
+            spdlog::init_thread_pool(32768, 1);
+            logger = spdlog::create_async<spdlog::sinks::stderr_sink_mt>("mcp-mtls");
+        } else {
+            logger = spdlog::stderr_logger_mt("mcp-mtls");
+        }
         spdlog::set_default_logger(logger);
     }
     if (format == LogFormat::json)

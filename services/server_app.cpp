@@ -156,17 +156,18 @@ int run_server_main(const ServerDescription& d, int argc, char** argv) {
         std::cerr << d.binary << ": " << e.what() << "\n";
         return e.code();
     }
-    setup_logging(config.log_format, config.verbose ? spdlog::level::debug : spdlog::level::info);
-
-    // Block the signals before any thread starts, so that only the signal thread receives them.
+    // Block the signals before any thread starts (the logger's included), so that only the
+    // signal thread receives them.
     sigset_t signals = handled_signals();
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    setup_logging(config.log_format, config.verbose ? spdlog::level::debug : spdlog::level::info, /*asynchronous=*/true);
 
     std::unique_ptr<tls::ServerTlsContext> tls_context;
     try {
         tls_context = std::make_unique<tls::ServerTlsContext>(config.tls);
     } catch (const Error& e) {
         log_event(spdlog::level::err, "startup_failed", {{"reason", e.what()}});
+        spdlog::shutdown();
         std::cerr << d.binary << ": " << e.what() << "\n";
         return e.code();
     }
@@ -209,6 +210,7 @@ int run_server_main(const ServerDescription& d, int argc, char** argv) {
     if (port <= 0) {
         const std::string why = "cannot listen on " + config.bind + ":" + std::to_string(config.port) + " (port in use?)";
         log_event(spdlog::level::err, "startup_failed", {{"reason", why}});
+        spdlog::shutdown();
         std::cerr << d.binary << ": " << why << "\n";
         return kExitFailed;
     }
@@ -279,6 +281,7 @@ int run_server_main(const ServerDescription& d, int argc, char** argv) {
     pthread_kill(signal_thread.native_handle(), SIGTERM);
     signal_thread.join();
     log_event(spdlog::level::info, "server_stopped", {{"server", d.binary}});
+    spdlog::shutdown();  // drains the asynchronous log queue
     return kExitOk;
 }
 

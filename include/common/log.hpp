@@ -13,7 +13,9 @@ enum class LogFormat { text, json };
 LogFormat parse_log_format(const std::string& name);
 
 // Configures the process-wide logger (stderr). Safe to call again to change format or level.
-void setup_logging(LogFormat format, spdlog::level::level_enum level = spdlog::level::info);
+// Servers log asynchronously: a request thread hands its event to a logging thread instead of
+// writing to stderr itself (events are never dropped: a full queue makes callers wait).
+void setup_logging(LogFormat format, spdlog::level::level_enum level = spdlog::level::info, bool asynchronous = false);
 
 LogFormat current_log_format();
 
