@@ -113,7 +113,7 @@ std::optional<std::string> find_time(const std::string& text) {
     if (suffix == "pm" && hour < 12) hour += 12;
     if (suffix == "am" && hour == 12) hour = 0;
     if (hour > 23 || minute > 59) return std::nullopt;
-    char buf[8];
+    char buf[32];
     std::snprintf(buf, sizeof buf, "%02d:%02d", hour, minute);
     return std::string(buf);
 }

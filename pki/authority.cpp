@@ -79,6 +79,22 @@ std::vector<uint8_t> key_identifier(const std::vector<uint8_t>& public_key_info)
     return id;
 }
 
+// A self-signed root: v3, CA:TRUE with pathLen 0 (it signs leaves only, so a leaked leaf key
+// can never act as a CA), keyCertSign + cRLSign, key identifiers, backdated for clock skew.
+Certificate make_root(const PrivateKey& key, const std::string& common_name, long days, const Inventory& inventory) {
+    const auto public_key = key.public_key_info();
+    const auto key_id = key_identifier(public_key);
+    Botan::Extensions extensions;
+    extensions.add(new ext::Basic_Constraints(true, 0), true);
+    extensions.add(new ext::Key_Usage(Botan::Key_Constraints(Botan::KEY_CERT_SIGN | Botan::CRL_SIGN)), true);
+    extensions.add(new ext::Subject_Key_ID(key_id));
+    extensions.add(new ext::Authority_Key_ID(key_id));
+    const auto dn = make_dn(common_name, true);
+    const auto now = system_clock::now();
+    return sign(*key.impl().key, dn, public_key, dn, extensions, now - kClockSkewBackdate,
+                now + std::chrono::hours(24) * days, random_serial(inventory));
+}
+
 struct LoadedCa {
     Certificate cert;
     PrivateKey key;
@@ -225,19 +241,7 @@ Certificate init_ca(const CaDirectory& dir, const CaInitOptions& options) {
         throw OperationError("a CA already exists in " + dir.dir() + " (use --force to replace it)");
 
     auto key = PrivateKey::generate(options.key_type);
-    const auto public_key = key.public_key_info();
-    const auto key_id = key_identifier(public_key);
-    Botan::Extensions extensions;
-    // pathLen 0: this root signs leaves only, so a leaked leaf key can never act as a CA.
-    extensions.add(new ext::Basic_Constraints(true, 0), true);
-    extensions.add(new ext::Key_Usage(Botan::Key_Constraints(Botan::KEY_CERT_SIGN | Botan::CRL_SIGN)), true);
-    extensions.add(new ext::Subject_Key_ID(key_id));
-    extensions.add(new ext::Authority_Key_ID(key_id));
-    const auto dn = make_dn(options.common_name, true);
-    const auto now = system_clock::now();
-    Inventory empty;
-    auto cert = sign(*key.impl().key, dn, public_key, dn, extensions, now - kClockSkewBackdate,
-                     now + std::chrono::hours(24) * options.days, random_serial(empty));
+    auto cert = make_root(key, options.common_name, options.days, Inventory());
 
     Inventory inventory;
     auto entry = InventoryEntry::from_certificate(cert, "ca", "ca", cert.fingerprint_sha256());
@@ -495,17 +499,7 @@ CaRotationResult start_ca_rotation(const CaDirectory& dir, const std::string& ca
         base = base.substr(0, generation_mark);
     }
     auto key = PrivateKey::generate(key_type);
-    const auto public_key = key.public_key_info();
-    const auto key_id = key_identifier(public_key);
-    Botan::Extensions extensions;
-    extensions.add(new ext::Basic_Constraints(true, 0), true);
-    extensions.add(new ext::Key_Usage(Botan::Key_Constraints(Botan::KEY_CERT_SIGN | Botan::CRL_SIGN)), true);
-    extensions.add(new ext::Subject_Key_ID(key_id));
-    extensions.add(new ext::Authority_Key_ID(key_id));
-    const auto dn = make_dn(base + " G" + std::to_string(generation + 1), true);
-    const auto now = system_clock::now();
-    auto cert = sign(*key.impl().key, dn, public_key, dn, extensions, now - kClockSkewBackdate,
-                     now + std::chrono::hours(24) * days, random_serial(inventory));
+    auto cert = make_root(key, base + " G" + std::to_string(generation + 1), days, inventory);
 
     if (old_entry) old_entry->name = "ca-previous";
     auto entry = InventoryEntry::from_certificate(cert, "ca", "ca", cert.fingerprint_sha256());
