@@ -2,10 +2,14 @@
 # installed first (apt-get; sudo when not root).
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
+# Compile on every core unless told otherwise.
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+  MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+endif
 
 DEBIAN_PACKAGES := g++ make pkg-config libbotan-2-dev libcpp-httplib-dev nlohmann-json3-dev \
                    catch2 libspdlog-dev libssl-dev libhowardhinnant-date-dev tzdata openssl curl \
-                   ca-certificates psmisc procps
+                   ca-certificates psmisc procps python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEPS_STAMP := build/.deps-installed
 

@@ -110,6 +110,7 @@ StreamableHttpServer::StreamableHttpServer(ServerOptions options, ToolRegistry t
         list.push_back(std::move(entry));
     }
     tools_list_json_ = json{{"tools", list}}.dump();
+    tool_entries_ = std::move(list);
 }
 
 size_t StreamableHttpServer::session_count() const {
@@ -201,7 +202,7 @@ json StreamableHttpServer::initialize(const json& params, std::string& negotiate
 }
 
 json StreamableHttpServer::call_tool(const json& params, const tls::PeerIdentity& client, const std::string& session_id,
-                                     bool& invalid_params, std::string& error_message) {
+                                     bool& invalid_params, bool& not_authorized, std::string& error_message) {
     const auto started = Clock::now();
     const std::string name = params.contains("name") && params["name"].is_string() ? params["name"].get<std::string>() : "";
     auto audit = [&](const std::string& outcome) {
@@ -221,7 +222,14 @@ json StreamableHttpServer::call_tool(const json& params, const tls::PeerIdentity
     };
     if (name.empty()) return invalid("tools/call needs params.name (a string)", "invalid_params");
     const Tool* tool = tools_.find(name);
+    // An unauthorized client learns nothing more than about a tool that does not exist.
     if (!tool) return invalid("unknown tool '" + name + "'", "unknown_tool");
+    if (!options_.policy.allows(client, name)) {
+        not_authorized = true;
+        error_message = "client '" + client.display_name() + "' is not authorized to call tool '" + name + "'";
+        audit("not_authorized");
+        return json();
+    }
     json arguments = params.contains("arguments") && !params["arguments"].is_null() ? params["arguments"] : json::object();
     if (!arguments.is_object()) return invalid("params.arguments must be an object", "invalid_params");
     if (auto problem = validate_arguments(tool->input_schema, arguments)) return invalid(*problem, "invalid_params");
@@ -314,6 +322,12 @@ HttpResponse StreamableHttpServer::handle_post(const HttpRequest& request, const
     if (!has_id) return HttpResponse{202, "", "", {}};  // notifications (initialized, cancelled, ...)
 
     if (method == "ping") return respond({{"jsonrpc", "2.0"}, {"id", id}, {"result", json::object()}});
+    if (method == "tools/list" && options_.policy.restricts()) {
+        json visible = json::array();
+        for (const auto& entry : tool_entries_)
+            if (options_.policy.allows(client, entry["name"].get<std::string>())) visible.push_back(entry);
+        return respond({{"jsonrpc", "2.0"}, {"id", id}, {"result", {{"tools", visible}}}});
+    }
     if (method == "tools/list") {
         HttpResponse response = respond(json());
         const std::string text = "{\"jsonrpc\":\"2.0\",\"id\":" + id.dump() + ",\"result\":" + tools_list_json_ + "}";
@@ -321,10 +335,11 @@ HttpResponse StreamableHttpServer::handle_post(const HttpRequest& request, const
         return response;
     }
     if (method == "tools/call") {
-        bool invalid = false;
+        bool invalid = false, forbidden = false;
         std::string problem;
-        json result = call_tool(params, client, session_id, invalid, problem);
+        json result = call_tool(params, client, session_id, invalid, forbidden, problem);
         if (invalid) return json_response(200, rpc_error(id, kInvalidParams, problem));
+        if (forbidden) return json_response(200, rpc_error(id, kNotAuthorized, problem));
         return respond({{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}});
     }
     if (method == "logging/setLevel") {

@@ -9,14 +9,13 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 scripts/demo-pki.sh "$work/certs" >/dev/null
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 status=0
 for service in weather datetime echo; do
-  port=$(free_port)
-  bin/$service-server --port "$port" --cert "$work/certs/$service.crt" --key "$work/certs/$service.key" \
+  bin/$service-server --port 0 --cert "$work/certs/$service.crt" --key "$work/certs/$service.key" \
     --ca "$work/certs/ca-bundle.crt" >"$work/$service.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 50); do grep -q server_started "$work/$service.log" 2>/dev/null && break; sleep 0.1; done
+  for _ in $(seq 100); do grep -q server_started "$work/$service.log" 2>/dev/null && break; sleep 0.1; done
+  port=$(sed -n 's/.*server_started.* port=\([0-9]*\).*/\1/p' "$work/$service.log")
   echo "== $service-server (https://localhost:$port/mcp)"
   if ! "$shared/conformance/server.sh" "https://localhost:$port/mcp" "$work/certs/coordinator.crt" \
        "$work/certs/coordinator.key" "$work/certs/ca.crt"; then

@@ -33,6 +33,7 @@ struct ServerConfig {
     size_t max_body = 1024 * 1024;
     std::chrono::seconds reload_interval{2};
     std::chrono::seconds session_idle{1800};
+    mcp::ToolPolicy policy;
 };
 
 ArgSpec server_flags(const ServerDescription& d) {
@@ -67,7 +68,8 @@ ServerConfig resolve_config(const ServerDescription& d, const Args& args) {
         if (!file.is_object()) throw InputError(path + " is not a JSON object");
         static const std::vector<std::string> known = {"port", "bind", "cert", "key", "ca", "crl", "relaxed",
                                                        "allow_client", "allow_host", "log_format", "threads",
-                                                       "max_body", "expiry_warning_days", "reload_interval"};
+                                                       "max_body", "expiry_warning_days", "reload_interval",
+                                                       "authorization"};
         for (auto it = file.begin(); it != file.end(); ++it)
             if (std::find(known.begin(), known.end(), it.key()) == known.end())
                 throw InputError(path + ": unknown setting '" + it.key() + "'");
@@ -121,6 +123,7 @@ ServerConfig resolve_config(const ServerDescription& d, const Args& args) {
     config.max_body = static_cast<size_t>(number("max-body", "max_body", 1024 * 1024, 1024, 64L * 1024 * 1024));
     config.reload_interval = std::chrono::seconds(number("reload-interval", "reload_interval", 2, 1, 3600));
     config.verbose = args.has("verbose");
+    if (file.contains("authorization")) config.policy = mcp::ToolPolicy::from_json(file["authorization"]);
     return config;
 }
 
@@ -182,6 +185,7 @@ int run_server_main(const ServerDescription& d, int argc, char** argv) {
     options.allowed_hosts = config.allowed_hosts;
     options.max_body_bytes = config.max_body;
     options.session_idle_timeout = config.session_idle;
+    options.policy = config.policy;
     mcp::StreamableHttpServer mcp_server(options, registry);
 
     httplib::SSLServer server([&](SSL_CTX& ctx) { return tls_context->configure(ctx); });

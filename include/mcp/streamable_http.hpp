@@ -3,6 +3,7 @@
 // dispatch, independent of any HTTP library: handle() takes a request and the verified client
 // identity and returns the response. Thread-safe; called from many worker threads at once.
 #include "mcp/tool.hpp"
+#include "mcp/tool_policy.hpp"
 #include "tls/peer_identity.hpp"
 
 #include <atomic>
@@ -25,6 +26,7 @@ struct ServerOptions {
     size_t max_body_bytes = 1024 * 1024;
     std::chrono::seconds session_idle_timeout{1800};
     size_t max_sessions = 10000;             // beyond it (after expiring idle ones) initialize gets 503
+    ToolPolicy policy;                       // per-tool authorization; empty: all tools for all
 };
 
 // Protocol versions this server speaks, preferred first.
@@ -52,6 +54,7 @@ enum RpcErrorCode : int {
     kMethodNotFound = -32601,
     kInvalidParams = -32602,
     kInternalError = -32603,
+    kNotAuthorized = -32003,  // server-defined: the client's identity may not use this tool
 };
 
 class StreamableHttpServer {
@@ -79,11 +82,12 @@ private:
 
     nlohmann::json initialize(const nlohmann::json& params, std::string& negotiated) const;
     nlohmann::json call_tool(const nlohmann::json& params, const tls::PeerIdentity& client, const std::string& session_id,
-                             bool& invalid_params, std::string& error_message);
+                             bool& invalid_params, bool& not_authorized, std::string& error_message);
 
     ServerOptions options_;
     ToolRegistry tools_;
     std::string tools_list_json_;  // the registry never changes: render tools/list once
+    nlohmann::json tool_entries_;  // the same entries, filtered per client when a policy applies
     mutable std::shared_mutex sessions_mutex_;
     std::unordered_map<std::string, std::shared_ptr<Session>> sessions_;
     int64_t last_sweep_ms_ = 0;

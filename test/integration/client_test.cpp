@@ -68,11 +68,7 @@ TEST_CASE("strict mode exits 3 against an impostor server, naming the failed che
     std::string url;
     if (skipped == "expiry") {
         // A raw TLS server is enough: the client fails (or warns) at the handshake, before HTTP.
-        int port = 0;
-        {
-            auto r = run_shell("python3 -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); print(s.getsockname()[1])'");
-            port = std::stoi(r.out);
-        }
+        const int port = free_tcp_port();
         openssl_server = std::make_unique<BackgroundProcess>(
             std::vector<std::string>{"openssl", "s_server", "-accept", std::to_string(port), "-cert", cert, "-key", key,
                                      "-Verify", "1", "-CAfile", pki.path("ca.crt"), "-www", "-naccept", "10"},

@@ -47,12 +47,7 @@ key underling; sign underling notca "$CLIENT"
 key inter2; sign inter2 strictroot "$CA"                   # root says pathlen 0
 key toodeep; sign toodeep inter2 "$CLIENT"
 openssl genrsa -out weak.key 1024 2>/dev/null; sign weak root "$CLIENT"
-# Bad signature: flip one bit near the end of the DER (inside the signature).
 openssl x509 -in direct.crt -outform DER -out direct.der
-python3 - <<'PY'
-data = bytearray(open('direct.der', 'rb').read()); data[-5] ^= 0x01; open('badsig.der', 'wb').write(bytes(data))
-PY
-openssl x509 -inform DER -in badsig.der -out badsig.crt
 # Expired and not yet valid, and a CRL, through `openssl ca`.
 mkdir -p db; : > db/index.txt; echo 1000 > db/serial; echo 1000 > db/crlnumber
 cat > ca.cnf <<CNF
@@ -84,6 +79,12 @@ openssl ca -batch -config ca.cnf -cert root.crt -keyfile root.key -gencrl -out r
     write_text(dir.file("make.sh"), script);
     auto r = run_command({"bash", dir.file("make.sh"), dir.path()});
     if (r.exit_code != 0) FAIL("building chains failed: " << r.all());
+    // Bad signature: one bit flipped near the end of the DER, inside the signature value.
+    std::string der = read_text(dir.file("direct.der"));
+    der[der.size() - 5] = static_cast<char>(der[der.size() - 5] ^ 0x01);
+    write_text(dir.file("badsig.der"), der);
+    auto pem = run_command({"openssl", "x509", "-inform", "DER", "-in", dir.file("badsig.der"), "-out", dir.file("badsig.crt")});
+    if (pem.exit_code != 0) FAIL("openssl x509 failed: " << pem.all());
 }
 
 CommandResult verify(const TempDir& dir, std::vector<std::string> args, const std::string& cert) {

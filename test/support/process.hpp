@@ -33,6 +33,9 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::map<s
 // Runs a shell command line (for openssl pipelines); same capture.
 CommandResult run_shell(const std::string& command_line);
 
+// A loopback TCP port that was free a moment ago (for programs that cannot take port 0).
+int free_tcp_port();
+
 // Absolute path of a built program, from MCPMTLS_BIN.
 std::string bin_path(const std::string& name);
 
