@@ -74,6 +74,8 @@ TEST_RUNNER := $(BUILD)/test-runner
 
 all: $(PROGRAMS)
 .PHONY: all
+# Keep every object (the servers' main.o are otherwise removed as intermediates and rebuilt).
+.SECONDARY:
 
 $(BUILD)/%.o: %.cpp | $(DEPS_STAMP)
 	@mkdir -p $(@D)

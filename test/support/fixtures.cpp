@@ -85,7 +85,8 @@ ServerProcess::ServerProcess(const std::string& program, const std::string& cert
     if (!process_->wait_for_log("server_started")) throw std::runtime_error(program + " did not start: " + process_->log());
     std::smatch m;
     const std::string log = process_->log();
-    if (!std::regex_search(log, m, std::regex(R"(server_started.* port=(\d+))")))
+    // Text logs say "port=N", JSON logs "\"port\":N".
+    if (!std::regex_search(log, m, std::regex(R"(server_started.*[ "]port"?[=:](\d+))")))
         throw std::runtime_error("no port in: " + log);
     port_ = std::stoi(m[1].str());
 }

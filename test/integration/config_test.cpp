@@ -1,0 +1,83 @@
+// Operator-facing settings: JSON logs, --config files, expiry warnings.
+#include "test/support/fixtures.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+using namespace mcpmtls::testing;
+using nlohmann::json;
+
+TEST_CASE("--log-format json writes one JSON object per event, without key material", "[integration]") {
+    DemoPki pki;
+    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"), {"--log-format", "json"});
+    auto r = run_command({bin_path("client"), "--ca", pki.path("ca-bundle.crt"), "--cert", pki.path("coordinator.crt"), "--key",
+                          pki.path("coordinator.key"), "--server", "echo=" + echo.url(), "call", "echo", "echo", "message=x"});
+    REQUIRE(r.exit_code == 0);
+    REQUIRE(echo.process().wait_for_log("\"event\":\"tool_call\""));
+    std::istringstream lines(echo.log());
+    std::string line;
+    int events = 0;
+    bool handshake = false, audit = false;
+    while (std::getline(lines, line)) {
+        auto event = json::parse(line);  // throws (and fails the test) on anything that is not JSON
+        ++events;
+        CHECK(event.contains("time"));
+        CHECK(event.contains("level"));
+        if (event["event"] == "tls_handshake") {
+            handshake = true;
+            CHECK(event["verdict"] == "accepted");
+            CHECK(event["sans"][0] == "URI:spiffe://demo/coordinator");
+            CHECK(event["fingerprint_sha256"].get<std::string>().size() == 64);
+        }
+        if (event["event"] == "tool_call") {
+            audit = true;
+            CHECK(event["client"] == "spiffe://demo/coordinator");
+            CHECK(event["tool"] == "echo");
+            CHECK(event["outcome"] == "ok");
+            CHECK(event.contains("duration_us"));
+        }
+    }
+    CHECK(events >= 3);
+    CHECK(handshake);
+    CHECK(audit);
+    CHECK(echo.log().find("PRIVATE KEY") == std::string::npos);
+}
+
+TEST_CASE("a server --config file sets what the flags set, and rejects unknown settings", "[integration]") {
+    DemoPki pki;
+    write_text(pki.path("server.json"), json{{"cert", pki.path("echo.crt")}, {"key", pki.path("echo.key")}, {"ca", pki.path("ca-bundle.crt")},
+                                             {"port", 0}, {"allow_client", {"spiffe://demo/nobody"}}}.dump());
+    TempDir logs;
+    BackgroundProcess server({bin_path("echo-server"), "--config", pki.path("server.json")}, logs.file("log"));
+    REQUIRE(server.wait_for_log("server_started"));
+    CHECK(server.log().find("allow_client=[\"spiffe://demo/nobody\"]") != std::string::npos);
+    server.stop();
+
+    write_text(pki.path("bad.json"), R"({"prot": 9443})");
+    auto bad = run_command({bin_path("echo-server"), "--config", pki.path("bad.json")});
+    CHECK(bad.exit_code == 2);
+    CHECK(bad.err.find("unknown setting 'prot'") != std::string::npos);
+    auto flag = run_command({bin_path("echo-server"), "--bogus"});
+    CHECK(flag.exit_code == 2);
+}
+
+TEST_CASE("the client reads servers and certificates from --config", "[integration]") {
+    DemoPki pki;
+    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    write_text(pki.path("client.json"), json{{"servers", {{"mine", echo.url()}}}, {"ca", pki.path("ca-bundle.crt")},
+                                             {"cert", pki.path("coordinator.crt")}, {"key", pki.path("coordinator.key")}}.dump());
+    auto r = run_command({bin_path("client"), "--config", pki.path("client.json"), "call", "mine", "echo", "message=configured"});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "configured\n");
+}
+
+TEST_CASE("a server warns when its certificate is about to expire", "[integration]") {
+    DemoPki pki;
+    REQUIRE(pki.pki({"issue", "server", "short", "--days", "5"}).exit_code == 0);
+    ServerProcess echo("echo-server", pki.path("short.crt"), pki.path("short.key"), pki.path("ca-bundle.crt"));
+    CHECK(echo.process().wait_for_log("certificate_expiring"));
+    CHECK(echo.log().find("which=\"server certificate\"") != std::string::npos);
+    ServerProcess quiet("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    CHECK(quiet.log().find("certificate_expiring") == std::string::npos);
+}
