@@ -15,6 +15,7 @@
 #include <httplib.h>
 #include <iostream>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <thread>
 
 namespace mcpmtls::services {
@@ -205,6 +206,14 @@ int run_server_main(const ServerDescription& d, int argc, char** argv) {
         return identity ? *identity : tls::PeerIdentity{};
     });
 
+    // cpp-httplib 0.11 is compiled with a listen backlog of 5: bursts of new connections would
+    // wait a second for SYN retransmits. Remember the listening socket to widen it after bind.
+    int listen_fd = -1;
+    server.set_socket_options([&listen_fd](int fd) {
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        listen_fd = fd;
+    });
     int port = config.port;
     if (port == 0) {
         port = server.bind_to_any_port(config.bind);
@@ -218,6 +227,8 @@ int run_server_main(const ServerDescription& d, int argc, char** argv) {
         std::cerr << d.binary << ": " << why << "\n";
         return kExitFailed;
     }
+
+    if (listen_fd >= 0) ::listen(listen_fd, SOMAXCONN);  // Linux lets a second listen() grow the backlog
 
     std::mutex stop_mutex;
     std::condition_variable stop_cv;

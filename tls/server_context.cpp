@@ -6,7 +6,7 @@
 #include "common/strings.hpp"
 
 #include <cstring>
-#include <openssl/core_names.h>
+#include <openssl/hmac.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
@@ -126,6 +126,9 @@ struct HandshakeCallbacks {
     static int select_certificate(SSL* ssl, void* arg) {
         auto* self = static_cast<ServerTlsContext*>(arg);
         auto snap = self->snapshot();
+        // Until the first reload every SSL inherits the context's certificate (set in
+        // configure()); setting it per connection costs OpenSSL 3 a round of key checks.
+        if (snap->generation == self->context_certificate_generation_) return 1;
         const auto& creds = snap->credentials;
         if (SSL_use_certificate(ssl, creds.leaf.get()) != 1 || SSL_use_PrivateKey(ssl, creds.key.get()) != 1 ||
             SSL_set1_chain(ssl, creds.chain.get()) != 1) {
@@ -240,8 +243,10 @@ struct HandshakeCallbacks {
                   {{"peer", peer_address_of(ssl)}, {"verdict", "rejected"}, {"reason", reason}});
     }
 
+    // HMAC with an EVP_MD object (not a digest name): OpenSSL 3 would otherwise look the
+    // digest up by name for every ticket.
     static int ticket_key(SSL* ssl, unsigned char key_name[16], unsigned char* iv, EVP_CIPHER_CTX* cipher,
-                          EVP_MAC_CTX* mac, int encrypt) {
+                          HMAC_CTX* mac, int encrypt) {
         auto* self = context_of(ssl);
         auto keys = std::atomic_load(&self->ticket_keys_);
         const auto& key = keys->current;
@@ -250,11 +255,7 @@ struct HandshakeCallbacks {
             std::memcpy(key_name, key.name, sizeof key.name);
             if (RAND_bytes(iv, 16) != 1) return -1;
         }
-        OSSL_PARAM params[] = {
-            OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, const_cast<unsigned char*>(key.hmac), sizeof key.hmac),
-            OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>("SHA256"), 0),
-            OSSL_PARAM_construct_end()};
-        if (EVP_MAC_CTX_set_params(mac, params) != 1) return -1;
+        if (HMAC_Init_ex(mac, key.hmac, sizeof key.hmac, EVP_sha256(), nullptr) != 1) return -1;
         int ok = encrypt ? EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key.aes, iv)
                          : EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key.aes, iv);
         return ok == 1 ? 1 : -1;
@@ -344,6 +345,14 @@ bool ServerTlsContext::configure(SSL_CTX& ctx) {
                                       "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305") != 1)
         return false;
     SSL_CTX_set1_groups_list(&ctx, "X25519:P-256:P-384");
+    {
+        auto snap = snapshot();
+        const auto& creds = snap->credentials;
+        if (SSL_CTX_use_certificate(&ctx, creds.leaf.get()) != 1 || SSL_CTX_use_PrivateKey(&ctx, creds.key.get()) != 1 ||
+            SSL_CTX_set1_chain(&ctx, creds.chain.get()) != 1)
+            return false;
+        context_certificate_generation_ = snap->generation;
+    }
     SSL_CTX_set_cert_cb(&ctx, HandshakeCallbacks::select_certificate, this);
     SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
     SSL_CTX_set_cert_verify_callback(&ctx, HandshakeCallbacks::verify_client, this);
@@ -355,7 +364,7 @@ bool ServerTlsContext::configure(SSL_CTX& ctx) {
     SSL_CTX_set_session_cache_mode(&ctx, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_num_tickets(&ctx, 1);
     SSL_CTX_set_timeout(&ctx, 3600);
-    SSL_CTX_set_tlsext_ticket_key_evp_cb(&ctx, HandshakeCallbacks::ticket_key);
+    SSL_CTX_set_tlsext_ticket_key_cb(&ctx, HandshakeCallbacks::ticket_key);
     SSL_CTX_set_session_ticket_cb(&ctx, HandshakeCallbacks::ticket_generate, HandshakeCallbacks::ticket_decrypted, this);
     return true;
 }

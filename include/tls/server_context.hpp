@@ -79,6 +79,7 @@ private:
     std::shared_ptr<const TicketKeys> ticket_keys_;
     mutable std::mutex reload_mutex_;
     std::string loaded_stamps_;
+    uint64_t context_certificate_generation_ = 0;  // the snapshot whose certificate the SSL_CTX holds
 };
 
 }  // namespace mcpmtls::tls
