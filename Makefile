@@ -9,7 +9,7 @@ endif
 
 DEBIAN_PACKAGES := g++ make pkg-config libbotan-2-dev libcpp-httplib-dev nlohmann-json3-dev \
                    catch2 libspdlog-dev libssl-dev libhowardhinnant-date-dev tzdata openssl curl \
-                   ca-certificates psmisc procps python3
+                   ca-certificates psmisc procps python3 sslscan
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEPS_STAMP := build/.deps-installed
 

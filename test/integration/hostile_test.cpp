@@ -1,0 +1,141 @@
+// Hostile input against a real server: after each, the server still answers a valid client.
+#include "client/mcp_session.hpp"
+#include "test/support/fixtures.hpp"
+
+#include <arpa/inet.h>
+#include <catch2/catch.hpp>
+#include <netinet/in.h>
+#include <random>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace mcpmtls;
+using namespace mcpmtls::testing;
+
+namespace {
+
+// Sends raw bytes over plain TCP and returns whatever comes back before the peer closes or
+// `wait` passes.
+std::string raw_exchange(int port, const std::string& bytes, std::chrono::milliseconds wait = std::chrono::milliseconds(2000)) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        close(fd);
+        return "<connect failed>";
+    }
+    timeval tv{static_cast<time_t>(wait.count() / 1000), static_cast<suseconds_t>((wait.count() % 1000) * 1000)};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (!bytes.empty() && send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) < 0) {
+        close(fd);
+        return "<send failed>";
+    }
+    std::string reply;
+    char buf[4096];
+    for (;;) {
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        reply.append(buf, static_cast<size_t>(n));
+    }
+    close(fd);
+    return reply;
+}
+
+std::shared_ptr<const tls::ClientTlsContext> coordinator(const DemoPki& pki) {
+    tls::ClientTlsSettings settings;
+    settings.ca_path = pki.path("ca-bundle.crt");
+    settings.cert_path = pki.path("coordinator.crt");
+    settings.key_path = pki.path("coordinator.key");
+    return std::make_shared<const tls::ClientTlsContext>(settings);
+}
+
+bool valid_client_served(const DemoPki& pki, const ServerProcess& server) {
+    try {
+        client::McpSession session("echo", client::Url::parse(server.url()), coordinator(pki));
+        auto r = session.call_tool("echo", {{"message", "still here"}});
+        return r["content"][0]["text"] == "still here";
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+// POSTs `body` on an initialized session with raw JSON (no client-side validation).
+client::HttpResponse post_raw(client::McpSession& session, const std::string& body) {
+    return session.connection().request("POST",
+                                        {{"Content-Type", "application/json"},
+                                         {"Accept", "application/json"},
+                                         {"Mcp-Session-Id", session.session_id()},
+                                         {"MCP-Protocol-Version", "2025-06-18"}},
+                                        body);
+}
+
+}  // namespace
+
+TEST_CASE("plain HTTP, random bytes and a truncated ClientHello on the TLS port are refused harmlessly", "[hostile]") {
+    DemoPki pki;
+    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    auto http = raw_exchange(echo.port(), "GET /mcp HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    CHECK(http.find("HTTP/1.1 200") == std::string::npos);
+    std::mt19937 rng(42);
+    std::string noise(4096, '\0');
+    for (auto& c : noise) c = static_cast<char>(rng());
+    raw_exchange(echo.port(), noise);
+    // The first bytes of a TLS 1.2 ClientHello, then silence.
+    raw_exchange(echo.port(), std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11), std::chrono::milliseconds(300));
+    CHECK(valid_client_served(pki, echo));
+    CHECK(echo.process().running());
+}
+
+TEST_CASE("malformed and oversized JSON-RPC bodies get errors and change nothing", "[hostile]") {
+    DemoPki pki;
+    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    client::McpSession session("echo", client::Url::parse(echo.url()), coordinator(pki));
+    session.initialize();
+    CHECK(post_raw(session, "{\"jsonrpc\":").status == 400);
+    CHECK(post_raw(session, std::string(100000, '[')).status == 400);  // 100,000 levels: no stack overflow
+    CHECK(post_raw(session, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\",\"arguments\":{\"message\":\"\xc3\x28\"}}}").status == 400);
+    CHECK(post_raw(session, R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":42}}})")
+              .body.find("-32602") != std::string::npos);
+    CHECK(post_raw(session, R"({"jsonrpc":"2.0","id":[1],"method":"ping"})").status == 400);
+    auto big = post_raw(session, "{\"x\":\"" + std::string(2 * 1024 * 1024, 'a') + "\"}");
+    CHECK(big.status == 413);
+    CHECK(valid_client_served(pki, echo));
+}
+
+TEST_CASE("10,000 tiny requests on one connection all succeed", "[hostile]") {
+    DemoPki pki;
+    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    client::McpSession session("echo", client::Url::parse(echo.url()), coordinator(pki));
+    session.initialize();
+    int ok = 0;
+    for (int i = 0; i < 10000; ++i) ok += session.request("ping", nlohmann::json::object()).is_object();
+    CHECK(ok == 10000);
+    CHECK(session.connection().handshakes() == 1);  // one connection the whole time
+}
+
+TEST_CASE("clients that stall mid-handshake do not hold workers forever", "[hostile]") {
+    DemoPki pki;
+    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"), {"--threads", "2"});
+    std::vector<std::thread> stallers;
+    for (int i = 0; i < 3; ++i)
+        stallers.emplace_back([&] { raw_exchange(echo.port(), std::string("\x16\x03\x01", 3), std::chrono::milliseconds(12000)); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const auto start = std::chrono::steady_clock::now();
+    CHECK(valid_client_served(pki, echo));  // waits for a worker that the read timeout frees
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(25));
+    for (auto& t : stallers) t.join();
+    CHECK(echo.process().running());
+}
+
+TEST_CASE("a flood of headers is refused without harm", "[hostile]") {
+    DemoPki pki;
+    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    std::vector<std::string> extra;
+    for (int i = 0; i < 2000; ++i) extra.insert(extra.end(), {"-H", "X-Flood-" + std::to_string(i) + ": " + std::string(100, 'x')});
+    curl_mcp(echo.url(), pki.path("ca.crt"), pki.path("coordinator.crt"), pki.path("coordinator.key"), initialize_body(), extra);
+    CHECK(valid_client_served(pki, echo));
+    CHECK(echo.process().running());
+}
