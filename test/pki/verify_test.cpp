@@ -47,6 +47,8 @@ key underling; sign underling notca "$CLIENT"
 key inter2; sign inter2 strictroot "$CA"                   # root says pathlen 0
 key toodeep; sign toodeep inter2 "$CLIENT"
 openssl genrsa -out weak.key 1024 2>/dev/null; sign weak root "$CLIENT"
+key sha1; openssl req -new -key sha1.key -subj /CN=sha1 -out sha1.csr; ext sha1 "$CLIENT"
+openssl x509 -req -in sha1.csr -CA root.crt -CAkey root.key -CAcreateserial -days 30 -sha1 -extfile sha1.ext -out sha1.crt 2>/dev/null
 openssl x509 -in direct.crt -outform DER -out direct.der
 # Expired and not yet valid, and a CRL, through `openssl ca`.
 mkdir -p db; : > db/index.txt; echo 1000 > db/serial; echo 1000 > db/crlnumber
@@ -126,6 +128,7 @@ TEST_CASE("pki verify rejects each broken chain with its reason and accepts the 
         {"revoked by openssl's CRL", {"--ca", root, "--crl", dir.file("root.crl"), "--purpose", "client"}, "revoked.crt", 1, "certificate is revoked"},
         {"not revoked, CRL checked", {"--ca", root, "--crl", dir.file("root.crl"), "--purpose", "client"}, "direct.crt", 0, "OK"},
         {"weak key", {"--ca", root, "--purpose", "client"}, "weak.crt", 1, "weak key: RSA 1024"},
+        {"SHA-1 signature", {"--ca", root, "--purpose", "client"}, "sha1.crt", 1, "untrusted hash"},
         {"checked at a time when it was valid", {"--ca", root, "--purpose", "client", "--at", "2020-01-15T00:00:00Z"}, "expired.crt", 1, "issuer"},
     };
     for (const auto& c : cases) {
