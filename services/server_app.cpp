@@ -34,6 +34,8 @@ struct ServerConfig {
     size_t max_body = 1024 * 1024;
     std::chrono::seconds reload_interval{2};
     std::chrono::seconds session_idle{1800};
+    long keep_alive_timeout = 30;
+    size_t max_sessions = 10000;
     mcp::ToolPolicy policy;
 };
 
@@ -56,6 +58,8 @@ ArgSpec server_flags(const ServerDescription& d) {
         .option("max-body", "BYTES", "largest request body (default 1048576)")
         .option("expiry-warning-days", "N", "warn when our certificate or a trusted CA expires within N days (default 14)")
         .option("reload-interval", "SECONDS", "how often watched files are checked for changes (default 2)")
+        .option("keep-alive-timeout", "SECONDS", "close a connection idle this long between requests (default 30)")
+        .option("max-sessions", "N", "most MCP sessions at once; beyond it initialize gets 503 (default 10000)")
         .flag("verbose", "debug logging")
         .flag("version", "print the version");
 }
@@ -70,7 +74,7 @@ ServerConfig resolve_config(const ServerDescription& d, const Args& args) {
         static const std::vector<std::string> known = {"port", "bind", "cert", "key", "ca", "crl", "relaxed",
                                                        "allow_client", "allow_host", "log_format", "threads",
                                                        "max_body", "expiry_warning_days", "reload_interval",
-                                                       "authorization"};
+                                                       "keep_alive_timeout", "max_sessions", "authorization"};
         for (auto it = file.begin(); it != file.end(); ++it)
             if (std::find(known.begin(), known.end(), it.key()) == known.end())
                 throw InputError(path + ": unknown setting '" + it.key() + "'");
@@ -123,6 +127,8 @@ ServerConfig resolve_config(const ServerDescription& d, const Args& args) {
     config.threads = static_cast<size_t>(number("threads", "threads", 256, 1, 4096));
     config.max_body = static_cast<size_t>(number("max-body", "max_body", 1024 * 1024, 1024, 64L * 1024 * 1024));
     config.reload_interval = std::chrono::seconds(number("reload-interval", "reload_interval", 2, 1, 3600));
+    config.keep_alive_timeout = number("keep-alive-timeout", "keep_alive_timeout", 30, 1, 3600);
+    config.max_sessions = static_cast<size_t>(number("max-sessions", "max_sessions", 10000, 1, 10000000));
     config.verbose = args.has("verbose");
     if (file.contains("authorization")) config.policy = mcp::ToolPolicy::from_json(file["authorization"]);
     return config;
@@ -187,6 +193,7 @@ int run_server_main(const ServerDescription& d, int argc, char** argv) {
     options.max_body_bytes = config.max_body;
     options.session_idle_timeout = config.session_idle;
     options.policy = config.policy;
+    options.max_sessions = config.max_sessions;
     mcp::StreamableHttpServer mcp_server(options, registry);
 
     httplib::SSLServer server([&](SSL_CTX& ctx) { return tls_context->configure(ctx); });
@@ -198,7 +205,7 @@ int run_server_main(const ServerDescription& d, int argc, char** argv) {
     server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     server.set_tcp_nodelay(true);
     server.set_keep_alive_max_count(100000);
-    server.set_keep_alive_timeout(30);
+    server.set_keep_alive_timeout(config.keep_alive_timeout);
     server.set_read_timeout(10);
     server.set_write_timeout(10);
     mcp::mount(server, mcp_server, [](const httplib::Request& req) {
@@ -275,7 +282,8 @@ int run_server_main(const ServerDescription& d, int argc, char** argv) {
     const std::string host = bracket ? "[" + config.bind + "]" : config.bind;
     log_event(spdlog::level::info, "server_started",
               {{"server", d.binary}, {"url", "https://" + host + ":" + std::to_string(port) + "/mcp"},
-               {"port", port}, {"threads", threads}, {"client_auth", config.tls.relaxed ? "relaxed" : "strict"},
+               {"port", port}, {"threads", threads}, {"keep_alive_timeout", config.keep_alive_timeout},
+               {"max_sessions", config.max_sessions}, {"client_auth", config.tls.relaxed ? "relaxed" : "strict"},
                {"allow_client", config.tls.allowed_clients},
                {"certificate_serial", tls_context->snapshot()->credentials.certificates.front().serial_hex()}});
     if (config.tls.relaxed)

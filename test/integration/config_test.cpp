@@ -47,11 +47,14 @@ TEST_CASE("--log-format json writes one JSON object per event, without key mater
 TEST_CASE("a server --config file sets what the flags set, and rejects unknown settings", "[integration]") {
     DemoPki pki;
     write_text(pki.path("server.json"), json{{"cert", pki.path("echo.crt")}, {"key", pki.path("echo.key")}, {"ca", pki.path("ca-bundle.crt")},
-                                             {"port", 0}, {"allow_client", {"spiffe://demo/nobody"}}}.dump());
+                                             {"port", 0}, {"allow_client", {"spiffe://demo/nobody"}},
+                                             {"keep_alive_timeout", 7}, {"max_sessions", 42}}.dump());
     TempDir logs;
     BackgroundProcess server({bin_path("echo-server"), "--config", pki.path("server.json")}, logs.file("log"));
     REQUIRE(server.wait_for_log("server_started"));
     CHECK(server.log().find("allow_client=[\"spiffe://demo/nobody\"]") != std::string::npos);
+    CHECK(server.log().find("keep_alive_timeout=7") != std::string::npos);
+    CHECK(server.log().find("max_sessions=42") != std::string::npos);
     server.stop();
 
     write_text(pki.path("bad.json"), R"({"prot": 9443})");
@@ -60,6 +63,9 @@ TEST_CASE("a server --config file sets what the flags set, and rejects unknown s
     CHECK(bad.err.find("unknown setting 'prot'") != std::string::npos);
     auto flag = run_command({bin_path("echo-server"), "--bogus"});
     CHECK(flag.exit_code == 2);
+    auto range = run_command({bin_path("echo-server"), "--max-sessions", "0"});
+    CHECK(range.exit_code == 2);
+    CHECK(range.err.find("--max-sessions must be between") != std::string::npos);
 }
 
 TEST_CASE("the client reads servers and certificates from --config", "[integration]") {
