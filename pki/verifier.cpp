@@ -4,6 +4,7 @@
 #include "common/files.hpp"
 #include "common/strings.hpp"
 #include "pki/internal/botan_access.hpp"
+#include "pki/internal/chain_rules.hpp"
 #include "pki/names.hpp"
 
 #include <algorithm>
@@ -95,9 +96,13 @@ struct TrustStore::Impl {
 };
 
 TrustStore::TrustStore(std::vector<Certificate> anchors, std::vector<RevocationList> crls)
+    : TrustStore(std::move(anchors), std::move(crls), CrlIssuers::anchors_only) {}
+
+TrustStore::TrustStore(std::vector<Certificate> anchors, std::vector<RevocationList> crls, CrlIssuers crl_issuers)
     : impl_(std::make_shared<Impl>()) {
     if (anchors.empty()) throw InputError("the trust bundle holds no certificate");
     for (const auto& crl : crls) {
+        if (crl_issuers == CrlIssuers::any_ca) break;
         bool trusted = std::any_of(anchors.begin(), anchors.end(), [&](const Certificate& ca) { return crl.is_signed_by(ca); });
         if (!trusted) throw InputError("CRL issued by " + crl.issuer() + " is not signed by a trusted CA");
     }
@@ -198,8 +203,9 @@ VerifyFailure describe(Code code, size_t position, const Certificate* cert, Purp
         case Code::CA_CERT_NOT_FOR_CERT_ISSUER: return {CheckFailure::not_a_ca, "issuer is not a CA" + which};
         case Code::CERT_CHAIN_TOO_LONG: return {CheckFailure::path_length, "path length exceeded" + which};
         case Code::NAME_CONSTRAINT_ERROR: return {CheckFailure::name_constraints, "name constraints violated"};
-        case Code::INVALID_USAGE:
-            return {CheckFailure::wrong_purpose, "EKU does not allow " + purpose_eku_name(purpose) + which};
+        case Code::INVALID_USAGE:  // Botan's only usage check here: keyCertSign without cA
+            (void)purpose;
+            return {CheckFailure::wrong_purpose, "key usage keyCertSign in a certificate that is not a CA" + which};
         case Code::SIGNATURE_ERROR: return {CheckFailure::bad_signature, "bad signature" + which};
         case Code::CERT_PUBKEY_INVALID: return {CheckFailure::malformed, "invalid public key" + which};
         case Code::SIGNATURE_ALGO_UNKNOWN:
@@ -239,6 +245,13 @@ bool dns_name_matches(std::string pattern, std::string host) {
     return false;
 }
 
+// Botan checks that our rules do instead, completely: name constraints (Botan 2 ignores IPv6
+// and mishandles directory names) and unknown critical extensions (Botan 2 does not know the
+// policy extensions and treats an extension it cannot decode as unknown).
+bool replaced_by_our_rules(Code code) {
+    return code == Code::NAME_CONSTRAINT_ERROR || code == Code::UNKNOWN_CRITICAL_EXTENSION;
+}
+
 void add_failure(std::vector<VerifyFailure>& failures, VerifyFailure failure) {
     for (const auto& existing : failures)
         if (existing.kind == failure.kind && existing.message == failure.message) return;
@@ -254,12 +267,18 @@ void check_leaf_policy(const Certificate& leaf, const VerifyOptions& options, Ti
         add_failure(failures, {CheckFailure::wrong_purpose, "EKU does not allow " + purpose_eku_name(options.purpose)});
     if (options.purpose != Purpose::any && leaf.has_key_usage_extension() && !(cert.constraints() & Botan::DIGITAL_SIGNATURE))
         add_failure(failures, {CheckFailure::wrong_purpose, "key usage does not allow digitalSignature"});
+    std::vector<VerifyFailure> tls;
+    rules::check_tls_leaf(cert, options.purpose, tls);
+    for (auto& f : tls) add_failure(failures, std::move(f));
     const size_t strength = leaf.public_key_strength_bits();
     if (strength < kMinimumKeyStrength)
         add_failure(failures, {CheckFailure::weak_key, "weak key: " + leaf.public_key_algorithm() + " (" +
                                                            std::to_string(strength) + "-bit security, need 112)"});
-    if (at > leaf.not_after()) add_failure(failures, {CheckFailure::expired, "certificate has expired"});
-    if (at < leaf.not_before()) add_failure(failures, {CheckFailure::not_yet_valid, "certificate is not yet valid"});
+    // Compared as ASN.1 times: a notAfter of 9999-12-31 (RFC 5280's "no expiry") or a notBefore
+    // before 1970 does not fit a system_clock time_point.
+    const Botan::X509_Time now(at);
+    if (now > cert.not_after()) add_failure(failures, {CheckFailure::expired, "certificate has expired"});
+    if (now < cert.not_before()) add_failure(failures, {CheckFailure::not_yet_valid, "certificate is not yet valid"});
 }
 
 int severity(CheckFailure kind) {
@@ -318,22 +337,33 @@ VerifyResult verify_chain(const std::vector<Certificate>& chain, const TrustStor
     Botan::Path_Validation_Result botan_result =
         Botan::x509_path_validate(end_certs, restrictions, stores, "", Botan::Usage_Type::UNSPECIFIED, at);
 
+    const auto& path = botan_result.cert_path();
     if (!botan_result.successful_validation()) {
         const auto& statuses = botan_result.all_statuses();
-        const auto& path = botan_result.cert_path();
         bool described = false;
         for (size_t i = 0; i < statuses.size(); ++i) {
             const Certificate* cert = i < chain.size() ? &chain[i] : nullptr;
             std::optional<Certificate> path_cert;
             if (i < path.size() && path[i]) path_cert = wrap_certificate(*path[i]);
             for (auto code : statuses[i]) {
-                if (code < Code::FIRST_ERROR_STATUS) continue;
+                if (code < Code::FIRST_ERROR_STATUS || replaced_by_our_rules(code)) continue;
                 add_failure(result.failures, describe(code, i, path_cert ? &*path_cert : cert, options.purpose));
                 described = true;
             }
         }
-        if (!described) add_failure(result.failures, describe(botan_result.result(), 0, &leaf, options.purpose));
+        if (!described && !replaced_by_our_rules(botan_result.result()) && path.empty())
+            add_failure(result.failures, describe(botan_result.result(), 0, &leaf, options.purpose));
     }
+
+    // Our rules: on the path Botan built (leaf to anchor), or on the leaf alone if there is none.
+    std::vector<VerifyFailure> ours;
+    if (path.empty()) {
+        rules::check_certificate(leaf.impl().cert, 0, leaf.is_self_signed(), ours);
+    } else {
+        for (size_t i = 0; i < path.size(); ++i) rules::check_certificate(*path[i], i, i + 1 == path.size(), ours);
+        rules::check_path(path, options, ours);
+    }
+    for (auto& f : ours) add_failure(result.failures, std::move(f));
 
     if (!options.host.empty() && !certificate_matches_host(leaf, options.host))
         add_failure(result.failures, {CheckFailure::host_mismatch, "host name '" + options.host + "' does not match the certificate"});
