@@ -272,6 +272,8 @@ std::vector<GeneralName> constrained_names(const Botan::X509_Certificate& cert, 
     return names;
 }
 
+constexpr size_t kMaxNameConstraintComparisons = size_t(1) << 20;
+
 bool supported_form(GeneralName::Type t) {
     return t == GeneralName::dns || t == GeneralName::ip || t == GeneralName::rfc822 || t == GeneralName::uri ||
            t == GeneralName::directory;
@@ -308,6 +310,16 @@ void check_name_constraints(const Path& path, std::vector<VerifyFailure>& failur
                 names = constrained_names(cert, extensions_of(cert));
             } catch (const der::Malformed&) {
                 continue;  // reported as a malformed certificate
+            }
+            // Bounded work: a chain cannot make us compare a million names with constraints.
+            size_t comparisons = 0;
+            for (const auto& name : names)
+                for (const auto* list : {&nc.permitted, &nc.excluded})
+                    for (const auto& s : *list) comparisons += s.base.type == name.type;
+            if (comparisons > kMaxNameConstraintComparisons) {
+                failures.push_back({CheckFailure::name_constraints,
+                                    "name constraints violated: too many names and constraints to compare" + label(ca)});
+                break;
             }
             for (const auto& name : names) {
                 std::string problem;
@@ -535,7 +547,147 @@ std::string check_policies(const Path& path, const PolicyInputs& inputs) {
     return "";
 }
 
+// --- revocation --------------------------------------------------------------------------------
+
+constexpr unsigned kAllReasons = 0x1fe;  // ReasonFlags bits 1..8 (keyCompromise .. aACompromise)
+
+unsigned reason_bits(const std::vector<uint8_t>& bit_string) {
+    unsigned bits = 0;
+    for (size_t byte = 1; byte < bit_string.size() && byte <= 2; ++byte)
+        for (int bit = 0; bit < 8; ++bit)
+            if (bit_string[byte] & (0x80 >> bit)) bits |= 1u << ((byte - 1) * 8 + bit);
+    return bits;
+}
+
+// A distribution point's names in one comparable form each; a name relative to the CRL issuer
+// becomes the issuer's name plus that RDN (RFC 5280 4.2.1.13).
+std::vector<std::string> dp_names(const der::DistributionPointName& name, const std::vector<uint8_t>& crl_issuer) {
+    auto dn_form = [](const std::vector<der::Rdn>& rdns) {
+        std::string out = "dn:";
+        for (const auto& rdn : rdns) {
+            out += "/";
+            for (const auto& a : rdn) out += a.oid + "=" + a.value + "+";
+        }
+        return out;
+    };
+    std::vector<std::string> out;
+    for (const auto& g : name.full_names) {
+        if (g.type == GeneralName::directory) out.push_back(dn_form(der::parse_name(g.value)));
+        else out.push_back(std::to_string(static_cast<int>(g.type)) + ":" + g.text + std::string(g.value.begin(), g.value.end()));
+    }
+    if (name.relative) {
+        auto rdns = der::parse_name(crl_issuer);
+        rdns.push_back(*name.relative);
+        out.push_back(dn_form(rdns));
+    }
+    return out;
+}
+
+bool crl_verifies(const Botan::X509_CRL& crl, const Botan::X509_Certificate& signer) {
+    try {
+        auto key = signer.load_subject_public_key();
+        return crl.check_signature(*key);
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
 }  // namespace
+
+void check_revocation(const Path& path, const std::vector<const Botan::X509_CRL*>& crls, TimePoint at,
+                      std::vector<VerifyFailure>& failures) {
+    const Botan::X509_Time now(at);
+    for (size_t i = 0; i + 1 < path.size(); ++i) {
+        const auto& cert = *path[i];
+        const std::string who_msg = i == 0 ? "certificate" : "issuer certificate";
+        const std::string which = i == 0 ? "" : label(cert);
+        std::vector<const Botan::X509_CRL*> from_issuer;
+        for (const auto* crl : crls)
+            if (crl->issuer_dn() == cert.issuer_dn()) from_issuer.push_back(crl);
+        if (from_issuer.empty()) continue;  // no CRL from this issuer: not checked
+
+        const auto extensions = extensions_of(cert);
+        const bool cert_is_ca = asserts_ca(extensions);
+        std::vector<der::DistributionPoint> points;
+        if (const Extension* dp = find(extensions, oid::kCrlDistributionPoints)) {
+            try {
+                points = der::parse_crl_distribution_points(dp->value);
+            } catch (const der::Malformed&) {
+            }
+        }
+        unsigned covered = 0;
+        bool revoked = false;
+        std::string problem;
+        for (const auto* crl : from_issuer) {
+            // Signed by the issuer's key, or (key rollover) by a certificate of the same name
+            // in the path that carries a newer key.
+            const Botan::X509_Certificate* signer = nullptr;
+            for (size_t j = i + 1; j < path.size() && !signer; ++j)
+                if (path[j]->subject_dn() == cert.issuer_dn() && crl_verifies(*crl, *path[j])) signer = path[j].get();
+            if (!signer) {
+                problem = "CRL signature is invalid";
+                continue;
+            }
+            if (signer->v3_extensions().extension_set(Botan::OID(oid::kKeyUsage)) && !(signer->constraints() & Botan::CRL_SIGN)) {
+                problem = "CRL issuer may not sign CRLs";
+                continue;
+            }
+            unsigned reasons = kAllReasons;
+            bool in_scope = true, unknown_critical = false;
+            for (const auto& [id, raw] : crl->extensions().extensions_raw()) {
+                const std::string dotted = id.to_string();
+                if (dotted == "2.5.29.27") in_scope = false;  // a delta CRL: not used
+                if (dotted == "2.5.29.28") {
+                    try {
+                        auto idp = der::parse_issuing_distribution_point(raw.first);
+                        if (idp.indirect || idp.only_attribute) in_scope = false;
+                        if (idp.only_user && cert_is_ca) in_scope = false;
+                        if (idp.only_ca && !cert_is_ca) in_scope = false;
+                        if (idp.only_some_reasons) reasons = reason_bits(*idp.only_some_reasons) & kAllReasons;
+                        if (idp.name) {
+                            bool match = false;
+                            const auto issuer = cert.raw_issuer_dn();
+                            const auto theirs = dp_names(*idp.name, issuer);
+                            for (const auto& point : points)
+                                if (point.name && point.crl_issuer.empty())
+                                    for (const auto& a : dp_names(*point.name, issuer))
+                                        match = match || std::find(theirs.begin(), theirs.end(), a) != theirs.end();
+                            if (!match) in_scope = false;
+                        }
+                    } catch (const der::Malformed&) {
+                        in_scope = false;
+                    }
+                } else if (raw.second && dotted != "2.5.29.20" && dotted != "2.5.29.35" && dotted != "2.5.29.27") {
+                    unknown_critical = true;
+                }
+            }
+            if (!in_scope) continue;
+            if (unknown_critical) {
+                failures.push_back({CheckFailure::revocation_unavailable, "CRL has an unknown critical extension"});
+                revoked = true;
+                continue;
+            }
+            if (now < crl->this_update()) {
+                problem = "CRL is not yet valid";
+                continue;
+            }
+            if (now > crl->next_update()) {
+                problem = "CRL has expired (run pki crl)";
+                continue;
+            }
+            covered |= reasons;
+            for (const auto& entry : crl->get_revoked())
+                if (entry.serial_number() == cert.serial_number() && entry.reason_code() != Botan::CRL_Code::REMOVE_FROM_CRL)
+                    revoked = true;
+        }
+        if (revoked) {
+            failures.push_back({CheckFailure::revoked, who_msg + " is revoked" + which});
+        } else if ((covered & kAllReasons) != kAllReasons) {
+            failures.push_back({CheckFailure::revocation_unavailable,
+                                problem.empty() ? "no CRL from the issuer covers the " + who_msg + which : problem + which});
+        }
+    }
+}
 
 std::string label(const Botan::X509_Certificate& cert) { return " (" + format_dn(cert.subject_dn()) + ")"; }
 
@@ -563,17 +715,19 @@ void check_certificate(const Botan::X509_Certificate& cert, size_t position, boo
     static const std::map<std::string, std::string> botan_decoded = {
         {oid::kBasicConstraints, "basicConstraints"}, {oid::kKeyUsage, "keyUsage"}, {oid::kExtKeyUsage, "extendedKeyUsage"},
         {oid::kAuthorityKeyId, "authorityKeyIdentifier"}, {oid::kSubjectKeyId, "subjectKeyIdentifier"},
-        {oid::kAuthorityInfoAccess, "authorityInfoAccess"}, {oid::kCrlDistributionPoints, "cRLDistributionPoints"}};
+        {oid::kAuthorityInfoAccess, "authorityInfoAccess"}};
     for (const auto& [id, name] : botan_decoded) {
         if (!extensions.count(id)) continue;
         auto* object = cert.v3_extensions().get_extension_object(Botan::OID(id));
         if (!object || dynamic_cast<const Botan::Cert_Extension::Unknown_Extension*>(object)) malformed("malformed " + name + " extension");
     }
 
-    // Serial number: positive, at most 20 octets (RFC 5280 4.1.2.2).
+    // Serial number: positive, at most 20 octets (RFC 5280 4.1.2.2); an anchor's serial number
+    // plays no part in trusting it (some public roots have serial 0).
     const auto serial = cert.serial_number();
     const bool zero = std::all_of(serial.begin(), serial.end(), [](uint8_t b) { return b == 0; });
-    if (cert.is_serial_negative()) malformed("negative serial number");
+    if (is_anchor) {
+    } else if (cert.is_serial_negative()) malformed("negative serial number");
     else if (zero) malformed("serial number is zero");
     else {
         size_t first = 0;
@@ -615,6 +769,25 @@ void check_certificate(const Botan::X509_Certificate& cert, size_t position, boo
         try {
             if (!der::parse_authority_key_id(aki->value).has_key_id) malformed("authorityKeyIdentifier without keyIdentifier");
         } catch (const der::Malformed&) {
+        }
+    }
+    if (const Extension* dp = find(extensions, oid::kCrlDistributionPoints)) {
+        try {
+            der::parse_crl_distribution_points(dp->value);
+        } catch (const der::Malformed&) {
+            malformed("malformed cRLDistributionPoints extension");
+        }
+    }
+    // In a critical certificatePolicies, policy qualifiers must be ones RFC 5280 defines
+    // (CPS pointer, user notice): an unknown qualifier is unknown critical content.
+    if (const Extension* cp = find(extensions, oid::kCertificatePolicies)) {
+        try {
+            for (const auto& info : der::parse_certificate_policies(cp->value))
+                for (const auto& q : info.qualifier_oids)
+                    if (cp->critical && q != "1.3.6.1.5.5.7.2.1" && q != "1.3.6.1.5.5.7.2.2")
+                        malformed("unknown policy qualifier in critical certificatePolicies");
+        } catch (const der::Malformed&) {
+            malformed("malformed certificatePolicies extension");
         }
     }
     // nameConstraints only in CA certificates (4.2.1.10).

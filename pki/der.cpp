@@ -156,7 +156,19 @@ DistributionPointName parse_dp_name(const Tlv& choice) {
         while (!names.empty()) name.full_names.push_back(parse_general_name(names.next()));
         if (name.full_names.empty()) throw Malformed("empty fullName");
     } else if (choice.tag == 0xa1) {
-        name.relative = true;
+        Rdn rdn;
+        Reader atvs(choice);
+        while (!atvs.empty()) {
+            Reader atv(atvs.next(kSequence));
+            Attribute a;
+            a.oid = decode_oid(atv.next(kOid));
+            a.value = comparison_form(atv.next());
+            atv.expect_end();
+            rdn.push_back(std::move(a));
+        }
+        if (rdn.empty()) throw Malformed("empty nameRelativeToCRLIssuer");
+        std::sort(rdn.begin(), rdn.end());
+        name.relative = std::move(rdn);
     } else {
         throw Malformed("bad DistributionPointName");
     }

@@ -92,7 +92,8 @@ std::string RevocationList::pem() const { return Botan::PEM_Code::encode(impl_->
 struct TrustStore::Impl {
     std::vector<Certificate> anchors;
     std::vector<RevocationList> crls;
-    Botan::Certificate_Store_In_Memory botan_store;
+    Botan::Certificate_Store_In_Memory botan_store;   // anchors and CRLs
+    Botan::Certificate_Store_In_Memory anchor_store;  // anchors only: path building (revocation is ours)
 };
 
 TrustStore::TrustStore(std::vector<Certificate> anchors, std::vector<RevocationList> crls)
@@ -106,7 +107,10 @@ TrustStore::TrustStore(std::vector<Certificate> anchors, std::vector<RevocationL
         bool trusted = std::any_of(anchors.begin(), anchors.end(), [&](const Certificate& ca) { return crl.is_signed_by(ca); });
         if (!trusted) throw InputError("CRL issued by " + crl.issuer() + " is not signed by a trusted CA");
     }
-    for (const auto& ca : anchors) impl_->botan_store.add_certificate(ca.impl().cert);
+    for (const auto& ca : anchors) {
+        impl_->botan_store.add_certificate(ca.impl().cert);
+        impl_->anchor_store.add_certificate(ca.impl().cert);
+    }
     for (const auto& crl : crls) impl_->botan_store.add_crl(crl.impl().crl);
     impl_->anchors = std::move(anchors);
     impl_->crls = std::move(crls);
@@ -281,6 +285,55 @@ void check_leaf_policy(const Certificate& leaf, const VerifyOptions& options, Ti
     if (now < cert.not_before()) add_failure(failures, {CheckFailure::not_yet_valid, "certificate is not yet valid"});
 }
 
+struct ChainOutcome {
+    rules::Path path;  // leaf first, anchor last; empty when no path was found
+    Botan::CertificatePathStatusCodes statuses;
+    Code overall;
+};
+
+// Botan 2 ends a path only at a self-signed trusted certificate. When it finds no path, look
+// for one that ends at any CA certificate of the trust store (an issuing intermediate trusted
+// directly) and judge it with Botan's own chain checks, except those on the anchor's
+// own signature: an anchor is trusted as it is, not because of who signed it. (Revocation is
+// checked afterwards, as for every path.)
+std::optional<ChainOutcome> path_to_non_self_signed_anchor(const std::vector<Certificate>& chain, const TrustStore& trust,
+                                                           TimePoint at, const Botan::Path_Validation_Restrictions& restrictions) {
+    auto is_anchor = [&](const Certificate& c) {
+        return std::any_of(trust.anchors().begin(), trust.anchors().end(), [&](const Certificate& a) { return a.der() == c.der(); });
+    };
+    std::vector<const Certificate*> path{&chain.front()};
+    for (size_t depth = 0; depth < 16; ++depth) {
+        const Certificate& current = *path.back();
+        if (path.size() > 1 && is_anchor(current)) break;
+        const Certificate* issuer = nullptr;
+        auto consider = [&](const Certificate& candidate) {
+            if (issuer || candidate.der() == current.der()) return;
+            if (candidate.impl().cert.subject_dn() != current.impl().cert.issuer_dn()) return;
+            if (std::find(path.begin(), path.end(), &candidate) != path.end()) return;
+            if (current.is_signed_by(candidate)) issuer = &candidate;
+        };
+        for (const auto& a : trust.anchors()) consider(a);
+        for (size_t i = 1; i < chain.size(); ++i) consider(chain[i]);
+        if (!issuer) return std::nullopt;
+        path.push_back(issuer);
+    }
+    const Certificate& anchor = *path.back();
+    // A self-issued anchor Botan did not accept has a bad self-signature or key identifiers:
+    // Botan's verdict stands.
+    if (path.size() < 2 || !is_anchor(anchor) || anchor.impl().cert.subject_dn() == anchor.impl().cert.issuer_dn())
+        return std::nullopt;
+
+    ChainOutcome out;
+    for (const auto* c : path) out.path.push_back(std::make_shared<const Botan::X509_Certificate>(c->impl().cert));
+    out.statuses = Botan::PKIX::check_chain(out.path, at, "", Botan::Usage_Type::UNSPECIFIED,
+                                            restrictions.minimum_key_strength(), restrictions.trusted_hashes());
+    for (auto code : {Code::CHAIN_LACKS_TRUST_ROOT, Code::SIGNATURE_ERROR, Code::CHAIN_NAME_MISMATCH, Code::SIGNATURE_METHOD_TOO_WEAK,
+                      Code::UNTRUSTED_HASH, Code::SIGNATURE_ALGO_UNKNOWN, Code::SIGNATURE_ALGO_BAD_PARAMS})
+        out.statuses.back().erase(code);
+    out.overall = Botan::PKIX::overall_status(out.statuses);
+    return out;
+}
+
 int severity(CheckFailure kind) {
     // Which reason to show first: the chain's trust, then what the certificate is, then time.
     switch (kind) {
@@ -333,13 +386,16 @@ VerifyResult verify_chain(const std::vector<Certificate>& chain, const TrustStor
     for (const auto& cert : chain) end_certs.push_back(cert.impl().cert);
     // Purpose and host are judged above and below, with our own rules and messages.
     Botan::Path_Validation_Restrictions restrictions(false, kMinimumKeyStrength);
-    std::vector<Botan::Certificate_Store*> stores{const_cast<Botan::Certificate_Store_In_Memory*>(&trust.impl().botan_store)};
+    std::vector<Botan::Certificate_Store*> stores{const_cast<Botan::Certificate_Store_In_Memory*>(&trust.impl().anchor_store)};
     Botan::Path_Validation_Result botan_result =
         Botan::x509_path_validate(end_certs, restrictions, stores, "", Botan::Usage_Type::UNSPECIFIED, at);
+    ChainOutcome outcome{botan_result.cert_path(), botan_result.all_statuses(), botan_result.result()};
+    if (!botan_result.successful_validation() && outcome.path.empty())
+        if (auto other = path_to_non_self_signed_anchor(chain, trust, at, restrictions)) outcome = std::move(*other);
 
-    const auto& path = botan_result.cert_path();
-    if (!botan_result.successful_validation()) {
-        const auto& statuses = botan_result.all_statuses();
+    const auto& path = outcome.path;
+    if (outcome.overall != Code::OK && outcome.overall != Code::VERIFIED) {
+        const auto& statuses = outcome.statuses;
         bool described = false;
         for (size_t i = 0; i < statuses.size(); ++i) {
             const Certificate* cert = i < chain.size() ? &chain[i] : nullptr;
@@ -351,8 +407,8 @@ VerifyResult verify_chain(const std::vector<Certificate>& chain, const TrustStor
                 described = true;
             }
         }
-        if (!described && !replaced_by_our_rules(botan_result.result()) && path.empty())
-            add_failure(result.failures, describe(botan_result.result(), 0, &leaf, options.purpose));
+        if (!described && !replaced_by_our_rules(outcome.overall) && path.empty())
+            add_failure(result.failures, describe(outcome.overall, 0, &leaf, options.purpose));
     }
 
     // Our rules: on the path Botan built (leaf to anchor), or on the leaf alone if there is none.
@@ -362,6 +418,9 @@ VerifyResult verify_chain(const std::vector<Certificate>& chain, const TrustStor
     } else {
         for (size_t i = 0; i < path.size(); ++i) rules::check_certificate(*path[i], i, i + 1 == path.size(), ours);
         rules::check_path(path, options, ours);
+        std::vector<const Botan::X509_CRL*> crls;
+        for (const auto& crl : trust.crls()) crls.push_back(&crl.impl().crl);
+        rules::check_revocation(path, crls, at, ours);
     }
     for (auto& f : ours) add_failure(result.failures, std::move(f));
 

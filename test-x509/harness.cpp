@@ -280,9 +280,29 @@ std::vector<Case> load_pkits(const std::string& dir) {
             else c.intermediates.push_back(der);
         }
         for (const auto& crl : t.at("crls")) c.crls.push_back(mcpmtls::read_file(dir + "/crls/" + crl.get<std::string>() + ".crl"));
-        // The verifier has no policy inputs (initial policy set, explicit policy...): cases with
-        // policy `settings` run with the defaults, and where that changes the verdict they are
-        // listed in the exceptions file (certificate policies are not supported).
+        // RFC 5280 policy inputs; SetUserConstrainedPolicySet is an expected output, not checked.
+        for (const auto& [key, raw] : t.at("settings").items()) {
+            std::string value = raw.get<std::string>();
+            if (value.size() >= 2 && value.front() == '"') value = value.substr(1, value.size() - 2);
+            if (key == "SetInitialPolicySet") {
+                std::istringstream names(value);
+                for (std::string name; std::getline(names, name, ',');) {
+                    const std::string prefix = "NIST-test-policy-";
+                    if (name == "anyPolicy") c.options.policy.initial_policy_set.push_back("2.5.29.32.0");
+                    else if (name.rfind(prefix, 0) == 0)
+                        c.options.policy.initial_policy_set.push_back("2.16.840.1.101.3.2.1.48." + name.substr(prefix.size()));
+                    else c.skip = "unknown policy " + name;
+                }
+            } else if (key == "SetInitialExplicitPolicy") {
+                c.options.policy.initial_explicit_policy = value == "true";
+            } else if (key == "SetInitialPolicyMappingInhibit") {
+                c.options.policy.initial_policy_mapping_inhibit = value == "true";
+            } else if (key == "SetInitialInhibitAnyPolicy") {
+                c.options.policy.initial_any_policy_inhibit = value == "true";
+            } else if (key != "SetUserConstrainedPolicySet") {
+                c.skip = "setting " + key;
+            }
+        }
         c.options.purpose = pki::Purpose::any;  // PKITS certificates carry no TLS EKU
         c.options.at = from_utc(2022, 1, 1, 0, 0, 0);
         cases.push_back(std::move(c));

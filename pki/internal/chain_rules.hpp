@@ -4,6 +4,7 @@
 // trust anchor (path.size() - 1).
 #include "pki/verifier.hpp"
 
+#include <botan/x509_crl.h>
 #include <botan/x509cert.h>
 
 #include <memory>
@@ -29,5 +30,11 @@ void check_tls_leaf(const Botan::X509_Certificate& leaf, Purpose purpose, std::v
 // Rules over the whole path: CA key usage, EKU of the issuers, name constraints (all forms,
 // replacing Botan's), certificate policies (RFC 5280 6.1 with the options' inputs).
 void check_path(const Path& path, const VerifyOptions& options, std::vector<VerifyFailure>& failures);
+
+// Revocation by CRL for every certificate of the path but the anchor. A certificate whose
+// issuer has no CRL in `crls` is not checked; otherwise the issuer's CRLs that are validly
+// signed and in scope must together cover every reason, be current, and not list it.
+void check_revocation(const Path& path, const std::vector<const Botan::X509_CRL*>& crls, TimePoint at,
+                      std::vector<VerifyFailure>& failures);
 
 }  // namespace mcpmtls::pki::rules

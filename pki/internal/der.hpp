@@ -101,7 +101,7 @@ AuthorityKeyId parse_authority_key_id(const std::vector<uint8_t>& der);
 // DistributionPointName of a CRL distribution point or issuing distribution point.
 struct DistributionPointName {
     std::vector<GeneralName> full_names;
-    bool relative = false;  // nameRelativeToCRLIssuer (not resolved)
+    std::optional<Rdn> relative;  // nameRelativeToCRLIssuer: append to the CRL issuer's name
 };
 struct DistributionPoint {
     std::optional<DistributionPointName> name;
