@@ -371,7 +371,25 @@ bool certificate_matches_host(const Certificate& cert, const std::string& host) 
     return false;
 }
 
+namespace {
+VerifyResult verify_chain_unguarded(const std::vector<Certificate>& chain, const TrustStore& trust, const VerifyOptions& options);
+}
+
+// Never throws: the chain comes from the peer, and Botan throws on some malformed inputs (a DSA
+// key without parameters, for one) deep inside path validation.
 VerifyResult verify_chain(const std::vector<Certificate>& chain, const TrustStore& trust, const VerifyOptions& options) {
+    try {
+        return verify_chain_unguarded(chain, trust, options);
+    } catch (const std::exception& e) {
+        VerifyResult result;
+        result.failures.push_back({CheckFailure::malformed, std::string("certificate could not be verified: ") + e.what()});
+        return result;
+    }
+}
+
+namespace {
+
+VerifyResult verify_chain_unguarded(const std::vector<Certificate>& chain, const TrustStore& trust, const VerifyOptions& options) {
     VerifyResult result;
     if (chain.empty()) {
         result.failures.push_back({CheckFailure::malformed, "no certificate presented"});
@@ -431,5 +449,7 @@ VerifyResult verify_chain(const std::vector<Certificate>& chain, const TrustStor
                      [](const VerifyFailure& a, const VerifyFailure& b) { return severity(a.kind) < severity(b.kind); });
     return result;
 }
+
+}  // namespace
 
 }  // namespace mcpmtls::pki
