@@ -92,8 +92,7 @@ std::string RevocationList::pem() const { return Botan::PEM_Code::encode(impl_->
 struct TrustStore::Impl {
     std::vector<Certificate> anchors;
     std::vector<RevocationList> crls;
-    Botan::Certificate_Store_In_Memory botan_store;   // anchors and CRLs
-    Botan::Certificate_Store_In_Memory anchor_store;  // anchors only: path building (revocation is ours)
+    Botan::Certificate_Store_In_Memory botan_store;  // anchors only: Botan builds paths, CRLs are ours
 };
 
 TrustStore::TrustStore(std::vector<Certificate> anchors, std::vector<RevocationList> crls)
@@ -107,11 +106,7 @@ TrustStore::TrustStore(std::vector<Certificate> anchors, std::vector<RevocationL
         bool trusted = std::any_of(anchors.begin(), anchors.end(), [&](const Certificate& ca) { return crl.is_signed_by(ca); });
         if (!trusted) throw InputError("CRL issued by " + crl.issuer() + " is not signed by a trusted CA");
     }
-    for (const auto& ca : anchors) {
-        impl_->botan_store.add_certificate(ca.impl().cert);
-        impl_->anchor_store.add_certificate(ca.impl().cert);
-    }
-    for (const auto& crl : crls) impl_->botan_store.add_crl(crl.impl().crl);
+    for (const auto& ca : anchors) impl_->botan_store.add_certificate(ca.impl().cert);
     impl_->anchors = std::move(anchors);
     impl_->crls = std::move(crls);
 }
@@ -189,7 +184,7 @@ using Code = Botan::Certificate_Status_Code;
 // Botan's minimum: 110 accepts RSA-2048 (Botan rates it 110) and P-256 (128); rejects RSA-1024.
 constexpr size_t kMinimumKeyStrength = 110;
 
-VerifyFailure describe(Code code, size_t position, const Certificate* cert, Purpose purpose) {
+VerifyFailure describe(Code code, size_t position, const Certificate* cert) {
     const bool leaf = position == 0;
     const std::string who = leaf ? "certificate" : "issuer certificate";
     const std::string which = (!leaf && cert) ? " (" + cert->subject() + ")" : "";
@@ -208,7 +203,6 @@ VerifyFailure describe(Code code, size_t position, const Certificate* cert, Purp
         case Code::CERT_CHAIN_TOO_LONG: return {CheckFailure::path_length, "path length exceeded" + which};
         case Code::NAME_CONSTRAINT_ERROR: return {CheckFailure::name_constraints, "name constraints violated"};
         case Code::INVALID_USAGE:  // Botan's only usage check here: keyCertSign without cA
-            (void)purpose;
             return {CheckFailure::wrong_purpose, "key usage keyCertSign in a certificate that is not a CA" + which};
         case Code::SIGNATURE_ERROR: return {CheckFailure::bad_signature, "bad signature" + which};
         case Code::CERT_PUBKEY_INVALID: return {CheckFailure::malformed, "invalid public key" + which};
@@ -278,8 +272,8 @@ void check_leaf_policy(const Certificate& leaf, const VerifyOptions& options, Ti
     if (strength < kMinimumKeyStrength)
         add_failure(failures, {CheckFailure::weak_key, "weak key: " + leaf.public_key_algorithm() + " (" +
                                                            std::to_string(strength) + "-bit security, need 112)"});
-    // Compared as ASN.1 times: a notAfter of 9999-12-31 (RFC 5280's "no expiry") or a notBefore
-    // before 1970 does not fit a system_clock time_point.
+    // Compared as ASN.1 times: a notAfter after the year 2400 or a notBefore before 1970 does not
+    // fit a system_clock time_point.
     const Botan::X509_Time now(at);
     if (now > cert.not_after()) add_failure(failures, {CheckFailure::expired, "certificate has expired"});
     if (now < cert.not_before()) add_failure(failures, {CheckFailure::not_yet_valid, "certificate is not yet valid"});
@@ -404,7 +398,7 @@ VerifyResult verify_chain_unguarded(const std::vector<Certificate>& chain, const
     for (const auto& cert : chain) end_certs.push_back(cert.impl().cert);
     // Purpose and host are judged above and below, with our own rules and messages.
     Botan::Path_Validation_Restrictions restrictions(false, kMinimumKeyStrength);
-    std::vector<Botan::Certificate_Store*> stores{const_cast<Botan::Certificate_Store_In_Memory*>(&trust.impl().anchor_store)};
+    std::vector<Botan::Certificate_Store*> stores{const_cast<Botan::Certificate_Store_In_Memory*>(&trust.impl().botan_store)};
     Botan::Path_Validation_Result botan_result =
         Botan::x509_path_validate(end_certs, restrictions, stores, "", Botan::Usage_Type::UNSPECIFIED, at);
     ChainOutcome outcome{botan_result.cert_path(), botan_result.all_statuses(), botan_result.result()};
@@ -421,12 +415,12 @@ VerifyResult verify_chain_unguarded(const std::vector<Certificate>& chain, const
             if (i < path.size() && path[i]) path_cert = wrap_certificate(*path[i]);
             for (auto code : statuses[i]) {
                 if (code < Code::FIRST_ERROR_STATUS || replaced_by_our_rules(code)) continue;
-                add_failure(result.failures, describe(code, i, path_cert ? &*path_cert : cert, options.purpose));
+                add_failure(result.failures, describe(code, i, path_cert ? &*path_cert : cert));
                 described = true;
             }
         }
         if (!described && !replaced_by_our_rules(outcome.overall) && path.empty())
-            add_failure(result.failures, describe(outcome.overall, 0, &leaf, options.purpose));
+            add_failure(result.failures, describe(outcome.overall, 0, &leaf));
     }
 
     // Our rules: on the path Botan built (leaf to anchor), or on the leaf alone if there is none.
