@@ -145,3 +145,21 @@ bench: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory all
 	scripts/bench.sh
 .PHONY: bench
+
+# ---------------------------------------------------------------------------------------------
+# X.509 conformance suites (../shared/x509-suites: x509-limbo, BoringSSL's google chains, NIST
+# PKITS) through pki::verify_chain. Fails on a disagreement not listed in
+# test/x509-exceptions.json and on a listed case that agrees again.
+X509_SUITES ?= ../shared/x509-suites
+X509_HARNESS := $(BUILD)/x509-harness
+
+$(X509_HARNESS): $(BUILD)/test-x509/harness.o $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(CXX) $(LDFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
+
+x509-suites: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory $(X509_HARNESS)
+	$(X509_HARNESS) --suites $(X509_SUITES) --exceptions test/x509-exceptions.json --out build/x509-suites
+.PHONY: x509-suites
+
+-include $(BUILD)/test-x509/harness.d

@@ -4,6 +4,7 @@
 #include "common/files.hpp"
 #include "common/strings.hpp"
 #include "pki/internal/botan_access.hpp"
+#include "pki/internal/chain_rules.hpp"
 #include "pki/names.hpp"
 
 #include <algorithm>
@@ -91,18 +92,21 @@ std::string RevocationList::pem() const { return Botan::PEM_Code::encode(impl_->
 struct TrustStore::Impl {
     std::vector<Certificate> anchors;
     std::vector<RevocationList> crls;
-    Botan::Certificate_Store_In_Memory botan_store;
+    Botan::Certificate_Store_In_Memory botan_store;  // anchors only: Botan builds paths, CRLs are ours
 };
 
 TrustStore::TrustStore(std::vector<Certificate> anchors, std::vector<RevocationList> crls)
+    : TrustStore(std::move(anchors), std::move(crls), CrlIssuers::anchors_only) {}
+
+TrustStore::TrustStore(std::vector<Certificate> anchors, std::vector<RevocationList> crls, CrlIssuers crl_issuers)
     : impl_(std::make_shared<Impl>()) {
     if (anchors.empty()) throw InputError("the trust bundle holds no certificate");
     for (const auto& crl : crls) {
+        if (crl_issuers == CrlIssuers::any_ca) break;
         bool trusted = std::any_of(anchors.begin(), anchors.end(), [&](const Certificate& ca) { return crl.is_signed_by(ca); });
         if (!trusted) throw InputError("CRL issued by " + crl.issuer() + " is not signed by a trusted CA");
     }
     for (const auto& ca : anchors) impl_->botan_store.add_certificate(ca.impl().cert);
-    for (const auto& crl : crls) impl_->botan_store.add_crl(crl.impl().crl);
     impl_->anchors = std::move(anchors);
     impl_->crls = std::move(crls);
 }
@@ -180,7 +184,7 @@ using Code = Botan::Certificate_Status_Code;
 // Botan's minimum: 110 accepts RSA-2048 (Botan rates it 110) and P-256 (128); rejects RSA-1024.
 constexpr size_t kMinimumKeyStrength = 110;
 
-VerifyFailure describe(Code code, size_t position, const Certificate* cert, Purpose purpose) {
+VerifyFailure describe(Code code, size_t position, const Certificate* cert) {
     const bool leaf = position == 0;
     const std::string who = leaf ? "certificate" : "issuer certificate";
     const std::string which = (!leaf && cert) ? " (" + cert->subject() + ")" : "";
@@ -198,8 +202,8 @@ VerifyFailure describe(Code code, size_t position, const Certificate* cert, Purp
         case Code::CA_CERT_NOT_FOR_CERT_ISSUER: return {CheckFailure::not_a_ca, "issuer is not a CA" + which};
         case Code::CERT_CHAIN_TOO_LONG: return {CheckFailure::path_length, "path length exceeded" + which};
         case Code::NAME_CONSTRAINT_ERROR: return {CheckFailure::name_constraints, "name constraints violated"};
-        case Code::INVALID_USAGE:
-            return {CheckFailure::wrong_purpose, "EKU does not allow " + purpose_eku_name(purpose) + which};
+        case Code::INVALID_USAGE:  // Botan's only usage check here: keyCertSign without cA
+            return {CheckFailure::wrong_purpose, "key usage keyCertSign in a certificate that is not a CA" + which};
         case Code::SIGNATURE_ERROR: return {CheckFailure::bad_signature, "bad signature" + which};
         case Code::CERT_PUBKEY_INVALID: return {CheckFailure::malformed, "invalid public key" + which};
         case Code::SIGNATURE_ALGO_UNKNOWN:
@@ -239,6 +243,13 @@ bool dns_name_matches(std::string pattern, std::string host) {
     return false;
 }
 
+// Botan checks that our rules do instead, completely: name constraints (Botan 2 ignores IPv6
+// and mishandles directory names) and unknown critical extensions (Botan 2 does not know the
+// policy extensions and treats an extension it cannot decode as unknown).
+bool replaced_by_our_rules(Code code) {
+    return code == Code::NAME_CONSTRAINT_ERROR || code == Code::UNKNOWN_CRITICAL_EXTENSION;
+}
+
 void add_failure(std::vector<VerifyFailure>& failures, VerifyFailure failure) {
     for (const auto& existing : failures)
         if (existing.kind == failure.kind && existing.message == failure.message) return;
@@ -254,12 +265,67 @@ void check_leaf_policy(const Certificate& leaf, const VerifyOptions& options, Ti
         add_failure(failures, {CheckFailure::wrong_purpose, "EKU does not allow " + purpose_eku_name(options.purpose)});
     if (options.purpose != Purpose::any && leaf.has_key_usage_extension() && !(cert.constraints() & Botan::DIGITAL_SIGNATURE))
         add_failure(failures, {CheckFailure::wrong_purpose, "key usage does not allow digitalSignature"});
+    std::vector<VerifyFailure> tls;
+    rules::check_tls_leaf(cert, options.purpose, tls);
+    for (auto& f : tls) add_failure(failures, std::move(f));
     const size_t strength = leaf.public_key_strength_bits();
     if (strength < kMinimumKeyStrength)
         add_failure(failures, {CheckFailure::weak_key, "weak key: " + leaf.public_key_algorithm() + " (" +
                                                            std::to_string(strength) + "-bit security, need 112)"});
-    if (at > leaf.not_after()) add_failure(failures, {CheckFailure::expired, "certificate has expired"});
-    if (at < leaf.not_before()) add_failure(failures, {CheckFailure::not_yet_valid, "certificate is not yet valid"});
+    // Compared as ASN.1 times: a notAfter after the year 2400 or a notBefore before 1970 does not
+    // fit a system_clock time_point.
+    const Botan::X509_Time now(at);
+    if (now > cert.not_after()) add_failure(failures, {CheckFailure::expired, "certificate has expired"});
+    if (now < cert.not_before()) add_failure(failures, {CheckFailure::not_yet_valid, "certificate is not yet valid"});
+}
+
+struct ChainOutcome {
+    rules::Path path;  // leaf first, anchor last; empty when no path was found
+    Botan::CertificatePathStatusCodes statuses;
+    Code overall;
+};
+
+// Botan 2 ends a path only at a self-signed trusted certificate. When it finds no path, look
+// for one that ends at any CA certificate of the trust store (an issuing intermediate trusted
+// directly) and judge it with Botan's own chain checks, except those on the anchor's
+// own signature: an anchor is trusted as it is, not because of who signed it. (Revocation is
+// checked afterwards, as for every path.)
+std::optional<ChainOutcome> path_to_non_self_signed_anchor(const std::vector<Certificate>& chain, const TrustStore& trust,
+                                                           TimePoint at, const Botan::Path_Validation_Restrictions& restrictions) {
+    auto is_anchor = [&](const Certificate& c) {
+        return std::any_of(trust.anchors().begin(), trust.anchors().end(), [&](const Certificate& a) { return a.der() == c.der(); });
+    };
+    std::vector<const Certificate*> path{&chain.front()};
+    for (size_t depth = 0; depth < 16; ++depth) {
+        const Certificate& current = *path.back();
+        if (path.size() > 1 && is_anchor(current)) break;
+        const Certificate* issuer = nullptr;
+        auto consider = [&](const Certificate& candidate) {
+            if (issuer || candidate.der() == current.der()) return;
+            if (candidate.impl().cert.subject_dn() != current.impl().cert.issuer_dn()) return;
+            if (std::find(path.begin(), path.end(), &candidate) != path.end()) return;
+            if (current.is_signed_by(candidate)) issuer = &candidate;
+        };
+        for (const auto& a : trust.anchors()) consider(a);
+        for (size_t i = 1; i < chain.size(); ++i) consider(chain[i]);
+        if (!issuer) return std::nullopt;
+        path.push_back(issuer);
+    }
+    const Certificate& anchor = *path.back();
+    // A self-issued anchor Botan did not accept has a bad self-signature or key identifiers:
+    // Botan's verdict stands.
+    if (path.size() < 2 || !is_anchor(anchor) || anchor.impl().cert.subject_dn() == anchor.impl().cert.issuer_dn())
+        return std::nullopt;
+
+    ChainOutcome out;
+    for (const auto* c : path) out.path.push_back(std::make_shared<const Botan::X509_Certificate>(c->impl().cert));
+    out.statuses = Botan::PKIX::check_chain(out.path, at, "", Botan::Usage_Type::UNSPECIFIED,
+                                            restrictions.minimum_key_strength(), restrictions.trusted_hashes());
+    for (auto code : {Code::CHAIN_LACKS_TRUST_ROOT, Code::SIGNATURE_ERROR, Code::CHAIN_NAME_MISMATCH, Code::SIGNATURE_METHOD_TOO_WEAK,
+                      Code::UNTRUSTED_HASH, Code::SIGNATURE_ALGO_UNKNOWN, Code::SIGNATURE_ALGO_BAD_PARAMS})
+        out.statuses.back().erase(code);
+    out.overall = Botan::PKIX::overall_status(out.statuses);
+    return out;
 }
 
 int severity(CheckFailure kind) {
@@ -299,7 +365,25 @@ bool certificate_matches_host(const Certificate& cert, const std::string& host) 
     return false;
 }
 
+namespace {
+VerifyResult verify_chain_unguarded(const std::vector<Certificate>& chain, const TrustStore& trust, const VerifyOptions& options);
+}
+
+// Never throws: the chain comes from the peer, and Botan throws on some malformed inputs (a DSA
+// key without parameters, for one) deep inside path validation.
 VerifyResult verify_chain(const std::vector<Certificate>& chain, const TrustStore& trust, const VerifyOptions& options) {
+    try {
+        return verify_chain_unguarded(chain, trust, options);
+    } catch (const std::exception& e) {
+        VerifyResult result;
+        result.failures.push_back({CheckFailure::malformed, std::string("certificate could not be verified: ") + e.what()});
+        return result;
+    }
+}
+
+namespace {
+
+VerifyResult verify_chain_unguarded(const std::vector<Certificate>& chain, const TrustStore& trust, const VerifyOptions& options) {
     VerifyResult result;
     if (chain.empty()) {
         result.failures.push_back({CheckFailure::malformed, "no certificate presented"});
@@ -317,23 +401,40 @@ VerifyResult verify_chain(const std::vector<Certificate>& chain, const TrustStor
     std::vector<Botan::Certificate_Store*> stores{const_cast<Botan::Certificate_Store_In_Memory*>(&trust.impl().botan_store)};
     Botan::Path_Validation_Result botan_result =
         Botan::x509_path_validate(end_certs, restrictions, stores, "", Botan::Usage_Type::UNSPECIFIED, at);
+    ChainOutcome outcome{botan_result.cert_path(), botan_result.all_statuses(), botan_result.result()};
+    if (!botan_result.successful_validation() && outcome.path.empty())
+        if (auto other = path_to_non_self_signed_anchor(chain, trust, at, restrictions)) outcome = std::move(*other);
 
-    if (!botan_result.successful_validation()) {
-        const auto& statuses = botan_result.all_statuses();
-        const auto& path = botan_result.cert_path();
+    const auto& path = outcome.path;
+    if (outcome.overall != Code::OK && outcome.overall != Code::VERIFIED) {
+        const auto& statuses = outcome.statuses;
         bool described = false;
         for (size_t i = 0; i < statuses.size(); ++i) {
             const Certificate* cert = i < chain.size() ? &chain[i] : nullptr;
             std::optional<Certificate> path_cert;
             if (i < path.size() && path[i]) path_cert = wrap_certificate(*path[i]);
             for (auto code : statuses[i]) {
-                if (code < Code::FIRST_ERROR_STATUS) continue;
-                add_failure(result.failures, describe(code, i, path_cert ? &*path_cert : cert, options.purpose));
+                if (code < Code::FIRST_ERROR_STATUS || replaced_by_our_rules(code)) continue;
+                add_failure(result.failures, describe(code, i, path_cert ? &*path_cert : cert));
                 described = true;
             }
         }
-        if (!described) add_failure(result.failures, describe(botan_result.result(), 0, &leaf, options.purpose));
+        if (!described && !replaced_by_our_rules(outcome.overall) && path.empty())
+            add_failure(result.failures, describe(outcome.overall, 0, &leaf));
     }
+
+    // Our rules: on the path Botan built (leaf to anchor), or on the leaf alone if there is none.
+    std::vector<VerifyFailure> ours;
+    if (path.empty()) {
+        rules::check_certificate(leaf.impl().cert, 0, leaf.is_self_signed(), ours);
+    } else {
+        for (size_t i = 0; i < path.size(); ++i) rules::check_certificate(*path[i], i, i + 1 == path.size(), ours);
+        rules::check_path(path, options, ours);
+        std::vector<const Botan::X509_CRL*> crls;
+        for (const auto& crl : trust.crls()) crls.push_back(&crl.impl().crl);
+        rules::check_revocation(path, crls, at, ours);
+    }
+    for (auto& f : ours) add_failure(result.failures, std::move(f));
 
     if (!options.host.empty() && !certificate_matches_host(leaf, options.host))
         add_failure(result.failures, {CheckFailure::host_mismatch, "host name '" + options.host + "' does not match the certificate"});
@@ -342,5 +443,7 @@ VerifyResult verify_chain(const std::vector<Certificate>& chain, const TrustStor
                      [](const VerifyFailure& a, const VerifyFailure& b) { return severity(a.kind) < severity(b.kind); });
     return result;
 }
+
+}  // namespace
 
 }  // namespace mcpmtls::pki

@@ -37,6 +37,12 @@ public:
     // Every CRL must be signed by one of the anchors (else InputError): a CRL from elsewhere
     // could otherwise be dropped in to revoke nothing, or to deny service.
     TrustStore(std::vector<Certificate> anchors, std::vector<RevocationList> crls);
+    // Who may have issued the CRLs. `anchors_only` is the constructor above. `any_ca` also takes
+    // CRLs of intermediate CAs (a CA hierarchy, or test suites such as NIST PKITS): each CRL is
+    // then judged during path validation, against the certificate in the path that issued it
+    // (signature, cRLSign key usage, validity), and a CRL nobody in the path issued is unused.
+    enum class CrlIssuers { anchors_only, any_ca };
+    TrustStore(std::vector<Certificate> anchors, std::vector<RevocationList> crls, CrlIssuers crl_issuers);
     static std::shared_ptr<const TrustStore> load(const std::string& bundle_path, const std::string& crl_path = "");
 
     const std::vector<Certificate>& anchors() const;
@@ -82,10 +88,20 @@ struct VerifyFailure {
     std::string message;  // one line, e.g. "certificate has expired"
 };
 
+// RFC 5280 6.1.1 certificate-policy inputs. The defaults (any policy, none required) suit
+// TLS; certificate policies asserted or constrained by the chain are still processed.
+struct PolicyInputs {
+    std::vector<std::string> initial_policy_set;  // dotted OIDs; empty means anyPolicy
+    bool initial_explicit_policy = false;         // the path must carry an acceptable policy
+    bool initial_policy_mapping_inhibit = false;
+    bool initial_any_policy_inhibit = false;
+};
+
 struct VerifyOptions {
     Purpose purpose = Purpose::client_auth;
     std::string host;                 // DNS name or IP literal; empty: no host check
     std::optional<TimePoint> at;      // default: now
+    PolicyInputs policy;
 };
 
 struct VerifyResult {

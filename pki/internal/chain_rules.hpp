@@ -1,0 +1,40 @@
+#pragma once
+// Private to pki/: the verification rules the verifier adds on top of Botan's path validation
+// (docs/verification-policy.md describes each one). Positions count from the leaf (0) to the
+// trust anchor (path.size() - 1).
+#include "pki/verifier.hpp"
+
+#include <botan/x509_crl.h>
+#include <botan/x509cert.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mcpmtls::pki::rules {
+
+using Path = std::vector<std::shared_ptr<const Botan::X509_Certificate>>;
+
+// " (CN=..., O=...)": how messages name a certificate other than the leaf.
+std::string label(const Botan::X509_Certificate& cert);
+
+// Encoding and profile rules for one certificate wherever it sits: critical extensions,
+// well-formed names, serial number, key identifiers, allowed key and signature algorithms.
+// `is_anchor`: the trust anchor's own (self-)signature algorithm is not judged.
+void check_certificate(const Botan::X509_Certificate& cert, size_t position, bool is_anchor,
+                       std::vector<VerifyFailure>& failures);
+
+// What a TLS client or server certificate must be (purpose server_auth or client_auth).
+void check_tls_leaf(const Botan::X509_Certificate& leaf, Purpose purpose, std::vector<VerifyFailure>& failures);
+
+// Rules over the whole path: CA key usage, EKU of the issuers, name constraints (all forms,
+// replacing Botan's), certificate policies (RFC 5280 6.1 with the options' inputs).
+void check_path(const Path& path, const VerifyOptions& options, std::vector<VerifyFailure>& failures);
+
+// Revocation by CRL for every certificate of the path but the anchor. A certificate whose
+// issuer has no CRL in `crls` is not checked; otherwise the issuer's CRLs that are validly
+// signed and in scope must together cover every reason, be current, and not list it.
+void check_revocation(const Path& path, const std::vector<const Botan::X509_CRL*>& crls, TimePoint at,
+                      std::vector<VerifyFailure>& failures);
+
+}  // namespace mcpmtls::pki::rules
