@@ -101,7 +101,9 @@ std::string HttpRequest::header(const std::string& name) const {
 }
 
 StreamableHttpServer::StreamableHttpServer(ServerOptions options, ToolRegistry tools)
-    : options_(std::move(options)), tools_(std::move(tools)) {
+    : options_(std::move(options)),
+      tools_(std::move(tools)),
+      rate_limiter_(options_.rate_limit, options_.rate_burst > 0 ? options_.rate_burst : 2 * options_.rate_limit) {
     json list = json::array();
     for (const auto& tool : tools_.tools()) {
         json entry = {{"name", tool.name}, {"description", tool.description}, {"inputSchema", tool.input_schema}};
@@ -135,6 +137,24 @@ bool StreamableHttpServer::host_allowed(const HttpRequest& request) const {
 HttpResponse StreamableHttpServer::handle(const HttpRequest& request, const tls::PeerIdentity& client) {
     if (!host_allowed(request))
         return error_response(403, nullptr, kInvalidRequest, "Host or Origin is not an allowed name for this server");
+    if (rate_limiter_.enabled()) {
+        // Keyed by name, not certificate: a client that rotates its certificate keeps its budget.
+        std::string who = client.display_name();
+        if (who.empty()) who = client.fingerprint_sha256;
+        const auto decision = rate_limiter_.acquire(who);
+        if (!decision.allowed) {
+            // One audit line per burst of refusals, so a flooding client cannot flood the log.
+            if (decision.first_refusal)
+                log_event(spdlog::level::warn, "rate_limited",
+                          {{"client", who}, {"limit_per_second", options_.rate_limit},
+                           {"retry_after_ms", decision.retry_after.count()}});
+            HttpResponse response = error_response(429, nullptr, kInvalidRequest,
+                                                   "too many requests from this client; retry later");
+            const long long seconds = (decision.retry_after.count() + 999) / 1000;
+            response.headers.emplace_back("Retry-After", std::to_string(std::max(1LL, seconds)));
+            return response;
+        }
+    }
     if (request.method == "POST") return handle_post(request, client);
     if (request.method == "DELETE") return handle_delete(request, client);
     HttpResponse response = error_response(405, nullptr, kInvalidRequest,

@@ -2,6 +2,7 @@
 // The MCP Streamable HTTP transport (POST/GET/DELETE on one endpoint) and JSON-RPC 2.0
 // dispatch, independent of any HTTP library: handle() takes a request and the verified client
 // identity and returns the response. Thread-safe; called from many worker threads at once.
+#include "mcp/rate_limiter.hpp"
 #include "mcp/tool.hpp"
 #include "mcp/tool_policy.hpp"
 #include "tls/peer_identity.hpp"
@@ -27,6 +28,8 @@ struct ServerOptions {
     std::chrono::seconds session_idle_timeout{1800};
     size_t max_sessions = 10000;             // beyond it (after expiring idle ones) initialize gets 503
     ToolPolicy policy;                       // per-tool authorization; empty: all tools for all
+    double rate_limit = 0;                   // requests per second per client identity; 0: unlimited
+    double rate_burst = 0;                   // bucket size; 0: twice the rate (at least 1)
 };
 
 // Protocol versions this server speaks, preferred first.
@@ -91,6 +94,7 @@ private:
     mutable std::shared_mutex sessions_mutex_;
     std::unordered_map<std::string, std::shared_ptr<Session>> sessions_;
     int64_t last_sweep_ms_ = 0;
+    RateLimiter rate_limiter_;
 };
 
 }  // namespace mcpmtls::mcp
