@@ -2,21 +2,31 @@
 
 namespace mcpmtls::mcp {
 
-void mount(httplib::Server& server, StreamableHttpServer& mcp,
-           std::function<tls::PeerIdentity(const httplib::Request&)> identify, const std::string& path) {
+void mount(httplib::Server& server, StreamableHttpServer& mcp, MountHooks hooks, const std::string& path) {
     // httplib answers 413 from Content-Length alone, without reading the body.
     server.set_payload_max_length(mcp.options().max_body_bytes);
-    auto handler = [&mcp, identify](const httplib::Request& req, httplib::Response& res) {
+    if (hooks.request_started) {
+        // Runs once the headers are parsed, before the body is read.
+        server.set_pre_routing_handler([started = hooks.request_started](const httplib::Request& req, httplib::Response&) {
+            started(req);
+            return httplib::Server::HandlerResponse::Unhandled;
+        });
+    }
+    auto handler = [&mcp, hooks](const httplib::Request& req, httplib::Response& res) {
+        static const tls::PeerIdentity anonymous;
         HttpRequest request;
         request.method = req.method;
         request.body = req.body;
         request.remote_address = req.remote_addr;
         request.headers.reserve(req.headers.size());
         for (const auto& [key, value] : req.headers) request.headers.emplace_back(key, value);
-        HttpResponse response = mcp.handle(request, identify(req));
+        // Shared, not copied: the identity was built once at the handshake.
+        const auto identity = hooks.identify ? hooks.identify(req) : nullptr;
+        HttpResponse response = mcp.handle(request, identity ? *identity : anonymous);
         res.status = response.status;
         for (const auto& [key, value] : response.headers) res.set_header(key, value);
         if (!response.content_type.empty()) res.set_content(std::move(response.body), response.content_type.c_str());
+        if (hooks.request_finished && hooks.request_finished(req)) res.set_header("Connection", "close");
     };
     server.Post(path, handler);
     server.Get(path, handler);

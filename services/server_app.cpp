@@ -7,6 +7,8 @@
 #include "common/strings.hpp"
 #include "mcp/httplib_adapter.hpp"
 #include "mcp/streamable_http.hpp"
+#include "services/worker_pool.hpp"
+#include "tls/connection_governor.hpp"
 #include "tls/server_context.hpp"
 
 #include <atomic>
@@ -36,6 +38,8 @@ struct ServerConfig {
     std::chrono::seconds session_idle{1800};
     long keep_alive_timeout = 30;
     size_t max_sessions = 10000;
+    double rate_limit = 0;
+    double rate_burst = 0;
     mcp::ToolPolicy policy;
 };
 
@@ -54,30 +58,36 @@ ArgSpec server_flags(const ServerDescription& d) {
         .repeated("allow-host", "NAME", "extra Host/Origin name accepted besides localhost, 127.0.0.1, [::1]")
         .option("log-format", "text|json", "log format (default text)")
         .option("config", "FILE", "JSON file with the same settings (flags win)")
-        .option("threads", "N", "worker threads = concurrent connections served (default 256)")
+        .option("max-connections", "N", "connections served at once, one worker thread each (default 256); "
+                                        "a connection beyond them waits while the longest-idle keep-alive connection is closed")
+        .option("threads", "N", "the same as --max-connections")
         .option("max-body", "BYTES", "largest request body (default 1048576)")
         .option("expiry-warning-days", "N", "warn when our certificate or a trusted CA expires within N days (default 14)")
         .option("reload-interval", "SECONDS", "how often watched files are checked for changes (default 2)")
         .option("keep-alive-timeout", "SECONDS", "close a connection idle this long between requests (default 30)")
         .option("max-sessions", "N", "most MCP sessions at once; beyond it initialize gets 503 (default 10000)")
+        .option("rate-limit", "N", "requests per second allowed per client identity; beyond it 429 with Retry-After (default 0: unlimited)")
+        .option("rate-burst", "N", "requests a client may send at once before --rate-limit applies (default 2 x rate)")
         .flag("verbose", "debug logging")
         .flag("version", "print the version");
 }
 
-// Flags override the --config file, which overrides the defaults.
-ServerConfig resolve_config(const ServerDescription& d, const Args& args) {
+// Flags override the --config file, which overrides the defaults. `config_text` is the
+// --config file's content (empty when there is none).
+ServerConfig resolve_config(const ServerDescription& d, const Args& args, const std::string& config_text,
+                            const std::string& config_name) {
     json file = json::object();
-    if (args.has("config")) {
-        const std::string path = args.get("config");
-        file = json::parse(read_file(path), nullptr, false);
-        if (!file.is_object()) throw InputError(path + " is not a JSON object");
+    if (!config_text.empty() || args.has("config")) {
+        file = json::parse(config_text, nullptr, false);
+        if (!file.is_object()) throw InputError(config_name + " is not a JSON object");
         static const std::vector<std::string> known = {"port", "bind", "cert", "key", "ca", "crl", "relaxed",
                                                        "allow_client", "allow_host", "log_format", "threads",
                                                        "max_body", "expiry_warning_days", "reload_interval",
-                                                       "keep_alive_timeout", "max_sessions", "authorization"};
+                                                       "keep_alive_timeout", "max_sessions", "max_connections",
+                                                       "rate_limit", "rate_burst", "authorization"};
         for (auto it = file.begin(); it != file.end(); ++it)
             if (std::find(known.begin(), known.end(), it.key()) == known.end())
-                throw InputError(path + ": unknown setting '" + it.key() + "'");
+                throw InputError(config_name + ": unknown setting '" + it.key() + "'");
     }
     auto text = [&](const std::string& flag, const std::string& key, const std::string& fallback) -> std::string {
         if (args.has(flag)) return args.get(flag);
@@ -101,7 +111,10 @@ ServerConfig resolve_config(const ServerDescription& d, const Args& args) {
         std::vector<std::string> out = args.all(flag);
         if (out.empty() && file.contains(key)) {
             if (!file[key].is_array()) throw InputError("--config: '" + key + "' must be a list of strings");
-            for (const auto& item : file[key]) out.push_back(item.get<std::string>());
+            for (const auto& item : file[key]) {
+                if (!item.is_string()) throw InputError("--config: '" + key + "' must be a list of strings");
+                out.push_back(item.get<std::string>());
+            }
         }
         return out;
     };
@@ -119,16 +132,24 @@ ServerConfig resolve_config(const ServerDescription& d, const Args& args) {
         config.tls.crl_path = (slash == std::string::npos ? std::string() : config.tls.ca_path.substr(0, slash + 1)) + "ca.crl";
         config.tls.crl_optional = true;
     }
+    if (file.contains("relaxed") && !file["relaxed"].is_boolean()) throw InputError("--config: 'relaxed' must be true or false");
     config.tls.relaxed = args.has("relaxed") || file.value("relaxed", false);
     config.tls.allowed_clients = list("allow-client", "allow_client");
     config.tls.expiry_warning = std::chrono::hours(24) * number("expiry-warning-days", "expiry_warning_days", 14, 0, 3650);
     config.allowed_hosts = list("allow-host", "allow_host");
     config.log_format = parse_log_format(text("log-format", "log_format", "text"));
-    config.threads = static_cast<size_t>(number("threads", "threads", 256, 1, 4096));
+    if ((args.has("max-connections") && args.has("threads")) || (file.contains("max_connections") && file.contains("threads")))
+        throw InputError("max-connections and threads are the same setting; give one");
+    const bool threads_named = args.has("threads") || (!args.has("max-connections") && file.contains("threads"));
+    config.threads = static_cast<size_t>(threads_named ? number("threads", "threads", 256, 1, 4096)
+                                                       : number("max-connections", "max_connections", 256, 1, 4096));
     config.max_body = static_cast<size_t>(number("max-body", "max_body", 1024 * 1024, 1024, 64L * 1024 * 1024));
     config.reload_interval = std::chrono::seconds(number("reload-interval", "reload_interval", 2, 1, 3600));
     config.keep_alive_timeout = number("keep-alive-timeout", "keep_alive_timeout", 30, 1, 3600);
     config.max_sessions = static_cast<size_t>(number("max-sessions", "max_sessions", 10000, 1, 10000000));
+    config.rate_limit = static_cast<double>(number("rate-limit", "rate_limit", 0, 0, 1000000));
+    config.rate_burst = static_cast<double>(number("rate-burst", "rate_burst", 0, 0, 1000000));
+    if (config.rate_burst > 0 && config.rate_limit == 0) throw InputError("--rate-burst needs --rate-limit");
     config.verbose = args.has("verbose");
     if (file.contains("authorization")) config.policy = mcp::ToolPolicy::from_json(file["authorization"]);
     return config;
@@ -147,6 +168,12 @@ sigset_t handled_signals() {
 
 }  // namespace
 
+void validate_server_settings(const ServerDescription& d, const std::vector<std::string>& argv,
+                              const std::string& config_json) {
+    const Args args = server_flags(d).parse(argv);
+    resolve_config(d, args, config_json, "--config");
+}
+
 int run_server_main(const ServerDescription& d, int argc, char** argv) {
     std::signal(SIGPIPE, SIG_IGN);
     const ArgSpec spec = server_flags(d);
@@ -161,7 +188,8 @@ int run_server_main(const ServerDescription& d, int argc, char** argv) {
             std::cout << d.binary << " (mcp-mtls) " << d.version << "\n";
             return kExitOk;
         }
-        config = resolve_config(d, args);
+        const std::string config_path = args.has("config") ? args.get("config") : "";
+        config = resolve_config(d, args, config_path.empty() ? "" : read_file(config_path), config_path);
     } catch (const Error& e) {
         std::cerr << d.binary << ": " << e.what() << "\n";
         return e.code();
@@ -194,6 +222,8 @@ int run_server_main(const ServerDescription& d, int argc, char** argv) {
     options.session_idle_timeout = config.session_idle;
     options.policy = config.policy;
     options.max_sessions = config.max_sessions;
+    options.rate_limit = config.rate_limit;
+    options.rate_burst = config.rate_burst;
     mcp::StreamableHttpServer mcp_server(options, registry);
 
     httplib::SSLServer server([&](SSL_CTX& ctx) { return tls_context->configure(ctx); });
@@ -202,16 +232,29 @@ int run_server_main(const ServerDescription& d, int argc, char** argv) {
         return kExitFailed;
     }
     const size_t threads = config.threads;
-    server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    tls::ConnectionGovernor governor;
+    tls_context->set_connection_governor(&governor);
+    std::atomic<WorkerPool*> pool{nullptr};
+    server.new_task_queue = [threads, &governor, &pool] {
+        auto* created = new WorkerPool(threads, governor);
+        pool.store(created);
+        return created;
+    };
     server.set_tcp_nodelay(true);
     server.set_keep_alive_max_count(100000);
     server.set_keep_alive_timeout(config.keep_alive_timeout);
     server.set_read_timeout(10);
     server.set_write_timeout(10);
-    mcp::mount(server, mcp_server, [](const httplib::Request& req) {
-        auto identity = tls::ServerTlsContext::peer_identity(req.ssl);
-        return identity ? *identity : tls::PeerIdentity{};
-    });
+    mcp::MountHooks hooks;
+    hooks.identify = [](const httplib::Request& req) { return tls::ServerTlsContext::peer_identity(req.ssl); };
+    hooks.request_started = [&governor](const httplib::Request& req) { governor.request_started(req.ssl); };
+    hooks.request_finished = [&governor, &pool](const httplib::Request& req) {
+        WorkerPool* workers = pool.load();
+        const bool yield = workers && workers->should_yield();
+        governor.request_finished(req.ssl, yield);
+        return yield;
+    };
+    mcp::mount(server, mcp_server, std::move(hooks));
 
     // cpp-httplib 0.11 is compiled with a listen backlog of 5: bursts of new connections would
     // wait a second for SYN retransmits. Remember the listening socket to widen it after bind.
@@ -282,8 +325,8 @@ int run_server_main(const ServerDescription& d, int argc, char** argv) {
     const std::string host = bracket ? "[" + config.bind + "]" : config.bind;
     log_event(spdlog::level::info, "server_started",
               {{"server", d.binary}, {"url", "https://" + host + ":" + std::to_string(port) + "/mcp"},
-               {"port", port}, {"threads", threads}, {"keep_alive_timeout", config.keep_alive_timeout},
-               {"max_sessions", config.max_sessions}, {"client_auth", config.tls.relaxed ? "relaxed" : "strict"},
+               {"port", port}, {"max_connections", threads}, {"keep_alive_timeout", config.keep_alive_timeout},
+               {"max_sessions", config.max_sessions}, {"rate_limit", config.rate_limit}, {"client_auth", config.tls.relaxed ? "relaxed" : "strict"},
                {"allow_client", config.tls.allowed_clients},
                {"certificate_serial", tls_context->snapshot()->credentials.certificates.front().serial_hex()}});
     if (config.tls.relaxed)

@@ -226,7 +226,13 @@ struct HandshakeCallbacks {
 
     // Handshakes that fail before our verifier runs (no client certificate, plain HTTP, garbage)
     // still deserve a verdict in the log.
-    static void on_alert(const SSL* ssl, int where, int value) {
+    static void on_info(const SSL* ssl, int where, int value) {
+        if (where & SSL_CB_HANDSHAKE_DONE) {
+            auto* self = context_of(const_cast<SSL*>(ssl));
+            // OpenSSL hands info callbacks a const SSL, but the connection is ours to annotate.
+            if (self && self->governor_) self->governor_->track(const_cast<SSL*>(ssl));
+            return;
+        }
         if (!(where & SSL_CB_WRITE_ALERT)) return;
         const int level = value >> 8, description = value & 0xff;
         if (level != SSL3_AL_FATAL) return;
@@ -356,7 +362,7 @@ bool ServerTlsContext::configure(SSL_CTX& ctx) {
     SSL_CTX_set_cert_cb(&ctx, HandshakeCallbacks::select_certificate, this);
     SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
     SSL_CTX_set_cert_verify_callback(&ctx, HandshakeCallbacks::verify_client, this);
-    SSL_CTX_set_info_callback(&ctx, HandshakeCallbacks::on_alert);
+    SSL_CTX_set_info_callback(&ctx, HandshakeCallbacks::on_info);
     static const unsigned char session_context[] = "mcp-mtls";
     SSL_CTX_set_session_id_context(&ctx, session_context, sizeof session_context - 1);
     // Stateless tickets only: nothing server-side to flush, and the ticket key callback decides

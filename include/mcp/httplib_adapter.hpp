@@ -4,11 +4,19 @@
 
 #include <functional>
 #include <httplib.h>
+#include <memory>
 
 namespace mcpmtls::mcp {
 
-// `identify` returns the verified client of the request's connection (from req.ssl).
-void mount(httplib::Server& server, StreamableHttpServer& mcp,
-           std::function<tls::PeerIdentity(const httplib::Request&)> identify, const std::string& path = "/mcp");
+struct MountHooks {
+    // The verified client of the request's connection (from req.ssl); null: anonymous.
+    std::function<std::shared_ptr<const tls::PeerIdentity>(const httplib::Request&)> identify;
+    // Optional: a request's headers have arrived / its response is ready to be written; the
+    // latter returns true to end the connection after this answer ("Connection: close").
+    std::function<void(const httplib::Request&)> request_started;
+    std::function<bool(const httplib::Request&)> request_finished;
+};
+
+void mount(httplib::Server& server, StreamableHttpServer& mcp, MountHooks hooks, const std::string& path = "/mcp");
 
 }  // namespace mcpmtls::mcp

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace mcpmtls::services {
 
@@ -17,6 +18,11 @@ struct ServerDescription {
     std::string instructions;  // MCP initialize instructions
     std::function<void(mcp::ToolRegistry&)> register_tools;
 };
+
+// Parses flags and --config JSON text exactly as a server does at start-up, reading no file;
+// throws Error (exit 2) for whatever the server would refuse. For tests and fuzzing.
+void validate_server_settings(const ServerDescription& description, const std::vector<std::string>& argv,
+                              const std::string& config_json);
 
 // The whole main() of a server; returns the exit code.
 int run_server_main(const ServerDescription& description, int argc, char** argv);

@@ -6,6 +6,7 @@
 // -> handshake (certificate chosen and client judged with the snapshot current at that moment)
 // -> request (the verified identity is attached to the connection).
 #include "pki/verifier.hpp"
+#include "tls/connection_governor.hpp"
 #include "tls/credentials.hpp"
 #include "tls/peer_identity.hpp"
 #include "tls/verdict_cache.hpp"
@@ -66,6 +67,9 @@ public:
     // The identity verified for this connection (also after session resumption); null if none.
     static std::shared_ptr<const PeerIdentity> peer_identity(const SSL* ssl);
 
+    // Completed handshakes are reported to the governor (set before serving; may be null).
+    void set_connection_governor(ConnectionGovernor* governor) { governor_ = governor; }
+
     struct TicketKeys;
 
 private:
@@ -79,7 +83,8 @@ private:
     std::shared_ptr<const TicketKeys> ticket_keys_;
     mutable std::mutex reload_mutex_;
     std::string loaded_stamps_;
-    uint64_t context_certificate_generation_ = 0;  // the snapshot whose certificate the SSL_CTX holds
+    uint64_t context_certificate_generation_ = 0;
+    ConnectionGovernor* governor_ = nullptr;  // the snapshot whose certificate the SSL_CTX holds
 };
 
 }  // namespace mcpmtls::tls

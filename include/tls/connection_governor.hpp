@@ -1,0 +1,66 @@
+#pragma once
+// Who holds the server's worker threads. The HTTP server gives each connection a thread for
+// its whole life, so a pool full of idle keep-alive connections would make a new client wait
+// for a keep-alive timeout. When a connection is waiting for a worker, a connection that just
+// got its answer is told "Connection: close", and failing that the connection idle longest is
+// closed (HTTP lets a server close an idle keep-alive connection at any time; nginx does the
+// same when it runs out of connections).
+#include <chrono>
+#include <cstddef>
+#include <mutex>
+#include <unordered_map>
+
+typedef struct ssl_st SSL;
+
+namespace mcpmtls::tls {
+
+class ConnectionGovernor {
+public:
+    using Clock = std::chrono::steady_clock;
+
+    ConnectionGovernor() = default;
+    ConnectionGovernor(const ConnectionGovernor&) = delete;
+    ConnectionGovernor& operator=(const ConnectionGovernor&) = delete;
+    // Connections still tracked must be closed first (the server stops before this dies).
+    ~ConnectionGovernor() = default;
+
+    // A handshake completed: the connection is now idle until its first request. Repeated
+    // calls (TLS 1.3 post-handshake messages) change nothing. Forgotten when the SSL is freed.
+    void track(SSL* ssl);
+    void request_started(const SSL* ssl);
+    // `closing`: its response says "Connection: close", so it is not to be closed again.
+    void request_finished(const SSL* ssl, bool closing = false);
+
+    // A connection that has not sent its first request within this time after its handshake
+    // may be closed too (it would otherwise hold a worker for the keep-alive timeout).
+    static constexpr std::chrono::milliseconds kFirstRequestGrace{1000};
+    // Shutting a socket down while its worker still writes the response would lose the answer
+    // (the HTTP library checks the socket is alive before writing), so only connections idle
+    // this long are closed: well after any response to a reading client has gone out.
+    static constexpr std::chrono::milliseconds kIdleBeforeClose{200};
+
+    // Closes up to `wanted` idle connections, longest idle first, by shutting the socket down
+    // (the client sees the close; its worker sees end of stream in its keep-alive wait and
+    // moves on to a waiting connection). Returns how many were closed.
+    size_t make_room(size_t wanted);
+
+    size_t open_connections() const;
+    size_t closed_to_make_room() const;
+
+private:
+    struct Entry {
+        int fd = -1;
+        bool busy = false;
+        bool served = false;  // has answered a request: a new connection first gets its turn
+        bool closing = false;
+        Clock::time_point idle_since;
+    };
+    static void forget(void* parent, void* ptr, void* ex_data, int index, long argl, void* argp);
+    static int ex_index();
+
+    mutable std::mutex mutex_;
+    std::unordered_map<const SSL*, Entry> connections_;
+    size_t closed_to_make_room_ = 0;
+};
+
+}  // namespace mcpmtls::tls
