@@ -241,11 +241,29 @@ std::vector<Case> load_google(const std::string& dir) {
                 c.options.purpose = pki::Purpose::any;
             else
                 c.skip = "key_purpose " + purpose;
-            // Our trust store holds anchors, always with their constraints; trusted leaves,
-            // distrusted or unspecified certificates have no counterpart.
+            // How the suite trusts its anchor (BoringSSL's CertificateTrust): plain
+            // TRUSTED_ANCHOR is RFC 5280's name and key; WITH_CONSTRAINTS enforces the anchor
+            // certificate's constraints (RFC 5937) and WITH_EXPIRATION its validity period.
+            // REQUIRE_BASIC_CONSTRAINTS only matters with constraints, where our `enforce`
+            // always requires basicConstraints cA. Trusted leaves, distrusted and unspecified
+            // certificates have no counterpart in a trust store of anchors.
+            using AC = pki::AnchorConstraints;
+            using AV = pki::AnchorValidity;
+            static const std::map<std::string, std::pair<AC, AV>> anchor_trust = {
+                {"TRUSTED_ANCHOR", {AC::ignore, AV::ignore}},
+                {"TRUSTED_ANCHOR_WITH_REQUIRE_BASIC_CONSTRAINTS", {AC::ignore, AV::ignore}},
+                {"TRUSTED_ANCHOR_WITH_CONSTRAINTS", {AC::enforce, AV::ignore}},
+                {"TRUSTED_ANCHOR_WITH_CONSTRAINTS_REQUIRE_BASIC_CONSTRAINTS", {AC::enforce, AV::ignore}},
+                {"TRUSTED_ANCHOR_WITH_EXPIRATION", {AC::ignore, AV::enforce}},
+                {"TRUSTED_ANCHOR_WITH_EXPIRATION_AND_CONSTRAINTS", {AC::enforce, AV::enforce}},
+            };
             const std::string trust = fields["last_cert_trust"];
-            if (trust.rfind("TRUSTED_ANCHOR", 0) != 0 || trust == "TRUSTED_ANCHOR_OR_LEAF")
+            if (auto mode = anchor_trust.find(trust); mode != anchor_trust.end()) {
+                c.options.anchor_constraints = mode->second.first;
+                c.options.anchor_validity = mode->second.second;
+            } else {
                 c.skip = "last_cert_trust " + trust;
+            }
             const std::string when = fields["utc_time"];
             c.options.at = parse_utctime(when == "DEFAULT" || when.empty() ? "211005120000Z" : when);
             auto blocks = pem_blocks(mcpmtls::read_file(path + "/" + fields["chain"]));
