@@ -335,19 +335,29 @@ std::optional<ChainOutcome> path_to_non_self_signed_anchor(const std::vector<Cer
 // without the anchor's pathLenConstraint (RFC 5280 6.1.2 (k): max_path_length starts at n and
 // only certificates of the path lower it). Everything Botan found about the certificates below
 // the anchor, including their signatures by the anchor's key, stands.
-void relax_anchor_statuses(ChainOutcome& outcome, const VerifyOptions& options) {
+void relax_anchor_statuses(ChainOutcome& outcome, const TrustStore& trust, const VerifyOptions& options) {
     const auto& path = outcome.path;
     auto& statuses = outcome.statuses;
     if (path.size() < 2 || statuses.size() != path.size()) return;  // a lone peer is judged as the peer
-    const size_t a = path.size() - 1;
     const bool keep_constraints = options.anchor_constraints == AnchorConstraints::enforce;
     const bool keep_validity = options.anchor_validity == AnchorValidity::enforce;
     if (keep_constraints && keep_validity) return;
+    // Only a certificate of the trust store is a name and a key we trust; whatever else ends a
+    // path keeps every status Botan gave it.
+    if (std::none_of(trust.anchors().begin(), trust.anchors().end(),
+                     [&](const Certificate& c) { return c.impl().cert == *path.back(); }))
+        return;
+    const size_t a = path.size() - 1;
     auto is_validity = [](Code code) { return code == Code::CERT_HAS_EXPIRED || code == Code::CERT_NOT_YET_VALID; };
+    auto is_trust = [](Code code) {
+        return code == Code::CHAIN_LACKS_TRUST_ROOT || code == Code::CANNOT_ESTABLISH_TRUST ||
+               code == Code::CERT_ISSUER_NOT_FOUND || code == Code::CERT_CHAIN_LOOP;
+    };
     for (auto it = statuses[a].begin(); it != statuses[a].end();) {
         // At the anchor's own index Botan reports on the anchor alone: its validity, its
-        // extensions, serial number and names, its self-signature (it issued itself).
-        const bool keep = is_validity(*it) ? keep_validity : keep_constraints;
+        // extensions, serial number and names, its self-signature (it issued itself). Whether
+        // the path reached a trusted certificate at all is never taken back.
+        const bool keep = is_trust(*it) || (is_validity(*it) ? keep_validity : keep_constraints);
         it = keep ? std::next(it) : statuses[a].erase(it);
     }
     if (!keep_constraints) {
@@ -444,7 +454,7 @@ VerifyResult verify_chain_unguarded(const std::vector<Certificate>& chain, const
     ChainOutcome outcome{botan_result.cert_path(), botan_result.all_statuses(), botan_result.result()};
     if (!botan_result.successful_validation() && outcome.path.empty())
         if (auto other = path_to_non_self_signed_anchor(chain, trust, at, restrictions)) outcome = std::move(*other);
-    relax_anchor_statuses(outcome, options);
+    relax_anchor_statuses(outcome, trust, options);
 
     const auto& path = outcome.path;
     if (outcome.overall != Code::OK && outcome.overall != Code::VERIFIED) {

@@ -95,3 +95,15 @@ TEST_CASE("ignoring the anchor's constraints still judges its key and every cert
     INFO(all_reasons(ok));
     CHECK(ok.valid());
 }
+
+TEST_CASE("ignoring the anchor's constraints never makes an untrusted root an anchor", "[x509]") {
+    const auto& c = Certs::get();
+    const auto ignore = anchor_options(AnchorConstraints::ignore, AnchorValidity::ignore);
+    // `impostor` has the root's name but another key: it did not sign the intermediate.
+    auto forged = c.verify_with({"leaf", "inter"}, {"impostor"}, ignore);
+    CHECK_FALSE(forged.valid());
+    // The peer presents the real root, which the trust store does not hold.
+    auto untrusted = c.verify_with({"leaf", "inter", "root"}, {"impostor"}, ignore);
+    CHECK_FALSE(untrusted.valid());
+    CHECK(untrusted.failures.front().kind == CheckFailure::untrusted_issuer);
+}
