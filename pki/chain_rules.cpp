@@ -279,8 +279,9 @@ bool supported_form(GeneralName::Type t) {
            t == GeneralName::directory;
 }
 
-void check_name_constraints(const Path& path, std::vector<VerifyFailure>& failures) {
-    for (size_t j = path.size(); j-- > 1;) {
+// `first_ca`: the index of the highest CA whose constraints apply (the anchor or the CA below).
+void check_name_constraints(const Path& path, size_t first_ca, std::vector<VerifyFailure>& failures) {
+    for (size_t j = first_ca + 1; j-- > 1;) {
         const auto& ca = *path[j];
         const auto ca_ext = extensions_of(ca);
         const Extension* raw = find(ca_ext, oid::kNameConstraints);
@@ -477,17 +478,19 @@ private:
 };
 
 // Returns an empty string when the path satisfies RFC 5280's policy processing, else why not.
-// The trust anchor is processed as the first certificate (its constraints apply, like every
-// other rule of ours on anchors); an anchor without certificatePolicies restricts nothing.
-std::string check_policies(const Path& path, const PolicyInputs& inputs) {
-    const size_t n = path.size();
+// With `anchor_counts`, the trust anchor is processed as the first certificate (its
+// constraints apply, like every other rule of ours on anchors; an anchor without
+// certificatePolicies restricts nothing). Without it, the path starts below the anchor, as in
+// RFC 5280 6.1, where the anchor is no certificate of the path.
+std::string check_policies(const Path& path, const PolicyInputs& inputs, bool anchor_counts) {
+    const size_t n = anchor_counts ? path.size() : path.size() - 1;
     uint64_t explicit_policy = inputs.initial_explicit_policy ? 0 : n + 1;
     uint64_t inhibit_any = inputs.initial_any_policy_inhibit ? 0 : n + 1;
     uint64_t policy_mapping = inputs.initial_policy_mapping_inhibit ? 0 : n + 1;
     PolicyTree tree;
     for (size_t i = 1; i <= n; ++i) {
         const auto& cert = *path[n - i];
-        const bool is_anchor = i == 1, is_leaf = i == n;
+        const bool is_anchor = anchor_counts && i == 1, is_leaf = i == n;
         const auto extensions = extensions_of(cert);
         const bool is_self_issued = self_issued(cert);
         const Extension* cp = find(extensions, oid::kCertificatePolicies);
@@ -816,9 +819,20 @@ void check_tls_leaf(const Botan::X509_Certificate& leaf, Purpose purpose, std::v
         failures.push_back({CheckFailure::wrong_purpose, "certificate is a CA, not an end entity (not accepted for " + name + ")"});
 }
 
+bool anchor_constraints_apply(const Path& path, const VerifyOptions& options) {
+    return options.anchor_constraints == AnchorConstraints::enforce || path.size() < 2;
+}
+
+void check_anchor_key(const Botan::X509_Certificate& anchor, size_t position, std::vector<VerifyFailure>& failures) {
+    check_key_algorithm(anchor, position, failures);
+}
+
 void check_path(const Path& path, const VerifyOptions& options, std::vector<VerifyFailure>& failures) {
     if (path.empty()) return;
-    for (size_t i = 1; i < path.size(); ++i) {
+    const bool anchor_counts = anchor_constraints_apply(path, options);
+    // Index of the highest certificate whose own extensions constrain the path.
+    const size_t first_ca = anchor_counts ? path.size() - 1 : path.size() - 2;
+    for (size_t i = 1; i <= first_ca; ++i) {
         const auto& ca = *path[i];
         const auto extensions = extensions_of(ca);
         // A CA whose keyUsage is present must allow keyCertSign (RFC 5280 4.2.1.3, 6.1.4 (n)).
@@ -831,8 +845,8 @@ void check_path(const Path& path, const VerifyOptions& options, std::vector<Veri
                 failures.push_back({CheckFailure::wrong_purpose, "issuer EKU does not allow " + purpose_eku_name(options.purpose) + label(ca)});
         }
     }
-    check_name_constraints(path, failures);
-    const std::string policy = check_policies(path, options.policy);
+    check_name_constraints(path, first_ca, failures);
+    const std::string policy = check_policies(path, options.policy, anchor_counts);
     if (!policy.empty()) failures.push_back({CheckFailure::other, "certificate policies: " + policy});
 }
 

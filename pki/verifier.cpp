@@ -12,6 +12,7 @@
 #include <botan/data_src.h>
 #include <botan/pem.h>
 #include <botan/x509_crl.h>
+#include <botan/x509_ext.h>
 #include <botan/x509path.h>
 
 namespace mcpmtls::pki {
@@ -328,6 +329,55 @@ std::optional<ChainOutcome> path_to_non_self_signed_anchor(const std::vector<Cer
     return out;
 }
 
+// Botan 2 judges the trust anchor like every CA of the path. When the options say the anchor's
+// constraints or validity do not count (RFC 5280 6.1.1 (d): the anchor is a name and a key),
+// take back exactly the statuses Botan derived from them, and redo Botan's path-length count
+// without the anchor's pathLenConstraint (RFC 5280 6.1.2 (k): max_path_length starts at n and
+// only certificates of the path lower it). Everything Botan found about the certificates below
+// the anchor, including their signatures by the anchor's key, stands.
+void relax_anchor_statuses(ChainOutcome& outcome, const TrustStore& trust, const VerifyOptions& options) {
+    const auto& path = outcome.path;
+    auto& statuses = outcome.statuses;
+    if (path.size() < 2 || statuses.size() != path.size()) return;  // a lone peer is judged as the peer
+    const bool keep_constraints = options.anchor_constraints == AnchorConstraints::enforce;
+    const bool keep_validity = options.anchor_validity == AnchorValidity::enforce;
+    if (keep_constraints && keep_validity) return;
+    // Only a certificate of the trust store is a name and a key we trust; whatever else ends a
+    // path keeps every status Botan gave it.
+    if (std::none_of(trust.anchors().begin(), trust.anchors().end(),
+                     [&](const Certificate& c) { return c.impl().cert == *path.back(); }))
+        return;
+    const size_t a = path.size() - 1;
+    auto is_validity = [](Code code) { return code == Code::CERT_HAS_EXPIRED || code == Code::CERT_NOT_YET_VALID; };
+    auto is_trust = [](Code code) {
+        return code == Code::CHAIN_LACKS_TRUST_ROOT || code == Code::CANNOT_ESTABLISH_TRUST ||
+               code == Code::CERT_ISSUER_NOT_FOUND || code == Code::CERT_CHAIN_LOOP;
+    };
+    for (auto it = statuses[a].begin(); it != statuses[a].end();) {
+        // At the anchor's own index Botan reports on the anchor alone: its validity, its
+        // extensions, serial number and names, its self-signature (it issued itself). Whether
+        // the path reached a trusted certificate at all is never taken back.
+        const bool keep = is_trust(*it) || (is_validity(*it) ? keep_validity : keep_constraints);
+        it = keep ? std::next(it) : statuses[a].erase(it);
+    }
+    if (!keep_constraints) {
+        // "Issuer is not a CA" below the anchor is about the anchor's basicConstraints/keyUsage.
+        statuses[a - 1].erase(Code::CA_CERT_NOT_FOR_CERT_ISSUER);
+        for (auto& s : statuses) s.erase(Code::CERT_CHAIN_TOO_LONG);
+        size_t max_path_length = a;
+        for (size_t i = a - 1; i > 0; --i) {
+            const auto& cert = *path[i];
+            if (cert.subject_dn() != cert.issuer_dn()) {  // self-issued CAs do not count (6.1.4 (l))
+                if (max_path_length == 0) statuses[i].insert(Code::CERT_CHAIN_TOO_LONG);
+                else --max_path_length;
+            }
+            if (cert.path_limit() != Botan::Cert_Extension::NO_CERT_PATH_LIMIT && cert.path_limit() < max_path_length)
+                max_path_length = cert.path_limit();
+        }
+    }
+    outcome.overall = Botan::PKIX::overall_status(statuses);
+}
+
 int severity(CheckFailure kind) {
     // Which reason to show first: the chain's trust, then what the certificate is, then time.
     switch (kind) {
@@ -404,6 +454,7 @@ VerifyResult verify_chain_unguarded(const std::vector<Certificate>& chain, const
     ChainOutcome outcome{botan_result.cert_path(), botan_result.all_statuses(), botan_result.result()};
     if (!botan_result.successful_validation() && outcome.path.empty())
         if (auto other = path_to_non_self_signed_anchor(chain, trust, at, restrictions)) outcome = std::move(*other);
+    relax_anchor_statuses(outcome, trust, options);
 
     const auto& path = outcome.path;
     if (outcome.overall != Code::OK && outcome.overall != Code::VERIFIED) {
@@ -428,7 +479,11 @@ VerifyResult verify_chain_unguarded(const std::vector<Certificate>& chain, const
     if (path.empty()) {
         rules::check_certificate(leaf.impl().cert, 0, leaf.is_self_signed(), ours);
     } else {
-        for (size_t i = 0; i < path.size(); ++i) rules::check_certificate(*path[i], i, i + 1 == path.size(), ours);
+        const bool anchor_counts = rules::anchor_constraints_apply(path, options);
+        for (size_t i = 0; i < path.size(); ++i) {
+            if (i + 1 == path.size() && !anchor_counts) rules::check_anchor_key(*path[i], i, ours);
+            else rules::check_certificate(*path[i], i, i + 1 == path.size(), ours);
+        }
         rules::check_path(path, options, ours);
         std::vector<const Botan::X509_CRL*> crls;
         for (const auto& crl : trust.crls()) crls.push_back(&crl.impl().crl);

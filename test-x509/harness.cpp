@@ -241,14 +241,38 @@ std::vector<Case> load_google(const std::string& dir) {
                 c.options.purpose = pki::Purpose::any;
             else
                 c.skip = "key_purpose " + purpose;
-            // Our trust store holds anchors, always with their constraints; trusted leaves,
-            // distrusted or unspecified certificates have no counterpart.
-            const std::string trust = fields["last_cert_trust"];
-            if (trust.rfind("TRUSTED_ANCHOR", 0) != 0 || trust == "TRUSTED_ANCHOR_OR_LEAF")
-                c.skip = "last_cert_trust " + trust;
+            // How the suite trusts its anchor (BoringSSL's CertificateTrust): plain
+            // TRUSTED_ANCHOR is RFC 5280's name and key; WITH_CONSTRAINTS enforces the anchor
+            // certificate's constraints (RFC 5937) and WITH_EXPIRATION its validity period.
+            // REQUIRE_BASIC_CONSTRAINTS only matters with constraints, where our `enforce`
+            // always requires basicConstraints cA. A lone certificate trusted directly as a leaf,
+            // distrusted and unspecified certificates have no counterpart in a trust store of
+            // anchors.
+            using AC = pki::AnchorConstraints;
+            using AV = pki::AnchorValidity;
+            static const std::map<std::string, std::pair<AC, AV>> anchor_trust = {
+                {"TRUSTED_ANCHOR", {AC::ignore, AV::ignore}},
+                {"TRUSTED_ANCHOR_WITH_REQUIRE_BASIC_CONSTRAINTS", {AC::ignore, AV::ignore}},
+                {"TRUSTED_ANCHOR_WITH_CONSTRAINTS", {AC::enforce, AV::ignore}},
+                {"TRUSTED_ANCHOR_WITH_CONSTRAINTS_REQUIRE_BASIC_CONSTRAINTS", {AC::enforce, AV::ignore}},
+                {"TRUSTED_ANCHOR_WITH_EXPIRATION", {AC::ignore, AV::enforce}},
+                {"TRUSTED_ANCHOR_WITH_EXPIRATION_AND_CONSTRAINTS", {AC::enforce, AV::enforce}},
+            };
+            std::string trust = fields["last_cert_trust"];
+            auto blocks = pem_blocks(mcpmtls::read_file(path + "/" + fields["chain"]));
+            // Trusted as anchor or as leaf: when the chain has more certificates, the last one
+            // is not the target and can only act as an anchor.
+            if (trust == "TRUSTED_ANCHOR_OR_LEAF" && blocks.size() > 1) trust = "TRUSTED_ANCHOR";
+            if (auto mode = anchor_trust.find(trust); mode != anchor_trust.end()) {
+                c.options.anchor_constraints = mode->second.first;
+                c.options.anchor_validity = mode->second.second;
+            } else if (trust.find("LEAF") != std::string::npos) {
+                c.skip = "last_cert_trust " + trust + ": a directly trusted leaf has no counterpart in a trust store of anchors";
+            } else {
+                c.skip = "last_cert_trust " + trust + ": the chain has no trust anchor, and a trust store cannot be empty";
+            }
             const std::string when = fields["utc_time"];
             c.options.at = parse_utctime(when == "DEFAULT" || when.empty() ? "211005120000Z" : when);
-            auto blocks = pem_blocks(mcpmtls::read_file(path + "/" + fields["chain"]));
             if (blocks.empty()) {
                 if (c.skip.empty()) c.skip = "chain holds no certificate";
             } else {  // one certificate: it is both the target and the trust anchor

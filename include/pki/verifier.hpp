@@ -97,11 +97,30 @@ struct PolicyInputs {
     bool initial_any_policy_inhibit = false;
 };
 
+// How much of the trust anchor's own certificate counts. RFC 5280 6.1.1 (d) makes an anchor
+// just a name and a public key; RFC 5937 lets a relying party enforce the constraints its
+// certificate carries as well. The product enforces them (stricter: our `pki init` root has
+// pathLen 0, and a root that is no CA or has expired should not silently keep vouching); the
+// conformance harness selects `ignore` where a suite declares RFC 5280 anchors.
+enum class AnchorConstraints {
+    enforce,  // judged like any CA of the path: basicConstraints cA and pathLen, keyUsage
+              // keyCertSign, EKU, name constraints, certificate policies, profile rules
+    ignore,   // only the anchor's name and key: none of its extensions apply to the path
+};
+enum class AnchorValidity {
+    enforce,  // the anchor's notBefore/notAfter must hold at the validation time
+    ignore,   // RFC 5280: an anchor stays trusted as long as the trust store holds it
+};
+
 struct VerifyOptions {
     Purpose purpose = Purpose::client_auth;
     std::string host;                 // DNS name or IP literal; empty: no host check
     std::optional<TimePoint> at;      // default: now
     PolicyInputs policy;
+    // Apply to an anchor that issued at least one certificate of the path; a certificate that
+    // is both the peer and the trust anchor is always judged as the peer.
+    AnchorConstraints anchor_constraints = AnchorConstraints::enforce;
+    AnchorValidity anchor_validity = AnchorValidity::enforce;
 };
 
 struct VerifyResult {

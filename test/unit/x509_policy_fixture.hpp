@@ -32,15 +32,20 @@ public:
     pki::VerifyResult verify(std::initializer_list<const char*> chain_names, std::initializer_list<const char*> anchors,
                              pki::Purpose purpose = pki::Purpose::client_auth, const std::string& host = "",
                              std::initializer_list<const char*> crls = {}) const {
+        pki::VerifyOptions options;
+        options.purpose = purpose;
+        options.host = host;
+        return verify_with(chain_names, anchors, options, crls);
+    }
+    // The same with every verifier option spelled out (anchor modes, validation time, ...).
+    pki::VerifyResult verify_with(std::initializer_list<const char*> chain_names, std::initializer_list<const char*> anchors,
+                                  const pki::VerifyOptions& options, std::initializer_list<const char*> crls = {}) const {
         std::vector<pki::Certificate> trusted;
         for (const char* a : anchors) trusted.push_back(cert(a));
         std::vector<pki::RevocationList> lists;
         for (const char* c : crls)
             for (auto& l : pki::RevocationList::load_all(path(std::string(c) + ".crl"))) lists.push_back(std::move(l));
         pki::TrustStore store(std::move(trusted), std::move(lists), pki::TrustStore::CrlIssuers::any_ca);
-        pki::VerifyOptions options;
-        options.purpose = purpose;
-        options.host = host;
         return pki::verify_chain(chain(chain_names), store, options);
     }
 
@@ -132,6 +137,22 @@ key noaki; sign noaki root "$CLIENT\nauthorityKeyIdentifier=none"
 key badsan; sign badsan root "$LEAF\nextendedKeyUsage=clientAuth\nsubjectAltName=DER:300a870801020304ffffff00"
 key noski_ca; sign noski_ca root "$CA\nsubjectKeyIdentifier=none"
 key under_noski; sign under_noski noski_ca "$CLIENT\nauthorityKeyIdentifier=none"
+
+# Trust anchors judged by their own certificate (or not): a root with pathLen 0 above an
+# intermediate, as `pki init` makes its roots; a root valid for one day only (the tests verify
+# 30 days later, when its leaf is still valid).
+key root_pathlen0
+openssl req -x509 -new -key root_pathlen0.key -sha256 -days 3650 -subj '/CN=pathlen 0 root' \
+  -addext 'basicConstraints=critical,CA:TRUE,pathlen:0' -addext 'keyUsage=critical,keyCertSign,cRLSign' -out root_pathlen0.crt
+key inter_pathlen0; sign inter_pathlen0 root_pathlen0 "$CA"
+key under_pathlen0; sign under_pathlen0 inter_pathlen0 "$CLIENT"
+key inter_pl0; sign inter_pl0 root 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign'
+key below_pl0; sign below_pl0 inter_pl0 "$CA"
+key under_below_pl0; sign under_below_pl0 below_pl0 "$CLIENT"
+key root_1day
+openssl req -x509 -new -key root_1day.key -sha256 -days 1 -subj '/CN=one day root' \
+  -addext 'basicConstraints=critical,CA:TRUE' -addext 'keyUsage=critical,keyCertSign,cRLSign' -out root_1day.crt
+key under_1day; sign under_1day root_1day "$CLIENT"
 
 # Validity beyond the year 2400 (as in x509-limbo; Botan 2 cannot parse 9999-12-31 at all)
 ca root
