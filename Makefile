@@ -42,6 +42,18 @@ ifeq ($(MODE),sanitize)
   OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined -Wno-maybe-uninitialized
   LDOPT := -fsanitize=address,undefined
   BINDIR := build/sanitize/bin
+else ifeq ($(MODE),fuzz)
+  # libFuzzer needs clang; the library is instrumented for coverage, the targets link the driver.
+  CXX := clang++
+  BUILD := build/fuzz
+  OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+  LDOPT := -fsanitize=address,undefined
+  BINDIR := build/fuzz/bin
+else ifeq ($(MODE),tsan)
+  BUILD := build/tsan
+  OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+  LDOPT := -fsanitize=thread
+  BINDIR := build/tsan/bin
 else
   BUILD := build/release
   OPT := -O2 -g
@@ -113,10 +125,13 @@ test: $(DEPS_STAMP)
 	@set -o pipefail; MCPMTLS_BIN=$(abspath $(BINDIR)) $(TEST_RUNNER) $(TEST_ARGS) 2>&1 | $(SUMMARIZE)
 .PHONY: test
 
+# Memory-footprint tests ([rss]) measure the release build: sanitizers' shadow memory and
+# quarantine make RSS meaningless there.
+SANITIZE_TEST_ARGS ?= ~[rss]
 test-sanitize: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory MODE=sanitize all build/sanitize/test-runner
 	@set -o pipefail; ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  MCPMTLS_BIN=$(abspath build/sanitize/bin) build/sanitize/test-runner $(TEST_ARGS) 2>&1 | $(SUMMARIZE)
+	  MCPMTLS_BIN=$(abspath build/sanitize/bin) build/sanitize/test-runner "$(SANITIZE_TEST_ARGS)" 2>&1 | $(SUMMARIZE)
 .PHONY: test-sanitize
 
 clean:
@@ -145,6 +160,52 @@ bench: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory all
 	scripts/bench.sh
 .PHONY: bench
+
+# ---------------------------------------------------------------------------------------------
+# Fuzzing (libFuzzer, clang, ASan+UBSan). Seeds and regression inputs live in fuzz/corpus/TARGET;
+# new corpus entries go to build/fuzz/corpus/TARGET, crashes to build/fuzz/findings/.
+# `make fuzz` runs each target FUZZ_SECONDS (default 60); `make fuzz-smoke` is CI's short run.
+FUZZ_TARGETS := mcp_request certificate arguments router
+FUZZ_PACKAGES := clang libclang-rt-14-dev
+FUZZ_SECONDS ?= 60
+FUZZ_STAMP := build/.fuzz-deps-installed
+
+$(FUZZ_STAMP): $(DEPS_STAMP)
+	@missing=$$(for p in $(FUZZ_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:" $$missing; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@mkdir -p $(@D) && touch $@
+
+build/fuzz/fuzz-%: build/fuzz/fuzz/%.o build/fuzz/libmcpmtls.a
+	@mkdir -p $(@D)
+	$(CXX) -fsanitize=fuzzer,address,undefined $^ -o $@ $(LDLIBS_ALL)
+
+fuzz-targets: $(FUZZ_STAMP)
+	@$(MAKE) --no-print-directory MODE=fuzz $(FUZZ_TARGETS:%=build/fuzz/fuzz-%)
+fuzz: fuzz-targets
+	scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+fuzz-smoke: fuzz-targets
+	scripts/fuzz.sh 15 $(FUZZ_TARGETS)
+.PHONY: fuzz-targets fuzz fuzz-smoke
+
+-include $(FUZZ_TARGETS:%=build/fuzz/fuzz/%.d)
+
+# ThreadSanitizer: the reload and concurrency tests (TSAN_TESTS) under TSan, the servers they
+# start included. Every process writes its race reports to build/tsan/reports/; any report fails.
+TSAN_TESTS ?= [rotation],[limits],[rate],[hostile]~[rss]
+test-tsan: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory MODE=tsan all build/tsan/test-runner
+	@rm -rf build/tsan/reports && mkdir -p build/tsan/reports
+	@set -o pipefail; TSAN_OPTIONS="second_deadlock_stack=1 suppressions=$(abspath test/tsan.supp) log_path=$(abspath build/tsan/reports)/race" \
+	  MCPMTLS_BIN=$(abspath build/tsan/bin) build/tsan/test-runner "$(TSAN_TESTS)" 2>&1 | $(SUMMARIZE)
+	@if ls build/tsan/reports/race.* >/dev/null 2>&1; then \
+	  echo "ThreadSanitizer reports:"; grep -h -A12 'WARNING: ThreadSanitizer' build/tsan/reports/race.* | head -80; exit 1; \
+	else echo "ThreadSanitizer: no reports"; fi
+.PHONY: test-tsan
 
 # ---------------------------------------------------------------------------------------------
 # X.509 conformance suites (../shared/x509-suites: x509-limbo, BoringSSL's google chains, NIST
