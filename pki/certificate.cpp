@@ -7,6 +7,8 @@
 #include "pki/internal/x509_names.hpp"
 
 #include <arpa/inet.h>
+#include <cstdio>
+#include <date/date.h>
 #include <botan/asn1_obj.h>
 #include <botan/ber_dec.h>
 #include <botan/data_src.h>
@@ -81,8 +83,28 @@ std::string Certificate::common_name() const {
 
 std::string Certificate::serial_hex() const { return to_hex(impl_->cert.serial_number()); }
 
-TimePoint Certificate::not_before() const { return impl_->cert.not_before().to_std_timepoint(); }
-TimePoint Certificate::not_after() const { return impl_->cert.not_after().to_std_timepoint(); }
+// Botan's own conversion throws for years before 1970 and after 2400, both legal in X.509
+// (UTCTime starts at 1950; RFC 5280 gives 99991231235959Z for "no expiry"). Such a date must
+// not turn a certificate into an exception: convert from the calendar fields and clamp to what
+// a system_clock time point can hold (about 1678 to 2262).
+TimePoint to_time_point(const Botan::X509_Time& time) {
+    if (!time.time_is_set()) throw InputError("a certificate or CRL time is missing");
+    int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+    const std::string text = time.readable_string();  // "YYYY/MM/DD hh:mm:ss UTC"
+    if (std::sscanf(text.c_str(), "%d/%d/%d %d:%d:%d", &year, &month, &day, &hour, &minute, &second) != 6)
+        throw InputError("unreadable certificate time '" + text + "'");
+    const date::sys_days calendar_day{date::year{year} / static_cast<unsigned>(month) / static_cast<unsigned>(day)};
+    const int64_t seconds = int64_t{calendar_day.time_since_epoch().count()} * 86400 + hour * 3600 + minute * 60 + second;
+    using Seconds = std::chrono::seconds;
+    const int64_t max_seconds = std::chrono::duration_cast<Seconds>(TimePoint::max().time_since_epoch()).count() - 1;
+    const int64_t min_seconds = std::chrono::duration_cast<Seconds>(TimePoint::min().time_since_epoch()).count() + 1;
+    if (seconds >= max_seconds) return TimePoint::max();
+    if (seconds <= min_seconds) return TimePoint::min();
+    return TimePoint(std::chrono::duration_cast<TimePoint::duration>(Seconds(seconds)));
+}
+
+TimePoint Certificate::not_before() const { return to_time_point(impl_->cert.not_before()); }
+TimePoint Certificate::not_after() const { return to_time_point(impl_->cert.not_after()); }
 
 SubjectAltNames Certificate::subject_alt_names() const {
     const auto oid = Botan::OID::from_string("X509v3.SubjectAlternativeName");

@@ -65,8 +65,8 @@ std::string RevocationList::issuer() const {
     auto cn = impl_->crl.issuer_dn().get_first_attribute("X520.CommonName");
     return cn.empty() ? impl_->crl.issuer_dn().to_string() : "CN=" + cn;
 }
-TimePoint RevocationList::this_update() const { return impl_->crl.this_update().to_std_timepoint(); }
-TimePoint RevocationList::next_update() const { return impl_->crl.next_update().to_std_timepoint(); }
+TimePoint RevocationList::this_update() const { return to_time_point(impl_->crl.this_update()); }
+TimePoint RevocationList::next_update() const { return to_time_point(impl_->crl.next_update()); }
 long RevocationList::number() const { return static_cast<long>(impl_->crl.crl_number()); }
 
 std::vector<std::string> RevocationList::revoked_serials() const {

@@ -138,8 +138,22 @@ struct HandshakeCallbacks {
         return 1;
     }
 
-    // Every client chain is judged here by Botan, never by OpenSSL's own verifier.
+    // Every client chain is judged here by Botan, never by OpenSSL's own verifier. No exception
+    // may cross back into OpenSSL's C frames: whatever escapes the verification is a refusal.
     static int verify_client(X509_STORE_CTX* store_ctx, void* arg) {
+        try {
+            return verify_client_unguarded(store_ctx, arg);
+        } catch (const std::exception& e) {
+            SSL* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store_ctx, SSL_get_ex_data_X509_STORE_CTX_idx()));
+            log_event(spdlog::level::err, "tls_handshake",
+                      {{"peer", peer_address_of(ssl)}, {"verdict", "rejected"},
+                       {"reason", std::string("internal error while verifying the client certificate: ") + e.what()}});
+            X509_STORE_CTX_set_error(store_ctx, X509_V_ERR_CERT_REJECTED);
+            return 0;
+        }
+    }
+
+    static int verify_client_unguarded(X509_STORE_CTX* store_ctx, void* arg) {
         auto* self = static_cast<ServerTlsContext*>(arg);
         SSL* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store_ctx, SSL_get_ex_data_X509_STORE_CTX_idx()));
         const std::string peer = peer_address_of(ssl);

@@ -19,5 +19,8 @@ struct Certificate::Impl {
 };
 
 Certificate wrap_certificate(const Botan::X509_Certificate& cert);
+// Any X.509 time as a time point, clamped to the time point's range; never throws for a parsed
+// certificate's or CRL's time.
+TimePoint to_time_point(const Botan::X509_Time& time);
 
 }  // namespace mcpmtls::pki

@@ -1,5 +1,7 @@
 // Hostile input against a real server: after each, the server still answers a valid client.
 #include "client/mcp_session.hpp"
+#include "common/strings.hpp"
+#include "pki/certificate.hpp"
 #include "test/support/fixtures.hpp"
 
 #include <arpa/inet.h>
@@ -174,5 +176,29 @@ TEST_CASE("after a round of hostile input the server's memory returns near its b
     const long after = rss_kib(echo.process().pid());
     INFO("RSS baseline " << baseline << " KiB, after 5 more rounds " << after << " KiB");
     CHECK(after < baseline + 4 * 1024);  // leaking the 900 KiB body each round would add 4.5 MiB
+    CHECK(valid_client_served(pki, echo));
+}
+
+// Found by the certificate fuzz target: Botan 2 throws when converting a time before 1970 or
+// after 2400, and an exception must never reach OpenSSL's C frames in the verify callback.
+TEST_CASE("client certificates dated 1950 to 2270 get a verdict, not a crash", "[hostile][x509]") {
+    DemoPki pki;
+    OpensslCa::issue_with(pki.path("ca.crt"), pki.path("ca.key"), pki.dir(), "ancient", "clientAuth",
+                          "URI:spiffe://demo/ancient", "19500101000000Z", "22700101000000Z");
+    const auto cert = pki::Certificate::load(pki.path("ancient.crt"));
+    CHECK(format_rfc3339(cert.not_before()) == "1950-01-01T00:00:00Z");
+    CHECK(cert.not_after() == pki::TimePoint::max());  // past what a time point holds (2262): clamped
+    CHECK(run_command({bin_path("pki"), "inspect", pki.path("ancient.crt")}).exit_code == 0);
+    CHECK(run_command({bin_path("pki"), "verify", "--ca", pki.path("ca.crt"), "--purpose", "client", pki.path("ancient.crt")})
+              .exit_code == 0);
+
+    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    tls::ClientTlsSettings settings;
+    settings.ca_path = pki.path("ca-bundle.crt");
+    settings.cert_path = pki.path("ancient.crt");
+    settings.key_path = pki.path("ancient.key");
+    client::McpSession session("echo", client::Url::parse(echo.url()), std::make_shared<const tls::ClientTlsContext>(settings));
+    CHECK(session.call_tool("echo", {{"message", "old but valid"}})["content"][0]["text"] == "old but valid");
+    CHECK(echo.process().running());
     CHECK(valid_client_served(pki, echo));
 }
