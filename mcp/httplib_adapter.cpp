@@ -26,8 +26,19 @@ void mount(httplib::Server& server, StreamableHttpServer& mcp, MountHooks hooks,
         res.status = response.status;
         for (const auto& [key, value] : response.headers) res.set_header(key, value);
         if (!response.content_type.empty()) res.set_content(std::move(response.body), response.content_type.c_str());
-        if (hooks.request_finished && hooks.request_finished(req)) res.set_header("Connection", "close");
+        // Error answers are finished by the error handler below, which also sees httplib's own.
+        if (res.status < 400 && hooks.request_finished && hooks.request_finished(req)) res.set_header("Connection", "close");
     };
+    if (hooks.request_finished) {
+        // httplib answers some requests itself (400 for a body that never came, 413, 404):
+        // their connections are idle again too.
+        httplib::Server::HandlerWithResponse on_error = [finished = hooks.request_finished](const httplib::Request& req,
+                                                                                           httplib::Response& res) {
+            if (finished(req)) res.set_header("Connection", "close");
+            return httplib::Server::HandlerResponse::Unhandled;
+        };
+        server.set_error_handler(std::move(on_error));
+    }
     server.Post(path, handler);
     server.Get(path, handler);
     server.Delete(path, handler);

@@ -251,7 +251,7 @@ int run_server_main(const ServerDescription& d, int argc, char** argv) {
     hooks.request_finished = [&governor, &pool](const httplib::Request& req) {
         WorkerPool* workers = pool.load();
         const bool yield = workers && workers->should_yield();
-        governor.request_finished(req.ssl, yield);
+        governor.request_finished(req.ssl);
         return yield;
     };
     mcp::mount(server, mcp_server, std::move(hooks));

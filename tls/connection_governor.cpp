@@ -46,12 +46,11 @@ void ConnectionGovernor::request_started(const SSL* ssl) {
     if (it != connections_.end()) it->second.busy = true;
 }
 
-void ConnectionGovernor::request_finished(const SSL* ssl, bool closing) {
+void ConnectionGovernor::request_finished(const SSL* ssl) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = connections_.find(ssl);
     if (it == connections_.end()) return;
     it->second.busy = false;
-    it->second.closing = it->second.closing || closing;
     it->second.served = true;
     it->second.idle_since = Clock::now();
 }

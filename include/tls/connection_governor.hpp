@@ -28,8 +28,9 @@ public:
     // calls (TLS 1.3 post-handshake messages) change nothing. Forgotten when the SSL is freed.
     void track(SSL* ssl);
     void request_started(const SSL* ssl);
-    // `closing`: its response says "Connection: close", so it is not to be closed again.
-    void request_finished(const SSL* ssl, bool closing = false);
+    // Its answer is ready. A connection whose answer says "Connection: close" stays a candidate
+    // too: a client that ignores the header is closed like any idle connection.
+    void request_finished(const SSL* ssl);
 
     // A connection that has not sent its first request within this time after its handshake
     // may be closed too (it would otherwise hold a worker for the keep-alive timeout).

@@ -1,10 +1,16 @@
 // Resource limits on a real server: worker pool pressure, per-identity rate limits.
 #include "client/mcp_session.hpp"
 #include "test/support/fixtures.hpp"
+#include "tls/openssl_handles.hpp"
 
+#include <arpa/inet.h>
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <netinet/in.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <thread>
+#include <unistd.h>
 
 using namespace mcpmtls;
 using namespace mcpmtls::testing;
@@ -129,4 +135,67 @@ TEST_CASE("limit flags are checked: conflicting or out-of-range values exit 2", 
     CHECK(run({"--max-connections", "0"}).exit_code == 2);
     CHECK(run({"--rate-limit", "-1"}).exit_code == 2);
     CHECK(run({"--rate-burst", "5"}).exit_code == 2);
+}
+
+namespace {
+
+// A verified client that completes the handshake, sends `partial` and then goes silent.
+class StalledClient {
+public:
+    StalledClient(const DemoPki& pki, int port, const std::string& partial) {
+        ctx_.reset(SSL_CTX_new(TLS_client_method()));
+        REQUIRE(SSL_CTX_use_certificate_chain_file(ctx_.get(), pki.path("coordinator.crt").c_str()) == 1);
+        REQUIRE(SSL_CTX_use_PrivateKey_file(ctx_.get(), pki.path("coordinator.key").c_str(), SSL_FILETYPE_PEM) == 1);
+        fd_ = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(static_cast<uint16_t>(port));
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        ssl_.reset(SSL_new(ctx_.get()));
+        SSL_set_fd(ssl_.get(), fd_);
+        REQUIRE(SSL_connect(ssl_.get()) == 1);
+        if (!partial.empty()) REQUIRE(SSL_write(ssl_.get(), partial.data(), static_cast<int>(partial.size())) > 0);
+    }
+    ~StalledClient() {
+        ssl_.reset();
+        if (fd_ >= 0) close(fd_);
+    }
+
+private:
+    tls::SslCtxPtr ctx_;
+    tls::SslPtr ssl_;
+    int fd_ = -1;
+};
+
+}  // namespace
+
+TEST_CASE("verified clients that stall before or in the middle of a request do not keep others out", "[limits][hostile]") {
+    DemoPki pki;
+    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"),
+                       {"--max-connections", "1", "--keep-alive-timeout", "120"});
+    auto served_within = [&](std::chrono::seconds limit) {
+        const auto start = std::chrono::steady_clock::now();
+        client::McpSession session("echo", client::Url::parse(echo.url()), client_context(pki, "coordinator"));
+        const bool ok = session.call_tool("echo", {{"message", "x"}})["content"][0]["text"] == "x";
+        return ok && std::chrono::steady_clock::now() - start < limit;
+    };
+    SECTION("silent after the handshake: closed to make room after a grace second") {
+        StalledClient silent(pki, echo.port(), "");
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        CHECK(served_within(std::chrono::seconds(8)));
+    }
+    SECTION("half a request line: the same") {
+        StalledClient slow(pki, echo.port(), "POST /mcp HTTP/1.1\r\nHost: local");
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        CHECK(served_within(std::chrono::seconds(8)));
+    }
+    SECTION("headers sent, body withheld: the 10 s read timeout answers 400, then the connection is idle") {
+        StalledClient slow(pki, echo.port(), "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                                             "Content-Length: 100\r\n\r\n{\"jsonrpc\":");
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        CHECK(served_within(std::chrono::seconds(25)));
+    }
+    if (!echo.process().running()) WARN(echo.log());
+    CHECK(echo.process().running());
 }
