@@ -14,8 +14,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEPS_STAMP := build/.deps-installed
 
 # Which packages are missing is decided when the recipe runs, so the stamp is only a shortcut.
-$(DEPS_STAMP):
-	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
+# $(call install_missing,PACKAGES) installs those of PACKAGES that are not installed yet.
+define install_missing
+	@missing=$$(for p in $(1); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:" $$missing; \
@@ -23,6 +24,10 @@ $(DEPS_STAMP):
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 	@mkdir -p $(@D) && touch $@
+endef
+
+$(DEPS_STAMP):
+	$(call install_missing,$(DEBIAN_PACKAGES))
 
 deps: $(DEPS_STAMP)
 .PHONY: deps
@@ -171,14 +176,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_STAMP := build/.fuzz-deps-installed
 
 $(FUZZ_STAMP): $(DEPS_STAMP)
-	@missing=$$(for p in $(FUZZ_PACKAGES); do \
-	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-	  echo "installing Debian packages:" $$missing; \
-	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	fi
-	@mkdir -p $(@D) && touch $@
+	$(call install_missing,$(FUZZ_PACKAGES))
 
 build/fuzz/fuzz-%: build/fuzz/fuzz/%.o build/fuzz/libmcpmtls.a
 	@mkdir -p $(@D)
