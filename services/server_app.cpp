@@ -232,7 +232,8 @@ int run_server_main(const ServerDescription& d, int argc, char** argv) {
         return kExitFailed;
     }
     const size_t threads = config.threads;
-    tls::ConnectionGovernor governor;
+    // Header bytes: cpp-httplib allows 8 KiB per line; 64 KiB in all is generous for MCP.
+    tls::ConnectionGovernor governor(64 * 1024);
     tls_context->set_connection_governor(&governor);
     std::atomic<WorkerPool*> pool{nullptr};
     server.new_task_queue = [threads, &governor, &pool] {

@@ -1,10 +1,18 @@
 #pragma once
-// Who holds the server's worker threads. The HTTP server gives each connection a thread for
-// its whole life, so a pool full of idle keep-alive connections would make a new client wait
-// for a keep-alive timeout. When a connection is waiting for a worker, a connection that just
-// got its answer is told "Connection: close", and failing that the connection idle longest is
-// closed (HTTP lets a server close an idle keep-alive connection at any time; nginx does the
-// same when it runs out of connections).
+// Who holds the server's worker threads, and how much a connection may send.
+//
+// Workers: the HTTP server gives each connection a thread for its whole life, so a pool full of
+// idle keep-alive connections would make a new client wait for a keep-alive timeout. When a
+// connection is waiting for a worker, a connection that just got its answer is told
+// "Connection: close", and failing that the connection idle longest is closed (HTTP lets a
+// server close an idle keep-alive connection at any time; nginx does the same when it runs out
+// of connections).
+//
+// Bytes: cpp-httplib bounds each header line but not how many there are, so a client could
+// stream headers until the server runs out of memory. Every connection's socket reads are
+// counted; before a request's headers are complete it may send at most `max_header_bytes`;
+// beyond that the stream ends for the server, which closes the connection.
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <mutex>
@@ -18,7 +26,7 @@ class ConnectionGovernor {
 public:
     using Clock = std::chrono::steady_clock;
 
-    ConnectionGovernor() = default;
+    explicit ConnectionGovernor(size_t max_header_bytes);
     ConnectionGovernor(const ConnectionGovernor&) = delete;
     ConnectionGovernor& operator=(const ConnectionGovernor&) = delete;
     // Connections still tracked must be closed first (the server stops before this dies).
@@ -27,6 +35,7 @@ public:
     // A handshake completed: the connection is now idle until its first request. Repeated
     // calls (TLS 1.3 post-handshake messages) change nothing. Forgotten when the SSL is freed.
     void track(SSL* ssl);
+    // The request's headers are in: its body may now be read.
     void request_started(const SSL* ssl);
     // Its answer is ready. A connection whose answer says "Connection: close" stays a candidate
     // too: a client that ignores the header is closed like any idle connection.
@@ -48,19 +57,17 @@ public:
     size_t open_connections() const;
     size_t closed_to_make_room() const;
 
+    struct Connection;
+
 private:
-    struct Entry {
-        int fd = -1;
-        bool busy = false;
-        bool served = false;  // has answered a request: a new connection first gets its turn
-        bool closing = false;
-        Clock::time_point idle_since;
-    };
     static void forget(void* parent, void* ptr, void* ex_data, int index, long argl, void* argp);
     static int ex_index();
+    void set_phase(Connection& connection, bool reading_body);
 
+    const size_t max_header_bytes_;
     mutable std::mutex mutex_;
-    std::unordered_map<const SSL*, Entry> connections_;
+    // Owned by the SSL (its ex_data), listed here while it lives.
+    std::unordered_map<const SSL*, Connection*> connections_;
     size_t closed_to_make_room_ = 0;
 };
 

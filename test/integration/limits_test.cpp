@@ -199,3 +199,51 @@ TEST_CASE("verified clients that stall before or in the middle of a request do n
     if (!echo.process().running()) WARN(echo.log());
     CHECK(echo.process().running());
 }
+
+TEST_CASE("an endless stream of headers is cut off after 64 KiB, not buffered", "[limits][hostile]") {
+    DemoPki pki;
+    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    auto rss_kib = [&] {
+        const std::string status = read_text("/proc/" + std::to_string(echo.process().pid()) + "/status");
+        return std::stol(status.substr(status.find("VmRSS:") + 6));
+    };
+    const long before = rss_kib();
+
+    tls::SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
+    REQUIRE(SSL_CTX_use_certificate_chain_file(ctx.get(), pki.path("coordinator.crt").c_str()) == 1);
+    REQUIRE(SSL_CTX_use_PrivateKey_file(ctx.get(), pki.path("coordinator.key").c_str(), SSL_FILETYPE_PEM) == 1);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(echo.port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    timeval tv{5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    tls::SslPtr ssl(SSL_new(ctx.get()));
+    SSL_set_fd(ssl.get(), fd);
+    REQUIRE(SSL_connect(ssl.get()) == 1);
+    const std::string start = "POST /mcp HTTP/1.1\r\nHost: localhost\r\n";
+    REQUIRE(SSL_write(ssl.get(), start.data(), static_cast<int>(start.size())) > 0);
+    // 64 MiB of headers if nobody stops us; each line is well under httplib's 8 KiB line limit.
+    const std::string block = [] {
+        std::string lines;
+        for (int i = 0; i < 400; ++i) lines += "X-Flood-" + std::to_string(i) + ": " + std::string(24, 'x') + "\r\n";
+        return lines;
+    }();
+    size_t sent = 0;
+    while (sent < 64u * 1024 * 1024) {
+        int n = SSL_write(ssl.get(), block.data(), static_cast<int>(block.size()));
+        if (n <= 0) break;
+        sent += static_cast<size_t>(n);
+    }
+    INFO("sent " << sent << " bytes of headers before the server closed");
+    CHECK(sent < 8u * 1024 * 1024);
+    ssl.reset();
+    close(fd);
+    CHECK(rss_kib() < before + 8 * 1024);
+
+    client::McpSession session("echo", client::Url::parse(echo.url()), client_context(pki, "coordinator"));
+    CHECK(session.call_tool("echo", {{"message", "fine"}})["content"][0]["text"] == "fine");
+    CHECK(echo.process().running());
+}
