@@ -121,8 +121,10 @@ std::optional<std::string> find_time(const std::string& text) {
 std::optional<long> find_number(const std::string& text, const std::string& unit_hint) {
     std::smatch m;
     if (!unit_hint.empty()) {
-        std::regex with_unit("(\\d+)\\s*-?\\s*" + unit_hint);
-        if (std::regex_search(text, m, with_unit)) return std::stol(m[1].str());
+        // At most six digits, preceded by a non-digit: a longer run is not a count anyone means,
+        // and std::stol would throw on it (found by the router fuzz target).
+        std::regex with_unit("(^|\\D)(\\d{1,6})\\s*-?\\s*" + unit_hint);
+        if (std::regex_search(text, m, with_unit)) return std::stol(m[2].str());
     }
     static const std::regex bare(R"((^|[^\d:.-])(\d{1,6})(?![\d:]))");
     if (std::regex_search(text, m, bare)) return std::stol(m[2].str());

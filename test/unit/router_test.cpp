@@ -84,3 +84,15 @@ TEST_CASE("unroutable questions produce no call and a helpful description", "[ro
     auto text = describe_capabilities(tools);
     CHECK(text.find("weather/get_current_weather(city)") != std::string::npos);
 }
+
+// Found by the router fuzz target: a run of digits longer than a long made std::stol throw.
+TEST_CASE("absurd numbers in a question are ignored, not thrown on", "[router]") {
+    const auto tools = demo_tools();
+    RoutePlan plan;
+    REQUIRE_NOTHROW(plan = route_question("forecast for Tokyo for 99999999999999999999999999 days", tools));
+    for (const auto& call : plan.calls)
+        if (call.arguments.contains("days")) CHECK(call.arguments["days"].get<long>() <= 999999);
+    REQUIRE_NOTHROW(route_question("weather in T11111111111111111111111111111111111dayW111 What's the weather", tools));
+    auto sane = only(route_question("forecast for Tokyo for 3 days", tools));
+    CHECK(sane.arguments == json{{"city", "Tokyo"}, {"days", 3}});
+}
