@@ -13,7 +13,7 @@ cleanup() { [[ -n $server_pid ]] && kill -TERM "$server_pid" 2>/dev/null; wait 2
 trap cleanup EXIT
 scripts/demo-pki.sh "$work/certs" >/dev/null
 bin/echo-server --port 0 --cert "$work/certs/echo.crt" --key "$work/certs/echo.key" --ca "$work/certs/ca-bundle.crt" \
-  --threads 512 >"$work/server.log" 2>&1 &
+  --max-connections 512 >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do grep -q server_started "$work/server.log" && break; sleep 0.05; done
 port=$(sed -n 's/.*server_started.* port=\([0-9]*\).*/\1/p' "$work/server.log")
@@ -58,7 +58,7 @@ result = {
     "date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
     "machine": {"cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release()},
     "command": "make bench",
-    "server": "bin/echo-server --threads 512",
+    "server": "bin/echo-server --max-connections 512",
     "workloads": rows,
     "memory": {"rss_idle_kib": rss_idle, "peak_rss_kib": peak,
                "rss_growth_per_keepalive_connection_kib": round(max(peak - rss_before, 0) / many, 1)},
