@@ -136,7 +136,7 @@ SANITIZE_TEST_ARGS ?= ~[rss]
 test-sanitize: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory MODE=sanitize all build/sanitize/test-runner
 	@set -o pipefail; ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  MCPMTLS_BIN=$(abspath build/sanitize/bin) build/sanitize/test-runner "$(SANITIZE_TEST_ARGS)" 2>&1 | $(SUMMARIZE)
+	  MCPMTLS_SANITIZED=1 MCPMTLS_BIN=$(abspath build/sanitize/bin) build/sanitize/test-runner "$(SANITIZE_TEST_ARGS)" 2>&1 | $(SUMMARIZE)
 .PHONY: test-sanitize
 
 clean:
@@ -199,7 +199,7 @@ test-tsan: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory MODE=tsan all build/tsan/test-runner
 	@rm -rf build/tsan/reports && mkdir -p build/tsan/reports
 	@set -o pipefail; TSAN_OPTIONS="second_deadlock_stack=1 suppressions=$(abspath test/tsan.supp) log_path=$(abspath build/tsan/reports)/race" \
-	  MCPMTLS_BIN=$(abspath build/tsan/bin) build/tsan/test-runner "$(TSAN_TESTS)" 2>&1 | $(SUMMARIZE)
+	  MCPMTLS_SANITIZED=1 MCPMTLS_BIN=$(abspath build/tsan/bin) build/tsan/test-runner "$(TSAN_TESTS)" 2>&1 | $(SUMMARIZE)
 	@if ls build/tsan/reports/race.* >/dev/null 2>&1; then \
 	  echo "ThreadSanitizer reports:"; grep -h -A12 'WARNING: ThreadSanitizer' build/tsan/reports/race.* | head -80; exit 1; \
 	else echo "ThreadSanitizer: no reports"; fi

@@ -347,7 +347,8 @@ int run_server_main(const ServerDescription& d, int argc, char** argv) {
     // The signal thread exits after a stop signal; if listen ended otherwise, wake it up.
     pthread_kill(signal_thread.native_handle(), SIGTERM);
     signal_thread.join();
-    log_event(spdlog::level::info, "server_stopped", {{"server", d.binary}});
+    log_event(spdlog::level::info, "server_stopped",
+              {{"server", d.binary}, {"idle_connections_closed_for_waiting_ones", governor.closed_to_make_room()}});
     spdlog::shutdown();  // drains the asynchronous log queue
     return kExitOk;
 }

@@ -38,11 +38,6 @@ bool WorkerPool::should_yield() {
     return true;
 }
 
-size_t WorkerPool::waiting() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return jobs_.size() > idle_workers_ ? jobs_.size() - idle_workers_ : 0;
-}
-
 void WorkerPool::work() {
     for (;;) {
         std::function<void()> job;

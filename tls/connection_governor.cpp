@@ -143,11 +143,6 @@ size_t ConnectionGovernor::make_room(size_t wanted) {
     return count;
 }
 
-size_t ConnectionGovernor::open_connections() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return connections_.size();
-}
-
 size_t ConnectionGovernor::closed_to_make_room() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return closed_to_make_room_;

@@ -26,7 +26,6 @@ public:
     // Called as a request's answer is ready: true if connections are waiting for a worker and
     // this one should give its worker up ("Connection: close").
     bool should_yield();
-    size_t waiting() const;
 
 private:
     void work();

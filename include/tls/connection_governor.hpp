@@ -54,8 +54,7 @@ public:
     // moves on to a waiting connection). Returns how many were closed.
     size_t make_room(size_t wanted);
 
-    size_t open_connections() const;
-    size_t closed_to_make_room() const;
+    size_t closed_to_make_room() const;  // since start, for the shutdown log
 
     struct Connection;
 

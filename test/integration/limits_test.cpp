@@ -241,7 +241,7 @@ TEST_CASE("an endless stream of headers is cut off after 64 KiB, not buffered", 
     CHECK(sent < 8u * 1024 * 1024);
     ssl.reset();
     close(fd);
-    CHECK(rss_kib() < before + 8 * 1024);
+    if (rss_is_meaningful()) CHECK(rss_kib() < before + 8 * 1024);
 
     client::McpSession session("echo", client::Url::parse(echo.url()), client_context(pki, "coordinator"));
     CHECK(session.call_tool("echo", {{"message", "fine"}})["content"][0]["text"] == "fine");

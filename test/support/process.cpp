@@ -196,4 +196,9 @@ bool BackgroundProcess::wait_for_log(const std::string& text, std::chrono::milli
     return false;
 }
 
+bool rss_is_meaningful() {
+    const char* sanitized = std::getenv("MCPMTLS_SANITIZED");
+    return !(sanitized && std::string(sanitized) == "1");
+}
+
 }  // namespace mcpmtls::testing

@@ -38,6 +38,9 @@ int free_tcp_port();
 
 // Absolute path of a built program, from MCPMTLS_BIN.
 std::string bin_path(const std::string& name);
+// False when the binaries under test are sanitizer builds (make test-sanitize / test-tsan set
+// MCPMTLS_SANITIZED=1): their shadow memory and quarantine make RSS figures meaningless.
+bool rss_is_meaningful();
 
 std::string read_text(const std::string& path);
 void write_text(const std::string& path, const std::string& text);
