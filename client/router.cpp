@@ -356,6 +356,20 @@ std::vector<std::string> split_compound(const std::string& question) {
     return parts;
 }
 
+// "weather in Tokyo and what time is it there?": "there" means the last place named before it.
+void resolve_there(std::vector<std::string>& parts) {
+    static const std::regex there(R"(\bthere\b)", std::regex::icase);
+    std::string last_place;
+    for (auto& part : parts) {
+        const auto places = places_after(part, {"in", "for", "at", "of"});
+        if (!places.empty()) {
+            last_place = places.front();
+        } else if (!last_place.empty() && std::regex_search(part, there)) {
+            part = std::regex_replace(part, there, "in " + last_place);
+        }
+    }
+}
+
 }  // namespace
 
 RoutePlan route_question(const std::string& question, const std::vector<ToolInfo>& tools) {
@@ -369,6 +383,7 @@ RoutePlan route_question(const std::string& question, const std::vector<ToolInfo
         return plan;
     }
     auto parts = split_compound(q);
+    resolve_there(parts);
     if (parts.size() > 1) {
         std::vector<Candidate> routed;
         for (const auto& part : parts)

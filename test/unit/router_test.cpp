@@ -62,6 +62,10 @@ TEST_CASE("a compound question fans out; an echo keeps its whole message", "[rou
     CHECK(plan.calls[0].arguments == json{{"city", "Oslo"}});
     CHECK(plan.calls[1].server == "datetime");
     CHECK(plan.calls[1].arguments == json{{"timezone", "Asia/Tokyo"}});
+    auto there = route_question("What's the weather in Tokyo and what time is it there?", tools);
+    REQUIRE(there.calls.size() == 2);
+    CHECK(there.calls[0].arguments == json{{"city", "Tokyo"}});
+    CHECK(there.calls[1].arguments == json{{"timezone", "Asia/Tokyo"}});  // "there": the place named before
     auto echo = only(route_question("echo salt and pepper", tools));
     CHECK(echo.arguments["message"] == "salt and pepper");
     CHECK(only(route_question("convert 9pm from Paris to Tokyo", tools)).arguments["time"] == "21:00");
