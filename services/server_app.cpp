@@ -337,6 +337,7 @@ int run_server_main(const ServerDescription& d, int argc, char** argv) {
     tls_context->warn_about_expiry();
 
     server.listen_after_bind();  // returns after stop(), once in-flight requests are done
+    tls_context->set_connection_governor(nullptr);  // the governor dies before the context
 
     {
         std::lock_guard<std::mutex> lock(stop_mutex);
