@@ -242,9 +242,10 @@ struct HandshakeCallbacks {
     // still deserve a verdict in the log.
     static void on_info(const SSL* ssl, int where, int value) {
         if (where & SSL_CB_HANDSHAKE_DONE) {
-            auto* self = context_of(const_cast<SSL*>(ssl));
             // OpenSSL hands info callbacks a const SSL, but the connection is ours to annotate.
-            if (self && self->governor_) self->governor_->track(const_cast<SSL*>(ssl));
+            SSL* connection = const_cast<SSL*>(ssl);
+            auto* self = context_of(connection);
+            if (self && self->governor_) self->governor_->track(connection);
             return;
         }
         if (!(where & SSL_CB_WRITE_ALERT)) return;

@@ -142,16 +142,6 @@ TEST_CASE("a flood of headers is refused without harm", "[hostile]") {
     CHECK(echo.process().running());
 }
 
-namespace {
-
-long rss_kib(int pid) {
-    std::string status = read_text("/proc/" + std::to_string(pid) + "/status");
-    auto at = status.find("VmRSS:");
-    return at == std::string::npos ? -1 : std::stol(status.substr(at + 6));
-}
-
-}  // namespace
-
 TEST_CASE("after a round of hostile input the server's memory returns near its baseline", "[hostile][rss]") {
     DemoPki pki;
     ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));

@@ -139,10 +139,11 @@ TEST_CASE("limit flags are checked: conflicting or out-of-range values exit 2", 
 
 namespace {
 
-// A verified client that completes the handshake, sends `partial` and then goes silent.
-class StalledClient {
+// A verified client on a raw TLS connection, for sending exactly the bytes a test wants
+// (partial requests, floods) and then going silent; writes time out after 5 s.
+class RawTlsClient {
 public:
-    StalledClient(const DemoPki& pki, int port, const std::string& partial) {
+    RawTlsClient(const DemoPki& pki, int port) {
         ctx_.reset(SSL_CTX_new(TLS_client_method()));
         REQUIRE(SSL_CTX_use_certificate_chain_file(ctx_.get(), pki.path("coordinator.crt").c_str()) == 1);
         REQUIRE(SSL_CTX_use_PrivateKey_file(ctx_.get(), pki.path("coordinator.key").c_str(), SSL_FILETYPE_PEM) == 1);
@@ -152,14 +153,22 @@ public:
         addr.sin_port = htons(static_cast<uint16_t>(port));
         addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         REQUIRE(connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        timeval tv{5, 0};
+        setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
         ssl_.reset(SSL_new(ctx_.get()));
         SSL_set_fd(ssl_.get(), fd_);
         REQUIRE(SSL_connect(ssl_.get()) == 1);
-        if (!partial.empty()) REQUIRE(SSL_write(ssl_.get(), partial.data(), static_cast<int>(partial.size())) > 0);
     }
-    ~StalledClient() {
+    RawTlsClient(const DemoPki& pki, int port, const std::string& partial) : RawTlsClient(pki, port) {
+        if (!partial.empty()) REQUIRE(write(partial));
+    }
+    ~RawTlsClient() {
         ssl_.reset();
         if (fd_ >= 0) close(fd_);
+    }
+    // False once the server no longer takes bytes.
+    bool write(const std::string& data) {
+        return SSL_write(ssl_.get(), data.data(), static_cast<int>(data.size())) > 0;
     }
 
 private:
@@ -181,17 +190,17 @@ TEST_CASE("verified clients that stall before or in the middle of a request do n
         return ok && std::chrono::steady_clock::now() - start < limit;
     };
     SECTION("silent after the handshake: closed to make room after a grace second") {
-        StalledClient silent(pki, echo.port(), "");
+        RawTlsClient silent(pki, echo.port(), "");
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         CHECK(served_within(std::chrono::seconds(8)));
     }
     SECTION("half a request line: the same") {
-        StalledClient slow(pki, echo.port(), "POST /mcp HTTP/1.1\r\nHost: local");
+        RawTlsClient slow(pki, echo.port(), "POST /mcp HTTP/1.1\r\nHost: local");
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         CHECK(served_within(std::chrono::seconds(8)));
     }
     SECTION("headers sent, body withheld: the 10 s read timeout answers 400, then the connection is idle") {
-        StalledClient slow(pki, echo.port(), "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        RawTlsClient slow(pki, echo.port(), "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                                              "Content-Length: 100\r\n\r\n{\"jsonrpc\":");
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         CHECK(served_within(std::chrono::seconds(25)));
@@ -203,28 +212,10 @@ TEST_CASE("verified clients that stall before or in the middle of a request do n
 TEST_CASE("an endless stream of headers is cut off after 64 KiB, not buffered", "[limits][hostile]") {
     DemoPki pki;
     ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
-    auto rss_kib = [&] {
-        const std::string status = read_text("/proc/" + std::to_string(echo.process().pid()) + "/status");
-        return std::stol(status.substr(status.find("VmRSS:") + 6));
-    };
-    const long before = rss_kib();
+    const long before = rss_kib(echo.process().pid());
 
-    tls::SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
-    REQUIRE(SSL_CTX_use_certificate_chain_file(ctx.get(), pki.path("coordinator.crt").c_str()) == 1);
-    REQUIRE(SSL_CTX_use_PrivateKey_file(ctx.get(), pki.path("coordinator.key").c_str(), SSL_FILETYPE_PEM) == 1);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(echo.port()));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    timeval tv{5, 0};
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    tls::SslPtr ssl(SSL_new(ctx.get()));
-    SSL_set_fd(ssl.get(), fd);
-    REQUIRE(SSL_connect(ssl.get()) == 1);
-    const std::string start = "POST /mcp HTTP/1.1\r\nHost: localhost\r\n";
-    REQUIRE(SSL_write(ssl.get(), start.data(), static_cast<int>(start.size())) > 0);
+    auto flooder = std::make_unique<RawTlsClient>(pki, echo.port());
+    REQUIRE(flooder->write("POST /mcp HTTP/1.1\r\nHost: localhost\r\n"));
     // 64 MiB of headers if nobody stops us; each line is well under httplib's 8 KiB line limit.
     const std::string block = [] {
         std::string lines;
@@ -232,16 +223,11 @@ TEST_CASE("an endless stream of headers is cut off after 64 KiB, not buffered", 
         return lines;
     }();
     size_t sent = 0;
-    while (sent < 64u * 1024 * 1024) {
-        int n = SSL_write(ssl.get(), block.data(), static_cast<int>(block.size()));
-        if (n <= 0) break;
-        sent += static_cast<size_t>(n);
-    }
+    while (sent < 64u * 1024 * 1024 && flooder->write(block)) sent += block.size();
     INFO("sent " << sent << " bytes of headers before the server closed");
     CHECK(sent < 8u * 1024 * 1024);
-    ssl.reset();
-    close(fd);
-    if (rss_is_meaningful()) CHECK(rss_kib() < before + 8 * 1024);
+    flooder.reset();
+    if (rss_is_meaningful()) CHECK(rss_kib(echo.process().pid()) < before + 8 * 1024);
 
     client::McpSession session("echo", client::Url::parse(echo.url()), client_context(pki, "coordinator"));
     CHECK(session.call_tool("echo", {{"message", "fine"}})["content"][0]["text"] == "fine");

@@ -201,4 +201,10 @@ bool rss_is_meaningful() {
     return !(sanitized && std::string(sanitized) == "1");
 }
 
+long rss_kib(int pid) {
+    const std::string status = read_text("/proc/" + std::to_string(pid) + "/status");
+    const auto at = status.find("VmRSS:");
+    return at == std::string::npos ? -1 : std::stol(status.substr(at + 6));
+}
+
 }  // namespace mcpmtls::testing

@@ -41,6 +41,8 @@ std::string bin_path(const std::string& name);
 // False when the binaries under test are sanitizer builds (make test-sanitize / test-tsan set
 // MCPMTLS_SANITIZED=1): their shadow memory and quarantine make RSS figures meaningless.
 bool rss_is_meaningful();
+// The resident memory of process `pid` in KiB (VmRSS), -1 if unreadable.
+long rss_kib(int pid);
 
 std::string read_text(const std::string& path);
 void write_text(const std::string& path, const std::string& text);
