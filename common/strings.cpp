@@ -46,6 +46,21 @@ std::vector<std::string> split(const std::string& s, char sep) {
     return parts;
 }
 
+std::string join(const std::vector<std::string>& items, const std::string& separator) {
+    std::string out;
+    for (size_t i = 0; i < items.size(); ++i) {
+        if (i) out += separator;
+        out += items[i];
+    }
+    return out;
+}
+
+bool iequals(const std::string& a, const std::string& b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
+               return std::tolower(x) == std::tolower(y);
+           });
+}
+
 std::string trim(const std::string& s) {
     auto begin = s.find_first_not_of(" \t\r\n");
     if (begin == std::string::npos) return "";

@@ -14,6 +14,9 @@ inline std::string to_hex(const std::vector<uint8_t>& bytes, bool upper = false)
 std::string colon_hex(const std::string& hex);
 std::string to_lower(std::string s);
 std::vector<std::string> split(const std::string& s, char sep);
+std::string join(const std::vector<std::string>& items, const std::string& separator);
+// Equal ignoring ASCII case (header names, host names).
+bool iequals(const std::string& a, const std::string& b);
 std::string trim(const std::string& s);
 bool starts_with(const std::string& s, const std::string& prefix);
 bool ends_with(const std::string& s, const std::string& suffix);
