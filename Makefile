@@ -2,9 +2,21 @@
 # installed first (apt-get; sudo when not root).
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
-# Compile on every core unless told otherwise.
-ifeq ($(filter -j%,$(MAKEFLAGS)),)
-  MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+# Compile on every core unless told otherwise (once, at the top: sub-makes share its jobs).
+ifeq ($(MAKELEVEL),0)
+  ifeq ($(filter -j%,$(MAKEFLAGS)),)
+    MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+  endif
+endif
+MAKEFLAGS += --no-print-directory
+# Quiet by default: one short line per step ("CXX pki/verifier.cpp"); make V=1 shows commands.
+V ?= 0
+ifeq ($(V),1)
+  Q :=
+  say :=
+else
+  Q := @
+  say = @printf '  %-5s %s\n' $(1) $(2);
 endif
 
 DEBIAN_PACKAGES := g++ make pkg-config libbotan-2-dev libcpp-httplib-dev nlohmann-json3-dev \
@@ -72,15 +84,33 @@ LDFLAGS_ALL = $(LDOPT) $(LDFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lpthread
 
 # ---------------------------------------------------------------------------------------------
-# Sources: every .cpp under the library folders is part of the core library, except the
-# main.cpp of each binary.
-LIB_DIRS := common pki tls mcp services client
-LIB_SRCS := $(filter-out %/main.cpp,$(shell find $(LIB_DIRS) -name '*.cpp' 2>/dev/null | sort))
-LIB_OBJS := $(LIB_SRCS:%.cpp=$(BUILD)/%.o)
-CORE_LIB := $(BUILD)/libmcpmtls.a
+# Layers, lowest first: one static library each, holding every .cpp of the layer's folder but
+# the programs' main.cpp. A layer may include only the headers of the layers it lists in
+# LAYER_DEPS (make check-layers enforces it), and is linked before them.
+LAYERS := common pki tls mcp server services client
+LAYER_DEPS_common   := common
+LAYER_DEPS_pki      := common pki
+LAYER_DEPS_tls      := common pki tls
+LAYER_DEPS_mcp      := common pki tls mcp
+LAYER_DEPS_server   := common pki tls mcp server
+LAYER_DEPS_services := common pki tls mcp server services
+LAYER_DEPS_client   := common pki tls mcp client
+layer_lib = $(BUILD)/lib$(1).a
+# The libraries a program of layer $(1) links, in link order (dependents first).
+libs_of = $(foreach l,$(filter $(LAYER_DEPS_$(1)),client services server mcp tls pki common),$(call layer_lib,$(l)))
+
+define layer_rules
+$(1)_SRCS := $$(filter-out %/main.cpp,$$(shell find $(1) -name '*.cpp' 2>/dev/null | sort))
+$(1)_OBJS := $$($(1)_SRCS:%.cpp=$$(BUILD)/%.o)
+$$(call layer_lib,$(1)): $$($(1)_OBJS)
+	@mkdir -p $$(@D)
+	$$(call say,AR,$$@)rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach l,$(LAYERS),$(eval $(call layer_rules,$(l))))
+LIB_OBJS := $(foreach l,$(LAYERS),$($(l)_OBJS))
+ALL_LIBS := $(call layer_lib,client) $(call libs_of,services)
 
 SERVERS := weather datetime echo
-BIN_MAINS := pki/main.cpp client/main.cpp $(foreach s,$(SERVERS),services/$(s)/main.cpp)
 PROGRAMS := $(BINDIR)/pki \
             $(if $(wildcard client/main.cpp),$(BINDIR)/client) \
             $(foreach s,$(SERVERS),$(if $(wildcard services/$(s)/main.cpp),$(BINDIR)/$(s)-server))
@@ -96,28 +126,28 @@ all: $(PROGRAMS)
 
 $(BUILD)/%.o: %.cpp | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS_ALL) -c $< -o $@
+	$(call say,CXX,$<)$(CXX) $(CXXFLAGS_ALL) -c $< -o $@
 
-$(CORE_LIB): $(LIB_OBJS)
+$(BINDIR)/pki: $(BUILD)/pki/main.o $(call libs_of,pki)
 	@mkdir -p $(@D)
-	@rm -f $@
-	ar rcs $@ $^
+	$(call say,LD,$@)$(CXX) $(LDFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
 
-$(BINDIR)/pki: $(BUILD)/pki/main.o $(CORE_LIB)
+$(BINDIR)/client: $(BUILD)/client/main.o $(call libs_of,client)
 	@mkdir -p $(@D)
-	$(CXX) $(LDFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
+	$(call say,LD,$@)$(CXX) $(LDFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
 
-$(BINDIR)/client: $(BUILD)/client/main.o $(CORE_LIB)
+$(BINDIR)/%-server: $(BUILD)/services/%/main.o $(call libs_of,services)
 	@mkdir -p $(@D)
-	$(CXX) $(LDFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
+	$(call say,LD,$@)$(CXX) $(LDFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
 
-$(BINDIR)/%-server: $(BUILD)/services/%/main.o $(CORE_LIB)
+$(TEST_RUNNER): $(TEST_OBJS) $(ALL_LIBS)
 	@mkdir -p $(@D)
-	$(CXX) $(LDFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
+	$(call say,LD,$@)$(CXX) $(LDFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
 
-$(TEST_RUNNER): $(TEST_OBJS) $(CORE_LIB)
-	@mkdir -p $(@D)
-	$(CXX) $(LDFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
+# No file includes a header of a layer above its own; Botan stays in pki/, cpp-httplib in server/.
+check-layers:
+	$(Q)scripts/check-layers.sh $(foreach l,$(LAYERS),$(l)="$(LAYER_DEPS_$(l))")
+.PHONY: check-layers
 
 # ---------------------------------------------------------------------------------------------
 # Tests: real binaries, real TLS on loopback. The runner finds the binaries through MCPMTLS_BIN.
@@ -125,8 +155,8 @@ TEST_ARGS ?=
 # The last line is "N passed, M failed" (test cases), which CI logs are read for.
 SUMMARIZE := awk '{ print } /^All tests passed/ { match($$0, /in [0-9]+ test case/); n = substr($$0, RSTART + 3, RLENGTH - 13); s = n " passed, 0 failed" } /^test cases:/ { gsub(/\|/, ""); s = $$4 " passed, " $$6 " failed" } END { if (s != "") print s }'
 
-test: $(DEPS_STAMP)
-	@$(MAKE) --no-print-directory all $(TEST_RUNNER)
+test: $(DEPS_STAMP) check-layers
+	@$(MAKE) all $(TEST_RUNNER)
 	@set -o pipefail; MCPMTLS_BIN=$(abspath $(BINDIR)) $(TEST_RUNNER) $(TEST_ARGS) 2>&1 | $(SUMMARIZE)
 .PHONY: test
 
@@ -134,7 +164,7 @@ test: $(DEPS_STAMP)
 # quarantine make RSS meaningless there.
 SANITIZE_TEST_ARGS ?= ~[rss]
 test-sanitize: $(DEPS_STAMP)
-	@$(MAKE) --no-print-directory MODE=sanitize all build/sanitize/test-runner
+	@$(MAKE) MODE=sanitize all build/sanitize/test-runner
 	@set -o pipefail; ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  MCPMTLS_SANITIZED=1 MCPMTLS_BIN=$(abspath build/sanitize/bin) build/sanitize/test-runner "$(SANITIZE_TEST_ARGS)" 2>&1 | $(SUMMARIZE)
 .PHONY: test-sanitize
@@ -149,20 +179,20 @@ clean:
 # ---------------------------------------------------------------------------------------------
 # Demo and conformance.
 run-servers: $(DEPS_STAMP)
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) all
 	scripts/run-servers.sh
 .PHONY: run-servers
 
 # The official MCP conformance suite (needs npm; ../shared/conformance installs the rest).
 conformance: $(DEPS_STAMP)
 	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm >/dev/null; }
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) all
 	scripts/conformance.sh
 .PHONY: conformance
 
 # Throughput, latency, CPU per request and memory of the echo server (see README).
 bench: $(DEPS_STAMP)
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) all
 	scripts/bench.sh
 .PHONY: bench
 
@@ -178,12 +208,12 @@ FUZZ_STAMP := build/.fuzz-deps-installed
 $(FUZZ_STAMP): $(DEPS_STAMP)
 	$(call install_missing,$(FUZZ_PACKAGES))
 
-build/fuzz/fuzz-%: build/fuzz/fuzz/%.o build/fuzz/libmcpmtls.a
+build/fuzz/fuzz-%: build/fuzz/fuzz/%.o $(ALL_LIBS)
 	@mkdir -p $(@D)
-	$(CXX) -fsanitize=fuzzer,address,undefined $^ -o $@ $(LDLIBS_ALL)
+	$(call say,LD,$@)$(CXX) -fsanitize=fuzzer,address,undefined $^ -o $@ $(LDLIBS_ALL)
 
 fuzz-targets: $(FUZZ_STAMP)
-	@$(MAKE) --no-print-directory MODE=fuzz $(FUZZ_TARGETS:%=build/fuzz/fuzz-%)
+	@$(MAKE) MODE=fuzz $(FUZZ_TARGETS:%=build/fuzz/fuzz-%)
 fuzz: fuzz-targets
 	scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 fuzz-smoke: fuzz-targets
@@ -196,7 +226,7 @@ fuzz-smoke: fuzz-targets
 # start included. Every process writes its race reports to build/tsan/reports/; any report fails.
 TSAN_TESTS ?= [rotation],[limits],[rate],[hostile]~[rss]
 test-tsan: $(DEPS_STAMP)
-	@$(MAKE) --no-print-directory MODE=tsan all build/tsan/test-runner
+	@$(MAKE) MODE=tsan all build/tsan/test-runner
 	@rm -rf build/tsan/reports && mkdir -p build/tsan/reports
 	@set -o pipefail; TSAN_OPTIONS="second_deadlock_stack=1 suppressions=$(abspath test/tsan.supp) log_path=$(abspath build/tsan/reports)/race" \
 	  MCPMTLS_SANITIZED=1 MCPMTLS_BIN=$(abspath build/tsan/bin) build/tsan/test-runner "$(TSAN_TESTS)" 2>&1 | $(SUMMARIZE)
@@ -212,12 +242,12 @@ test-tsan: $(DEPS_STAMP)
 X509_SUITES ?= ../shared/x509-suites
 X509_HARNESS := $(BUILD)/x509-harness
 
-$(X509_HARNESS): $(BUILD)/test-x509/harness.o $(CORE_LIB)
+$(X509_HARNESS): $(BUILD)/test-x509/harness.o $(call libs_of,pki)
 	@mkdir -p $(@D)
-	$(CXX) $(LDFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
+	$(call say,LD,$@)$(CXX) $(LDFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
 
 x509-suites: $(DEPS_STAMP)
-	@$(MAKE) --no-print-directory $(X509_HARNESS)
+	@$(MAKE) $(X509_HARNESS)
 	$(X509_HARNESS) --suites $(X509_SUITES) --exceptions test/x509-exceptions.json --out build/x509-suites
 .PHONY: x509-suites
 

@@ -1,6 +1,7 @@
 #include "client/mcp_session.hpp"
 
 #include "common/strings.hpp"
+#include "common/version.hpp"
 
 namespace mcpmtls::client {
 
@@ -19,7 +20,7 @@ std::vector<std::pair<std::string, std::string>> McpSession::headers(bool with_s
     std::vector<std::pair<std::string, std::string>> h = {
         {"Content-Type", "application/json"},
         {"Accept", "application/json, text/event-stream"},
-        {"User-Agent", "mcp-mtls-client/0.1"},
+        {"User-Agent", std::string("mcp-mtls-client/") + kVersion},
     };
     if (with_session && !protocol_version_.empty()) h.emplace_back("MCP-Protocol-Version", protocol_version_);
     if (with_session && !session_id_.empty()) h.emplace_back("Mcp-Session-Id", session_id_);
@@ -106,7 +107,7 @@ const json& McpSession::initialize() {
     if (initialized_) return init_result_;
     json params = {{"protocolVersion", kClientProtocolVersion},
                    {"capabilities", json::object()},
-                   {"clientInfo", {{"name", "mcp-mtls-client"}, {"version", "0.1.0"}}}};
+                   {"clientInfo", {{"name", "mcp-mtls-client"}, {"version", kVersion}}}};
     init_result_ = request("initialize", params);
     protocol_version_ = init_result_.value("protocolVersion", std::string(kClientProtocolVersion));
     initialized_ = true;

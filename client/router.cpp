@@ -1,13 +1,10 @@
 #include "client/router.hpp"
 
 #include "common/strings.hpp"
-#include "services/datetime_tools.hpp"
-#include "services/fuzzy.hpp"
-#include "services/weather/city_table.hpp"
+#include "common/time_zones.hpp"
 
 #include <algorithm>
 #include <cctype>
-#include <date/tz.h>
 #include <map>
 #include <optional>
 #include <regex>
@@ -173,28 +170,18 @@ std::vector<std::string> places_after(const std::string& text, const std::set<st
     return places;
 }
 
-// A place -> IANA zone: an IANA name typed as is, a zone whose city part is the place
-// ("New York" -> America/New_York), else a city the weather table knows.
-std::string zone_for_place(const std::string& place) {
-    std::string direct = services::find_time_zone(place);
-    if (!direct.empty()) return direct;
-    const std::string wanted = services::fold_name(place);
-    if (wanted.empty()) return "";
-    for (const auto& zone : date::get_tzdb().zones) {
-        std::string name(zone.name());
-        auto slash = name.rfind('/');
-        std::string city = name.substr(slash == std::string::npos ? 0 : slash + 1);
-        std::replace(city.begin(), city.end(), '_', ' ');
-        if (services::fold_name(city) == wanted) return name;
-    }
-    for (const auto& city : services::built_in_cities())
-        if (services::fold_name(city.name) == wanted) return city.time_zone;
-    for (const auto& [alias, name] : services::city_aliases())
-        if (alias == wanted)
-            for (const auto& city : services::built_in_cities())
-                if (city.name == name) return city.time_zone;
-    return "";
+// A place -> IANA zone, from the time-zone database: an IANA name typed as is, or a zone whose
+// city part is the place ("New York" -> America/New_York). A place the database does not name
+// ("Mumbai") is passed on as it is to a zone argument whose description says it takes a city:
+// the server knows its places.
+std::string zone_for_place(const std::string& place, bool server_takes_cities) {
+    std::string zone = find_time_zone(place);
+    if (zone.empty()) zone = time_zone_of_city(place);
+    if (zone.empty() && server_takes_cities) zone = place;
+    return zone;
 }
+
+bool takes_cities(const json& property) { return to_lower(property.value("description", "")).find("city") != std::string::npos; }
 
 enum class Role { zone, from_zone, to_zone, place, from_place, to_place, time, number, text, other };
 
@@ -270,20 +257,20 @@ std::optional<Candidate> fill(const ToolInfo& info, const std::string& part, int
         switch (role_of(name, it.value())) {
             case Role::zone:
                 for (const auto& place : places_in)
-                    if (auto zone = zone_for_place(place); !zone.empty()) {
+                    if (auto zone = zone_for_place(place, takes_cities(it.value())); !zone.empty()) {
                         value = zone;
                         break;
                     }
                 break;
             case Role::from_zone:
                 if (!places_from.empty()) {
-                    auto zone = zone_for_place(places_from.front());
+                    auto zone = zone_for_place(places_from.front(), takes_cities(it.value()));
                     if (!zone.empty()) value = zone;
                 }
                 break;
             case Role::to_zone:
                 if (!places_to.empty()) {
-                    auto zone = zone_for_place(places_to.back());
+                    auto zone = zone_for_place(places_to.back(), takes_cities(it.value()));
                     if (!zone.empty()) value = zone;
                 }
                 break;

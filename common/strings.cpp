@@ -61,6 +61,13 @@ bool iequals(const std::string& a, const std::string& b) {
            });
 }
 
+bool wildcard_match(const std::string& pattern, const std::string& value, bool ignore_case) {
+    const std::string p = ignore_case ? to_lower(pattern) : pattern;
+    const std::string v = ignore_case ? to_lower(value) : value;
+    if (!p.empty() && p.back() == '*') return starts_with(v, p.substr(0, p.size() - 1));
+    return p == v;
+}
+
 std::string trim(const std::string& s) {
     auto begin = s.find_first_not_of(" \t\r\n");
     if (begin == std::string::npos) return "";

@@ -6,7 +6,7 @@
 #include "fuzz/common.hpp"
 #include "pki/certificate.hpp"
 #include "pki/cli/commands.hpp"
-#include "services/server_app.hpp"
+#include "server/server_main.hpp"
 
 #include <cstdint>
 #include <string>
@@ -16,9 +16,9 @@ using namespace mcpmtls;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::quiet_logging();
-    static const std::vector<pki::cli::Command> commands = pki::cli::all_commands();
-    static const services::ServerDescription server = [] {
-        services::ServerDescription d;
+    static const std::vector<Command> commands = pki::cli::all_commands();
+    static const server::ServerDescription server = [] {
+        server::ServerDescription d;
         d.binary = "echo-server";
         d.short_name = "echo";
         d.title = "Echo";
@@ -43,13 +43,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     if (words.empty()) return 0;
 
-    const pki::cli::Command& command = commands[static_cast<unsigned char>(words[0].empty() ? 0 : words[0][0]) % commands.size()];
+    const Command& command = commands[static_cast<unsigned char>(words[0].empty() ? 0 : words[0][0]) % commands.size()];
     const std::vector<std::string> rest(words.begin() + 1, words.end());
     fuzz::expect_clean_outcome([&] { (void)command.spec.parse(rest); });
     for (const auto& word : rest) {
         fuzz::expect_clean_outcome([&] { (void)parse_duration(word); });
         fuzz::expect_clean_outcome([&] { (void)pki::normalize_serial_hex(word); });
     }
-    fuzz::expect_clean_outcome([&] { services::validate_server_settings(server, rest, config_json); });
+    fuzz::expect_clean_outcome([&] { server::validate_server_settings(server, rest, config_json); });
     return 0;
 }

@@ -103,6 +103,10 @@ std::string HttpRequest::header(const std::string& name) const {
 StreamableHttpServer::StreamableHttpServer(ServerOptions options, ToolRegistry tools)
     : options_(std::move(options)),
       tools_(std::move(tools)),
+      methods_{{"ping", &StreamableHttpServer::ping},
+               {"tools/list", &StreamableHttpServer::list_tools},
+               {"tools/call", &StreamableHttpServer::call_tool},
+               {"logging/setLevel", &StreamableHttpServer::set_log_level}},
       rate_limiter_(options_.rate_limit, options_.rate_burst > 0 ? options_.rate_burst : 2 * options_.rate_limit) {
     json list = json::array();
     for (const auto& tool : tools_.tools()) {
@@ -137,29 +141,29 @@ bool StreamableHttpServer::host_allowed(const HttpRequest& request) const {
 HttpResponse StreamableHttpServer::handle(const HttpRequest& request, const tls::PeerIdentity& client) {
     if (!host_allowed(request))
         return error_response(403, nullptr, kInvalidRequest, "Host or Origin is not an allowed name for this server");
-    if (rate_limiter_.enabled()) {
-        // Keyed by name, not certificate: a client that rotates its certificate keeps its budget.
-        std::string who = client.display_name();
-        if (who.empty()) who = client.fingerprint_sha256;
-        const auto decision = rate_limiter_.acquire(who);
-        if (!decision.allowed) {
-            // One audit line per burst of refusals, so a flooding client cannot flood the log.
-            if (decision.first_refusal)
-                log_event(spdlog::level::warn, "rate_limited",
-                          {{"client", who}, {"limit_per_second", options_.rate_limit},
-                           {"retry_after_ms", decision.retry_after.count()}});
-            HttpResponse response = error_response(429, nullptr, kInvalidRequest,
-                                                   "too many requests from this client; retry later");
-            const long long seconds = (decision.retry_after.count() + 999) / 1000;
-            response.headers.emplace_back("Retry-After", std::to_string(std::max(1LL, seconds)));
-            return response;
-        }
-    }
+    if (auto refused = refuse_rate_limited(client)) return *refused;
     if (request.method == "POST") return handle_post(request, client);
     if (request.method == "DELETE") return handle_delete(request, client);
     HttpResponse response = error_response(405, nullptr, kInvalidRequest,
                                            "this server offers no server-to-client event stream; use POST");
     response.headers.emplace_back("Allow", "POST, DELETE");
+    return response;
+}
+
+std::optional<HttpResponse> StreamableHttpServer::refuse_rate_limited(const tls::PeerIdentity& client) {
+    if (!rate_limiter_.enabled()) return std::nullopt;
+    // Keyed by name, not certificate: a client that rotates its certificate keeps its budget.
+    std::string who = client.display_name();
+    if (who.empty()) who = client.fingerprint_sha256;
+    const auto decision = rate_limiter_.acquire(who);
+    if (decision.allowed) return std::nullopt;
+    // One audit line per burst of refusals, so a flooding client cannot flood the log.
+    if (decision.first_refusal)
+        log_event(spdlog::level::warn, "rate_limited",
+                  {{"client", who}, {"limit_per_second", options_.rate_limit}, {"retry_after_ms", decision.retry_after.count()}});
+    HttpResponse response = error_response(429, nullptr, kInvalidRequest, "too many requests from this client; retry later");
+    const long long seconds = (decision.retry_after.count() + 999) / 1000;
+    response.headers.emplace_back("Retry-After", std::to_string(std::max(1LL, seconds)));
     return response;
 }
 
@@ -221,9 +225,47 @@ json StreamableHttpServer::initialize(const json& params, std::string& negotiate
     return result;
 }
 
-json StreamableHttpServer::call_tool(const json& params, const tls::PeerIdentity& client, const std::string& session_id,
-                                     bool& invalid_params, bool& not_authorized, std::string& error_message) {
+StreamableHttpServer::Reply StreamableHttpServer::Reply::ok(json result) {
+    Reply reply;
+    reply.result = std::move(result);
+    return reply;
+}
+
+StreamableHttpServer::Reply StreamableHttpServer::Reply::error(int code, std::string message) {
+    Reply reply;
+    reply.error_code = code;
+    reply.error_message = std::move(message);
+    return reply;
+}
+
+StreamableHttpServer::Reply StreamableHttpServer::ping(const Call&) { return Reply::ok(json::object()); }
+
+StreamableHttpServer::Reply StreamableHttpServer::list_tools(const Call& call) {
+    if (!options_.policy.restricts()) {
+        Reply reply;
+        reply.rendered_result = tools_list_json_;
+        return reply;
+    }
+    json visible = json::array();
+    for (const auto& entry : tool_entries_)
+        if (options_.policy.allows(call.client, entry["name"].get<std::string>())) visible.push_back(entry);
+    return Reply::ok({{"tools", visible}});
+}
+
+StreamableHttpServer::Reply StreamableHttpServer::set_log_level(const Call& call) {
+    const json& params = call.params;
+    const std::string level = params.contains("level") && params["level"].is_string() ? params["level"].get<std::string>() : "";
+    auto it = std::find(kLogLevels.begin(), kLogLevels.end(), level);
+    if (it == kLogLevels.end())
+        return Reply::error(kInvalidParams, "level must be one of debug, info, notice, warning, error, critical, alert, emergency");
+    call.session.log_level = static_cast<int>(it - kLogLevels.begin());
+    return Reply::ok(json::object());
+}
+
+StreamableHttpServer::Reply StreamableHttpServer::call_tool(const Call& call) {
     const auto started = Clock::now();
+    const json& params = call.params;
+    const tls::PeerIdentity& client = call.client;
     const std::string name = params.contains("name") && params["name"].is_string() ? params["name"].get<std::string>() : "";
     auto audit = [&](const std::string& outcome) {
         log_event(outcome == "ok" ? spdlog::level::info : spdlog::level::warn, "tool_call",
@@ -232,41 +274,60 @@ json StreamableHttpServer::call_tool(const json& params, const tls::PeerIdentity
                    {"tool", name},
                    {"outcome", outcome},
                    {"duration_us", std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count()},
-                   {"session", session_id.substr(0, 8)}});
+                   {"session", call.session_id.substr(0, 8)}});
     };
-    auto invalid = [&](const std::string& message, const std::string& outcome) {
-        invalid_params = true;
-        error_message = message;
+    auto refuse = [&](int code, const std::string& message, const std::string& outcome) {
         audit(outcome);
-        return json();
+        return Reply::error(code, message);
     };
-    if (name.empty()) return invalid("tools/call needs params.name (a string)", "invalid_params");
+    if (name.empty()) return refuse(kInvalidParams, "tools/call needs params.name (a string)", "invalid_params");
     const Tool* tool = tools_.find(name);
     // An unauthorized client learns nothing more than about a tool that does not exist.
-    if (!tool) return invalid("unknown tool '" + name + "'", "unknown_tool");
-    if (!options_.policy.allows(client, name)) {
-        not_authorized = true;
-        error_message = "client '" + client.display_name() + "' is not authorized to call tool '" + name + "'";
-        audit("not_authorized");
-        return json();
-    }
+    if (!tool) return refuse(kInvalidParams, "unknown tool '" + name + "'", "unknown_tool");
+    if (!options_.policy.allows(client, name))
+        return refuse(kNotAuthorized, "client '" + client.display_name() + "' is not authorized to call tool '" + name + "'",
+                      "not_authorized");
     json arguments = params.contains("arguments") && !params["arguments"].is_null() ? params["arguments"] : json::object();
-    if (!arguments.is_object()) return invalid("params.arguments must be an object", "invalid_params");
-    if (auto problem = validate_arguments(tool->input_schema, arguments)) return invalid(*problem, "invalid_params");
+    if (!arguments.is_object()) return refuse(kInvalidParams, "params.arguments must be an object", "invalid_params");
+    if (auto problem = validate_arguments(tool->input_schema, arguments)) return refuse(kInvalidParams, *problem, "invalid_params");
 
     ToolResult result;
     try {
         result = tool->handler(arguments, ToolCallContext{client});
     } catch (const InvalidParams& e) {
-        return invalid(e.what(), "invalid_params");
+        return refuse(kInvalidParams, e.what(), "invalid_params");
     } catch (const std::exception& e) {
         result = ToolResult::error(std::string("the tool failed: ") + e.what());
     }
     json out = {{"content", std::move(result.content)}, {"isError", result.is_error}};
     if (!result.structured.is_null() && !result.is_error) out["structuredContent"] = std::move(result.structured);
     audit(result.is_error ? "tool_error" : "ok");
-    return out;
+    return Reply::ok(std::move(out));
 }
+
+namespace {
+
+// One JSON-RPC answer, as the client asked for it: a JSON body, or one SSE message event.
+HttpResponse framed(std::string message, bool sse, std::vector<std::pair<std::string, std::string>> headers = {}) {
+    HttpResponse response;
+    response.status = 200;
+    if (sse) {
+        response.content_type = "text/event-stream";
+        response.body = "event: message\ndata: " + message + "\n\n";
+        headers.emplace_back("Cache-Control", "no-cache");
+    } else {
+        response.content_type = "application/json";
+        response.body = std::move(message);
+    }
+    response.headers = std::move(headers);
+    return response;
+}
+
+std::string result_message(const json& id, const std::string& rendered_result) {
+    return "{\"jsonrpc\":\"2.0\",\"id\":" + id.dump() + ",\"result\":" + rendered_result + "}";
+}
+
+}  // namespace
 
 HttpResponse StreamableHttpServer::handle_post(const HttpRequest& request, const tls::PeerIdentity& client) {
     if (request.body.size() > options_.max_body_bytes)
@@ -305,22 +366,6 @@ HttpResponse StreamableHttpServer::handle_post(const HttpRequest& request, const
     if (!protocol_header.empty() && std::find(versions.begin(), versions.end(), protocol_header) == versions.end())
         return error_response(400, id, kInvalidRequest, "unsupported MCP-Protocol-Version '" + protocol_header + "'");
 
-    auto respond = [&](json body, std::vector<std::pair<std::string, std::string>> headers = {}) {
-        HttpResponse response;
-        response.status = 200;
-        std::string text = body.dump(-1, ' ', false, json::error_handler_t::replace);
-        if (sse_only) {
-            response.content_type = "text/event-stream";
-            response.body = "event: message\ndata: " + text + "\n\n";
-            headers.emplace_back("Cache-Control", "no-cache");
-        } else {
-            response.content_type = "application/json";
-            response.body = std::move(text);
-        }
-        response.headers = std::move(headers);
-        return response;
-    };
-
     if (method == "initialize") {
         if (!has_id) return error_response(400, nullptr, kInvalidRequest, "initialize must be a request (with an id)");
         std::string negotiated;
@@ -330,7 +375,8 @@ HttpResponse StreamableHttpServer::handle_post(const HttpRequest& request, const
         if (refused) return error_response(503, id, kInternalError, "too many open sessions; try again later");
         log_event(spdlog::level::debug, "session_opened",
                   {{"client", client.display_name()}, {"session", session_id.substr(0, 8)}, {"protocol", negotiated}});
-        return respond({{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}}, {{"Mcp-Session-Id", session_id}});
+        return framed(json{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}}.dump(-1, ' ', false, json::error_handler_t::replace),
+                      sse_only, {{"Mcp-Session-Id", session_id}});
     }
 
     const std::string session_id = request.header("Mcp-Session-Id");
@@ -341,36 +387,14 @@ HttpResponse StreamableHttpServer::handle_post(const HttpRequest& request, const
 
     if (!has_id) return HttpResponse{202, "", "", {}};  // notifications (initialized, cancelled, ...)
 
-    if (method == "ping") return respond({{"jsonrpc", "2.0"}, {"id", id}, {"result", json::object()}});
-    if (method == "tools/list" && options_.policy.restricts()) {
-        json visible = json::array();
-        for (const auto& entry : tool_entries_)
-            if (options_.policy.allows(client, entry["name"].get<std::string>())) visible.push_back(entry);
-        return respond({{"jsonrpc", "2.0"}, {"id", id}, {"result", {{"tools", visible}}}});
-    }
-    if (method == "tools/list") {
-        HttpResponse response = respond(json());
-        const std::string text = "{\"jsonrpc\":\"2.0\",\"id\":" + id.dump() + ",\"result\":" + tools_list_json_ + "}";
-        response.body = sse_only ? "event: message\ndata: " + text + "\n\n" : text;
-        return response;
-    }
-    if (method == "tools/call") {
-        bool invalid = false, forbidden = false;
-        std::string problem;
-        json result = call_tool(params, client, session_id, invalid, forbidden, problem);
-        if (invalid) return json_response(200, rpc_error(id, kInvalidParams, problem));
-        if (forbidden) return json_response(200, rpc_error(id, kNotAuthorized, problem));
-        return respond({{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}});
-    }
-    if (method == "logging/setLevel") {
-        const std::string level = params.contains("level") && params["level"].is_string() ? params["level"].get<std::string>() : "";
-        auto it = std::find(kLogLevels.begin(), kLogLevels.end(), level);
-        if (it == kLogLevels.end())
-            return json_response(200, rpc_error(id, kInvalidParams, "level must be one of debug, info, notice, warning, error, critical, alert, emergency"));
-        session->log_level = static_cast<int>(it - kLogLevels.begin());
-        return respond({{"jsonrpc", "2.0"}, {"id", id}, {"result", json::object()}});
-    }
-    return json_response(200, rpc_error(id, kMethodNotFound, "unknown method '" + method + "'"));
+    auto handler = methods_.find(method);
+    if (handler == methods_.end()) return json_response(200, rpc_error(id, kMethodNotFound, "unknown method '" + method + "'"));
+    const Reply reply = (this->*(handler->second))(Call{params, client, *session, session_id});
+    if (reply.error_code != 0) return json_response(200, rpc_error(id, reply.error_code, reply.error_message));
+    return framed(result_message(id, reply.rendered_result.empty()
+                                          ? reply.result.dump(-1, ' ', false, json::error_handler_t::replace)
+                                          : reply.rendered_result),
+                  sse_only);
 }
 
 HttpResponse StreamableHttpServer::handle_delete(const HttpRequest& request, const tls::PeerIdentity& client) {

@@ -6,22 +6,6 @@
 namespace mcpmtls::mcp {
 namespace {
 
-bool pattern_matches(const std::string& pattern, const std::string& value, bool case_insensitive) {
-    std::string p = case_insensitive ? to_lower(pattern) : pattern;
-    std::string v = case_insensitive ? to_lower(value) : value;
-    if (!p.empty() && p.back() == '*') return starts_with(v, p.substr(0, p.size() - 1));
-    return p == v;
-}
-
-bool client_matches(const std::string& pattern, const tls::PeerIdentity& client) {
-    if (!client.common_name.empty() && pattern_matches(pattern, client.common_name, false)) return true;
-    for (const auto& uri : client.uris)
-        if (pattern_matches(pattern, uri, false)) return true;
-    for (const auto& dns : client.dns_names)
-        if (pattern_matches(pattern, dns, true)) return true;
-    return false;
-}
-
 std::vector<std::string> strings(const nlohmann::json& rule, const char* key, size_t index) {
     const std::string where = "authorization rule " + std::to_string(index + 1);
     if (!rule.contains(key) || !rule[key].is_array() || rule[key].empty())
@@ -54,10 +38,10 @@ bool ToolPolicy::allows(const tls::PeerIdentity& client, const std::string& tool
     if (rules_.empty()) return true;
     for (const auto& rule : rules_) {
         bool client_ok = false;
-        for (const auto& pattern : rule.clients) client_ok = client_ok || client_matches(pattern, client);
+        for (const auto& pattern : rule.clients) client_ok = client_ok || client.matches(pattern);
         if (!client_ok) continue;
         for (const auto& pattern : rule.tools)
-            if (pattern_matches(pattern, tool, false)) return true;
+            if (wildcard_match(pattern, tool, false)) return true;
     }
     return false;
 }

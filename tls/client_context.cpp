@@ -5,6 +5,7 @@
 #include "common/log.hpp"
 #include "common/strings.hpp"
 #include "pki/names.hpp"
+#include "tls/protocol_policy.hpp"
 
 #include <cctype>
 #include <openssl/err.h>
@@ -52,12 +53,7 @@ ClientTlsContext::ClientTlsContext(ClientTlsSettings settings) : settings_(std::
     ctx_.reset(SSL_CTX_new(TLS_client_method()));
     if (!ctx_) throw Error(kExitFailed, "cannot create a TLS context");
     SSL_CTX* ctx = ctx_.get();
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-    SSL_CTX_set_cipher_list(ctx, "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-                                 "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-                                 "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
-    SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384");
+    apply_protocol_policy(ctx);
     if (SSL_CTX_use_certificate(ctx, ours.leaf.get()) != 1 || SSL_CTX_use_PrivateKey(ctx, ours.key.get()) != 1 ||
         SSL_CTX_set1_chain(ctx, ours.chain.get()) != 1) {
         ERR_clear_error();

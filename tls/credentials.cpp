@@ -73,18 +73,17 @@ PeerIdentity identity_of(const pki::Certificate& leaf) {
     return id;
 }
 
-nlohmann::json describe_peer(const pki::Certificate& leaf, const std::string& peer_address) {
-    auto sans = leaf.subject_alt_names();
+nlohmann::json describe_peer(const PeerIdentity& identity, const std::string& peer_address) {
     nlohmann::json names = nlohmann::json::array();
-    for (const auto& d : sans.dns) names.push_back("DNS:" + d);
-    for (const auto& i : sans.ips) names.push_back("IP:" + i);
-    for (const auto& u : sans.uris) names.push_back("URI:" + u);
-    for (const auto& e : sans.emails) names.push_back("email:" + e);
+    for (const auto& d : identity.dns_names) names.push_back("DNS:" + d);
+    for (const auto& i : identity.ip_addresses) names.push_back("IP:" + i);
+    for (const auto& u : identity.uris) names.push_back("URI:" + u);
+    for (const auto& e : identity.emails) names.push_back("email:" + e);
     return {{"peer", peer_address},
-            {"subject", leaf.subject()},
+            {"subject", identity.subject},
             {"sans", names},
-            {"serial", leaf.serial_hex()},
-            {"fingerprint_sha256", leaf.fingerprint_sha256()}};
+            {"serial", identity.serial_hex},
+            {"fingerprint_sha256", identity.fingerprint_sha256}};
 }
 
 std::string peer_address_of(const SSL* ssl) {

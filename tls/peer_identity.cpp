@@ -4,14 +4,13 @@
 
 namespace mcpmtls::tls {
 
-bool PeerIdentity::matches(const std::string& id) const {
-    if (id.empty()) return false;
-    if (!common_name.empty() && common_name == id) return true;
+bool PeerIdentity::matches(const std::string& pattern) const {
+    if (pattern.empty()) return false;
+    if (!common_name.empty() && wildcard_match(pattern, common_name, false)) return true;
     for (const auto& uri : uris)
-        if (uri == id) return true;
-    const std::string lowered = to_lower(id);
+        if (wildcard_match(pattern, uri, false)) return true;
     for (const auto& dns : dns_names)
-        if (to_lower(dns) == lowered) return true;
+        if (wildcard_match(pattern, dns, true)) return true;
     return false;
 }
 

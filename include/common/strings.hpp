@@ -17,6 +17,9 @@ std::vector<std::string> split(const std::string& s, char sep);
 std::string join(const std::vector<std::string>& items, const std::string& separator);
 // Equal ignoring ASCII case (header names, host names).
 bool iequals(const std::string& a, const std::string& b);
+// `value` equals `pattern`, or starts with what precedes a trailing '*' ("get_*", "spiffe://td/*";
+// "*" alone matches anything). The one wildcard rule of identity and tool patterns.
+bool wildcard_match(const std::string& pattern, const std::string& value, bool ignore_case);
 std::string trim(const std::string& s);
 bool starts_with(const std::string& s, const std::string& prefix);
 bool ends_with(const std::string& s, const std::string& suffix);

@@ -2,6 +2,7 @@
 // The MCP Streamable HTTP transport (POST/GET/DELETE on one endpoint) and JSON-RPC 2.0
 // dispatch, independent of any HTTP library: handle() takes a request and the verified client
 // identity and returns the response. Thread-safe; called from many worker threads at once.
+#include "common/version.hpp"
 #include "mcp/rate_limiter.hpp"
 #include "mcp/tool.hpp"
 #include "mcp/tool_policy.hpp"
@@ -11,6 +12,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -21,7 +23,7 @@ namespace mcpmtls::mcp {
 struct ServerOptions {
     std::string name = "mcp-server";
     std::string title;
-    std::string version = "0.1.0";
+    std::string version = kVersion;
     std::string instructions;
     std::vector<std::string> allowed_hosts;  // besides localhost, 127.0.0.1 and [::1]
     size_t max_body_bytes = 1024 * 1024;
@@ -76,19 +78,43 @@ private:
         std::atomic<int64_t> last_used_ms{0};
     };
 
+    // A JSON-RPC request within a session, as a method handler sees it.
+    struct Call {
+        const nlohmann::json& params;
+        const tls::PeerIdentity& client;
+        Session& session;
+        const std::string& session_id;
+    };
+    // What a method handler answers: a result, a JSON-RPC error, or a result already
+    // serialised (a fixed tools/list is rendered once).
+    struct Reply {
+        nlohmann::json result;
+        int error_code = 0;
+        std::string error_message;
+        std::string rendered_result;
+        static Reply ok(nlohmann::json result);
+        static Reply error(int code, std::string message);
+    };
+    using Method = Reply (StreamableHttpServer::*)(const Call&);
+
     HttpResponse handle_post(const HttpRequest& request, const tls::PeerIdentity& client);
     HttpResponse handle_delete(const HttpRequest& request, const tls::PeerIdentity& client);
+    std::optional<HttpResponse> refuse_rate_limited(const tls::PeerIdentity& client);
     bool host_allowed(const HttpRequest& request) const;
     std::shared_ptr<Session> find_session(const std::string& id, const tls::PeerIdentity& client);
     std::string create_session(const tls::PeerIdentity& client, const std::string& protocol_version, bool& refused);
     void expire_idle_sessions_locked(int64_t now_ms);
 
     nlohmann::json initialize(const nlohmann::json& params, std::string& negotiated) const;
-    nlohmann::json call_tool(const nlohmann::json& params, const tls::PeerIdentity& client, const std::string& session_id,
-                             bool& invalid_params, bool& not_authorized, std::string& error_message);
+    Reply ping(const Call& call);
+    Reply list_tools(const Call& call);
+    Reply call_tool(const Call& call);
+    Reply set_log_level(const Call& call);
 
     ServerOptions options_;
     ToolRegistry tools_;
+    // JSON-RPC dispatch: method name -> handler (initialize is answered before a session exists).
+    const std::unordered_map<std::string, Method> methods_;
     std::string tools_list_json_;  // the registry never changes: render tools/list once
     nlohmann::json tool_entries_;  // the same entries, filtered per client when a policy applies
     mutable std::shared_mutex sessions_mutex_;

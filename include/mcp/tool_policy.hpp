@@ -7,9 +7,9 @@
 //     {"clients": ["intern"], "tools": ["echo", "get_*"]}
 //   ]
 //
-// A client may use a tool when some rule names one of its identities (CN, DNS SAN or URI SAN)
-// and the tool; a trailing "*" matches any suffix. No rules at all: every verified client may
-// use every tool.
+// A client may use a tool when some rule names one of its identities (CN, DNS SAN or URI SAN,
+// matched by PeerIdentity::matches, the matcher --allow-client uses too) and the tool; a
+// trailing "*" matches any suffix. No rules at all: every verified client may use every tool.
 #include "tls/peer_identity.hpp"
 
 #include <nlohmann/json.hpp>

@@ -2,6 +2,7 @@
 // Weather tools over a provider interface. The built-in provider works offline: it derives a
 // deterministic, plausible report from climate normals (and says it is simulated).
 #include "mcp/tool.hpp"
+#include "services/places.hpp"
 
 #include <chrono>
 #include <functional>
@@ -11,18 +12,6 @@
 #include <vector>
 
 namespace mcpmtls::services {
-
-struct City {
-    std::string name;
-    std::string country;
-    double latitude;
-    double longitude;
-    std::string time_zone;
-    double january_mean_c;   // monthly mean temperatures, rounded climate normals
-    double july_mean_c;
-    double annual_precipitation_mm;
-    int wettest_month;       // 1..12
-};
 
 struct DayWeather {
     std::string date;  // YYYY-MM-DD

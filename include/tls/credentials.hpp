@@ -29,7 +29,7 @@ std::vector<pki::Certificate> peer_chain(X509* leaf, STACK_OF(X509)* presented);
 PeerIdentity identity_of(const pki::Certificate& leaf);
 
 // Fields of a handshake verdict event: peer, subject, SANs, serial, fingerprint.
-nlohmann::json describe_peer(const pki::Certificate& leaf, const std::string& peer_address);
+nlohmann::json describe_peer(const PeerIdentity& identity, const std::string& peer_address);
 std::string peer_address_of(const SSL* ssl);
 
 }  // namespace mcpmtls::tls

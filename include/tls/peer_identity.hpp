@@ -18,9 +18,11 @@ struct PeerIdentity {
     bool fully_verified = false;
     std::vector<std::string> skipped_checks;
 
-    // True if `id` equals the common name, a DNS SAN or a URI SAN (exact, case-sensitive for
-    // URIs, case-insensitive for DNS names).
-    bool matches(const std::string& id) const;
+    // The one identity matcher, for --allow-client and the authorization policy alike: true if
+    // `pattern` names the common name, a DNS SAN or a URI SAN (such as a SPIFFE ID), exactly or
+    // with a trailing '*' matching any suffix ("spiffe://demo/agents/*"). DNS names compare
+    // without case, CNs and URIs with case; IP and e-mail SANs never match.
+    bool matches(const std::string& pattern) const;
     // A short name for logs: the first URI SAN, else the CN, else the first DNS SAN.
     std::string display_name() const;
 };

@@ -5,42 +5,26 @@
 // Data flows one way: files -> immutable snapshot (shared_ptr, swapped atomically on reload)
 // -> handshake (certificate chosen and client judged with the snapshot current at that moment)
 // -> request (the verified identity is attached to the connection).
-#include "pki/verifier.hpp"
-#include "tls/connection_governor.hpp"
-#include "tls/credentials.hpp"
+#include "tls/client_verdict.hpp"
+#include "tls/credential_snapshot.hpp"
+#include "tls/handshake_observer.hpp"
 #include "tls/peer_identity.hpp"
-#include "tls/verdict_cache.hpp"
 
 #include <atomic>
 #include <chrono>
-#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <vector>
 
 namespace mcpmtls::tls {
 
 struct ServerTlsSettings {
-    std::string cert_path;
-    std::string key_path;
-    std::string ca_path;   // trust bundle for client certificates
-    std::string crl_path;  // optional
-    bool crl_optional = false;  // a missing crl_path means "no CRL yet" (the default certs/ca.crl)
-    bool relaxed = false;  // accept unknown issuer / expired client certs with a WARNING
-    std::vector<std::string> allowed_clients;  // CN, DNS SAN or URI SAN; empty: any verified client
+    ServerFiles files;
+    ClientPolicy clients;
     std::chrono::seconds expiry_warning = std::chrono::hours(24 * 14);
 };
 
-struct CredentialSnapshot {
-    uint64_t generation = 0;        // every successful load
-    uint64_t trust_generation = 0;  // only when the trust bundle or CRL content changed
-    std::string trust_digest;       // SHA-256 of bundle + CRL bytes
-    KeyPair credentials;
-    std::shared_ptr<const pki::TrustStore> trust;
-    // Shared by snapshots of one trust generation; a trust or CRL change starts a new one.
-    std::shared_ptr<VerdictCache> verdicts;
-};
+class SessionTickets;
 
 class ServerTlsContext {
 public:
@@ -67,24 +51,21 @@ public:
     // The identity verified for this connection (also after session resumption); null if none.
     static std::shared_ptr<const PeerIdentity> peer_identity(const SSL* ssl);
 
-    // Completed handshakes are reported to the governor (set before serving; may be null).
-    void set_connection_governor(ConnectionGovernor* governor) { governor_ = governor; }
-
-    struct TicketKeys;
+    // Told of every handshake from now on; null detaches. The caller keeps the observer alive
+    // until it detaches it, and detaches it only once no handshake can run (the server stopped).
+    void set_handshake_observer(HandshakeObserver* observer) { observer_.store(observer); }
 
 private:
-    bool client_allowed(const PeerIdentity& identity) const;
-    std::shared_ptr<const CredentialSnapshot> load_snapshot(uint64_t generation, const CredentialSnapshot* previous) const;
+    friend struct HandshakeCallbacks;
     std::string file_stamps() const;
 
-    friend struct HandshakeCallbacks;
     ServerTlsSettings settings_;
     std::shared_ptr<const CredentialSnapshot> snapshot_;
-    std::shared_ptr<const TicketKeys> ticket_keys_;
+    std::unique_ptr<SessionTickets> tickets_;
     mutable std::mutex reload_mutex_;
     std::string loaded_stamps_;
-    uint64_t context_certificate_generation_ = 0;
-    ConnectionGovernor* governor_ = nullptr;  // the snapshot whose certificate the SSL_CTX holds
+    uint64_t context_certificate_generation_ = 0;  // the snapshot whose certificate the SSL_CTX holds
+    std::atomic<HandshakeObserver*> observer_{nullptr};
 };
 
 }  // namespace mcpmtls::tls

@@ -1,22 +1,27 @@
 #pragma once
-// The pki subcommands, each a small object with its own flags and help (after Botan's cli/).
-#include "common/args.hpp"
+// The pki command: one file per command, each holding the function that runs it next to its
+// spec (options, positionals, one-line summary), after Botan's cli/ commands. The registry in
+// commands.cpp dispatches and renders every usage line and --help from those specs.
+#include "common/command.hpp"
 
-#include <functional>
-#include <memory>
 #include <string>
 #include <vector>
 
 namespace mcpmtls::pki::cli {
 
-struct Command {
-    std::string name;
-    std::string summary;
-    ArgSpec spec;
-    std::function<int(const Args&)> run;  // returns the exit code; throws mcpmtls::Error
-};
+Command init_command();
+Command issue_command();
+Command list_command();
+Command inspect_command();
+Command verify_command();
+Command revoke_command();
+Command crl_command();
+Command rotate_command();
+Command rotate_ca_command();
 
+// Every command, in the order the overview lists them.
 std::vector<Command> all_commands();
+CommandRegistry registry();
 
 // Entry point of bin/pki: parses, dispatches, turns exceptions into one line and an exit code.
 int run_pki(int argc, char** argv);

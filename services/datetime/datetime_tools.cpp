@@ -1,7 +1,8 @@
 #include "services/datetime_tools.hpp"
 
 #include "common/strings.hpp"
-#include "services/fuzzy.hpp"
+#include "common/time_zones.hpp"
+#include "services/places.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -59,8 +60,13 @@ json moment_json(const ZoneMoment& m) {
             {"utc_offset", m.utc_offset}, {"is_dst", m.dst}};
 }
 
+// An IANA name as typed, a zone whose city part is the name, or a city the servers know
+// ("Mumbai" -> Asia/Kolkata): callers (and the client's router) may name a place instead.
 const date::time_zone* zone_or_null(const std::string& name) {
-    const std::string found = find_time_zone(name);
+    std::string found = find_time_zone(name);
+    if (found.empty()) found = time_zone_of_city(name);
+    if (found.empty())
+        if (auto city = find_city(name)) found = city->time_zone;
     if (found.empty()) return nullptr;
     try {
         return date::locate_zone(found);
@@ -108,27 +114,6 @@ json zone_schema(const std::string& description) {
 
 }  // namespace
 
-std::string find_time_zone(const std::string& text) {
-    const std::string wanted = trim(text);
-    if (wanted.empty()) return "";
-    const std::string lowered = to_lower(wanted);
-    if (lowered == "utc" || lowered == "gmt" || lowered == "z" || lowered == "etc/utc") return "Etc/UTC";
-    try {
-        return std::string(date::locate_zone(wanted)->name());
-    } catch (const std::exception&) {
-    }
-    const auto& db = date::get_tzdb();
-    for (const auto& zone : db.zones)
-        if (to_lower(std::string(zone.name())) == lowered) return std::string(zone.name());
-    return "";
-}
-
-std::vector<std::string> similar_time_zones(const std::string& text, size_t limit) {
-    std::vector<std::string> names;
-    for (const auto& zone : date::get_tzdb().zones) names.emplace_back(zone.name());
-    return closest(text, names, limit, 3);
-}
-
 void add_datetime_tools(mcp::ToolRegistry& registry, Clock clock) {
     const json moment_schema = {{"type", "object"},
                                 {"properties",
@@ -145,7 +130,7 @@ void add_datetime_tools(mcp::ToolRegistry& registry, Clock clock) {
         "Current local time in an IANA time zone: ISO 8601 time, zone abbreviation, UTC offset and whether "
         "daylight saving time is in effect.",
         json{{"type", "object"},
-             {"properties", {{"timezone", zone_schema("IANA time zone name, e.g. Asia/Tokyo (default UTC)")}}},
+             {"properties", {{"timezone", zone_schema("IANA time zone name or a city, e.g. Asia/Tokyo or Mumbai (default UTC)")}}},
              {"additionalProperties", false}},
         moment_schema,
         [clock](const json& arguments, const mcp::ToolCallContext&) {
@@ -167,8 +152,8 @@ void add_datetime_tools(mcp::ToolRegistry& registry, Clock clock) {
         json{{"type", "object"},
              {"properties",
               {{"time", {{"type", "string"}, {"description", "HH:MM or YYYY-MM-DDTHH:MM[:SS], local to from_timezone"}}},
-               {"from_timezone", zone_schema("IANA time zone of the given time, e.g. Europe/London")},
-               {"to_timezone", zone_schema("IANA time zone to convert to, e.g. Australia/Sydney")}}},
+               {"from_timezone", zone_schema("IANA time zone or city of the given time, e.g. Europe/London or London")},
+               {"to_timezone", zone_schema("IANA time zone or city to convert to, e.g. Australia/Sydney or Sydney")}}},
              {"required", {"time", "from_timezone", "to_timezone"}},
              {"additionalProperties", false}},
         json{{"type", "object"},

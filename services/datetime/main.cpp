@@ -1,8 +1,8 @@
 #include "services/datetime_tools.hpp"
-#include "services/server_app.hpp"
+#include "server/server_main.hpp"
 
 int main(int argc, char** argv) {
-    mcpmtls::services::ServerDescription description;
+    mcpmtls::server::ServerDescription description;
     description.binary = "datetime-server";
     description.short_name = "datetime";
     description.title = "Date and time";
@@ -10,5 +10,5 @@ int main(int argc, char** argv) {
     description.instructions =
         "Current time in any IANA time zone and conversions between zones, using the IANA time-zone database.";
     description.register_tools = [](mcpmtls::mcp::ToolRegistry& registry) { mcpmtls::services::add_datetime_tools(registry); };
-    return mcpmtls::services::run_server_main(description, argc, argv);
+    return mcpmtls::server::run_server_main(description, argc, argv);
 }

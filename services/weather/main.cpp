@@ -1,8 +1,8 @@
-#include "services/server_app.hpp"
+#include "server/server_main.hpp"
 #include "services/weather_tools.hpp"
 
 int main(int argc, char** argv) {
-    mcpmtls::services::ServerDescription description;
+    mcpmtls::server::ServerDescription description;
     description.binary = "weather-server";
     description.short_name = "weather";
     description.title = "Weather";
@@ -13,5 +13,5 @@ int main(int argc, char** argv) {
     description.register_tools = [](mcpmtls::mcp::ToolRegistry& registry) {
         mcpmtls::services::add_weather_tools(registry, mcpmtls::services::make_climate_normals_provider());
     };
-    return mcpmtls::services::run_server_main(description, argc, argv);
+    return mcpmtls::server::run_server_main(description, argc, argv);
 }

@@ -1,8 +1,6 @@
 #include "services/weather_tools.hpp"
 
 #include "common/strings.hpp"
-#include "services/fuzzy.hpp"
-#include "services/weather/city_table.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -79,24 +77,13 @@ class ClimateNormalsProvider final : public WeatherProvider {
 public:
     std::string source() const override { return "simulated from climate normals (offline, not an observation)"; }
 
-    std::optional<City> find_city(const std::string& query) const override {
-        std::string wanted = fold_name(query.substr(0, query.find(',')));
-        for (const auto& [alias, name] : city_aliases())
-            if (wanted == alias) wanted = fold_name(name);
-        for (const auto& city : built_in_cities())
-            if (fold_name(city.name) == wanted) return city;
-        return std::nullopt;
-    }
+    std::optional<City> find_city(const std::string& query) const override { return services::find_city(query); }
 
     std::vector<std::string> close_matches(const std::string& query, size_t limit) const override {
-        return closest(query.substr(0, query.find(',')), city_names(), limit, 3);
+        return similar_cities(query, limit);
     }
 
-    std::vector<std::string> city_names() const override {
-        std::vector<std::string> names;
-        for (const auto& city : built_in_cities()) names.push_back(city.name);
-        return names;
-    }
+    std::vector<std::string> city_names() const override { return services::city_names(); }
 
     CurrentWeather current(const City& city, std::chrono::system_clock::time_point now) const override {
         const auto day = utc_day(now);

@@ -1,4 +1,4 @@
-#include "common/args.hpp"
+#include "common/options.hpp"
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "common/strings.hpp"
@@ -33,11 +33,15 @@ TEST_CASE("RFC 3339 times round-trip and honour offsets", "[unit]") {
 }
 
 TEST_CASE("the argument parser rejects unknown flags and missing values with one clear line", "[unit]") {
-    ArgSpec spec = ArgSpec("tool [--dir DIR] NAME").option("dir", "DIR", "d").flag("force", "f").repeated("dns", "D", "x").positionals(1, 1);
+    ArgSpec spec = ArgSpec("tool")
+                       .add(Option::text("dir", "DIR", "d"))
+                       .add(Option::flag("force", "f"))
+                       .add(Option::list("dns", "D", "x"))
+                       .positional("NAME");
     auto args = spec.parse({"--dir", "x", "--dns=a", "--dns", "b", "--force", "name"});
-    CHECK(args.get("dir") == "x");
-    CHECK(args.all("dns") == std::vector<std::string>{"a", "b"});
-    CHECK(args.has("force"));
+    CHECK(args.text("dir") == "x");
+    CHECK(args.list("dns") == std::vector<std::string>{"a", "b"});
+    CHECK(args.flag("force"));
     CHECK(args.positionals() == std::vector<std::string>{"name"});
     CHECK_THROWS_WITH(spec.parse({"--bogus", "n"}), Catch::Contains("unknown flag --bogus"));
     CHECK_THROWS_WITH(spec.parse({"n", "--dir"}), Catch::Contains("--dir needs a value"));

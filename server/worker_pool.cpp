@@ -1,11 +1,11 @@
-#include "services/worker_pool.hpp"
+#include "server/worker_pool.hpp"
 
-namespace mcpmtls::services {
+namespace mcpmtls::server {
 namespace {
 constexpr std::chrono::milliseconds kStewardInterval{50};
 }
 
-WorkerPool::WorkerPool(size_t threads, tls::ConnectionGovernor& governor) : governor_(governor) {
+WorkerPool::WorkerPool(size_t threads, ConnectionGovernor& governor) : governor_(governor) {
     threads_.reserve(threads);
     for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
     steward_ = std::thread([this] { steward(); });
@@ -55,13 +55,15 @@ void WorkerPool::work() {
     }
 }
 
-// While connections wait for a worker, closes idle keep-alive connections for them.
-// Lock order: pool, then governor (the governor never calls back into the pool).
+// Ends handshakes that have run out of time and, while connections wait for a worker, closes
+// idle keep-alive connections for them. Lock order: pool, then governor (the governor never
+// calls back into the pool).
 void WorkerPool::steward() {
     std::unique_lock<std::mutex> lock(mutex_);
     while (!stopping_) {
         steward_wake_.wait_for(lock, kStewardInterval);
         if (stopping_) break;
+        governor_.close_overdue_handshakes();
         const size_t short_of = short_of_locked();
         room_being_made_ = governor_.make_room(short_of);
     }
@@ -79,4 +81,4 @@ void WorkerPool::shutdown() {
     for (auto& thread : threads_) thread.join();
 }
 
-}  // namespace mcpmtls::services
+}  // namespace mcpmtls::server

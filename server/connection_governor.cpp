@@ -1,4 +1,4 @@
-#include "tls/connection_governor.hpp"
+#include "server/connection_governor.hpp"
 
 #include <openssl/bio.h>
 #include <openssl/ssl.h>
@@ -8,20 +8,21 @@
 #include <cstdint>
 #include <vector>
 
-namespace mcpmtls::tls {
+namespace mcpmtls::server {
 
 struct ConnectionGovernor::Connection {
     ConnectionGovernor* governor = nullptr;
     int fd = -1;
     // Guarded by the governor's mutex.
+    bool handshaking = true;
     bool busy = false;
     bool served = false;  // has answered a request: a new connection first gets its turn
     bool closing = false;
-    Clock::time_point idle_since;
+    Clock::time_point since;  // handshake start while handshaking, else idle since
     // Read by the BIO callback on the connection's worker thread, reset by the same thread
     // from the request hooks; atomics only so that make_room's thread may look too.
     std::atomic<size_t> received{0};
-    std::atomic<size_t> allowed{0};
+    std::atomic<size_t> allowed{SIZE_MAX};
     std::atomic<bool> cut_off{false};  // over budget once: the stream has ended for good
 };
 
@@ -48,11 +49,12 @@ long count_reads(BIO* bio, int operation, const char*, size_t, int, long, int re
 
 }  // namespace
 
-ConnectionGovernor::ConnectionGovernor(size_t max_header_bytes) : max_header_bytes_(with_record_overhead(max_header_bytes)) {}
+ConnectionGovernor::ConnectionGovernor(Limits limits)
+    : limits_(limits), header_budget_(with_record_overhead(limits.max_header_bytes)) {}
 
 // OpenSSL calls this while freeing the SSL (before it frees the BIO, and before the HTTP server
-// closes the socket): the descriptor is still ours while the entry exists, so make_room() never
-// shuts down a reused fd.
+// closes the socket): the descriptor is still ours while the entry exists, so the governor
+// never shuts down a reused fd.
 void ConnectionGovernor::forget(void* parent, void* ptr, void*, int, long, void*) {
     if (!ptr) return;
     auto* connection = static_cast<Connection*>(ptr);
@@ -76,32 +78,43 @@ int ConnectionGovernor::ex_index() {
     return index;
 }
 
-// A body is not limited here: httplib reads at most its Content-Length (413 beyond --max-body,
-// after reading and discarding it so that the client can read the answer) and bounds chunked
-// bodies itself, so only header bytes can pile up in memory.
+// A body is not limited here: httplib reads at most its Content-Length (413 beyond --max-body)
+// and bounds chunked bodies itself, so only header bytes can pile up in memory.
 void ConnectionGovernor::set_phase(Connection& connection, bool reading_body) {
     connection.received.store(0, std::memory_order_relaxed);
-    connection.allowed.store(reading_body ? SIZE_MAX : max_header_bytes_, std::memory_order_relaxed);
+    connection.allowed.store(reading_body ? SIZE_MAX : header_budget_, std::memory_order_relaxed);
 }
 
-void ConnectionGovernor::track(SSL* ssl) {
-    if (SSL_get_ex_data(ssl, ex_index()) != nullptr) return;
+ConnectionGovernor::Connection* ConnectionGovernor::track(SSL* ssl) {
+    if (auto* existing = static_cast<Connection*>(SSL_get_ex_data(ssl, ex_index()))) return existing;
     const int fd = SSL_get_fd(ssl);
     BIO* rbio = SSL_get_rbio(ssl);
-    if (fd < 0 || !rbio) return;
+    if (fd < 0 || !rbio) return nullptr;
     auto* connection = new Connection;
     connection->governor = this;
     connection->fd = fd;
-    connection->idle_since = Clock::now();
-    set_phase(*connection, false);
+    connection->since = Clock::now();
     if (SSL_set_ex_data(ssl, ex_index(), connection) != 1) {
         delete connection;
-        return;
+        return nullptr;
     }
     BIO_set_callback_arg(rbio, reinterpret_cast<char*>(connection));
     BIO_set_callback_ex(rbio, count_reads);
     std::lock_guard<std::mutex> lock(mutex_);
     connections_[ssl] = connection;
+    return connection;
+}
+
+void ConnectionGovernor::handshake_started(SSL* ssl) noexcept { track(ssl); }
+
+void ConnectionGovernor::handshake_finished(SSL* ssl) noexcept {
+    Connection* connection = track(ssl);
+    if (!connection) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!connection->handshaking) return;
+    connection->handshaking = false;
+    connection->since = Clock::now();
+    set_phase(*connection, false);
 }
 
 void ConnectionGovernor::request_started(const SSL* ssl) {
@@ -119,7 +132,7 @@ void ConnectionGovernor::request_finished(const SSL* ssl) {
     Connection& connection = *it->second;
     connection.busy = false;
     connection.served = true;
-    connection.idle_since = Clock::now();
+    connection.since = Clock::now();
     set_phase(connection, false);
 }
 
@@ -129,12 +142,12 @@ size_t ConnectionGovernor::make_room(size_t wanted) {
     std::lock_guard<std::mutex> lock(mutex_);
     std::vector<Connection*> idle;
     for (auto& [ssl, connection] : connections_)
-        if (!connection->busy && !connection->closing &&
-            now - connection->idle_since >= (connection->served ? kIdleBeforeClose : kFirstRequestGrace))
+        if (!connection->handshaking && !connection->busy && !connection->closing &&
+            now - connection->since >= (connection->served ? kIdleBeforeClose : kFirstRequestGrace))
             idle.push_back(connection);
     const size_t count = std::min(wanted, idle.size());
     std::partial_sort(idle.begin(), idle.begin() + static_cast<std::ptrdiff_t>(count), idle.end(),
-                      [](const Connection* a, const Connection* b) { return a->idle_since < b->idle_since; });
+                      [](const Connection* a, const Connection* b) { return a->since < b->since; });
     for (size_t i = 0; i < count; ++i) {
         ::shutdown(idle[i]->fd, SHUT_RDWR);
         idle[i]->closing = true;
@@ -143,9 +156,22 @@ size_t ConnectionGovernor::make_room(size_t wanted) {
     return count;
 }
 
+size_t ConnectionGovernor::close_overdue_handshakes() {
+    const auto deadline = Clock::now() - limits_.handshake_timeout;
+    size_t closed = 0;
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& [ssl, connection] : connections_)
+        if (connection->handshaking && !connection->closing && connection->since < deadline) {
+            ::shutdown(connection->fd, SHUT_RDWR);
+            connection->closing = true;
+            ++closed;
+        }
+    return closed;
+}
+
 size_t ConnectionGovernor::closed_to_make_room() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return closed_to_make_room_;
 }
 
-}  // namespace mcpmtls::tls
+}  // namespace mcpmtls::server

@@ -1,10 +1,10 @@
-#include "services/fuzzy.hpp"
+#include "common/fuzzy.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <utility>
 
-namespace mcpmtls::services {
+namespace mcpmtls {
 
 std::string fold_name(const std::string& text) {
     // Two-byte UTF-8 Latin-1 supplement letters and a few Latin Extended-A ones.
@@ -72,4 +72,4 @@ std::vector<std::string> closest(const std::string& text, const std::vector<std:
     return out;
 }
 
-}  // namespace mcpmtls::services
+}  // namespace mcpmtls

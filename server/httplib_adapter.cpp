@@ -1,8 +1,8 @@
-#include "mcp/httplib_adapter.hpp"
+#include "server/httplib_adapter.hpp"
 
-namespace mcpmtls::mcp {
+namespace mcpmtls::server {
 
-void mount(httplib::Server& server, StreamableHttpServer& mcp, MountHooks hooks, const std::string& path) {
+void mount(httplib::Server& server, mcp::StreamableHttpServer& mcp, MountHooks hooks, const std::string& path) {
     // httplib answers 413 from Content-Length alone, without reading the body.
     server.set_payload_max_length(mcp.options().max_body_bytes);
     if (hooks.request_started) {
@@ -14,7 +14,7 @@ void mount(httplib::Server& server, StreamableHttpServer& mcp, MountHooks hooks,
     }
     auto handler = [&mcp, hooks](const httplib::Request& req, httplib::Response& res) {
         static const tls::PeerIdentity anonymous;
-        HttpRequest request;
+        mcp::HttpRequest request;
         request.method = req.method;
         request.body = req.body;
         request.remote_address = req.remote_addr;
@@ -22,7 +22,7 @@ void mount(httplib::Server& server, StreamableHttpServer& mcp, MountHooks hooks,
         for (const auto& [key, value] : req.headers) request.headers.emplace_back(key, value);
         // Shared, not copied: the identity was built once at the handshake.
         const auto identity = hooks.identify ? hooks.identify(req) : nullptr;
-        HttpResponse response = mcp.handle(request, identity ? *identity : anonymous);
+        mcp::HttpResponse response = mcp.handle(request, identity ? *identity : anonymous);
         res.status = response.status;
         for (const auto& [key, value] : response.headers) res.set_header(key, value);
         if (!response.content_type.empty()) res.set_content(std::move(response.body), response.content_type.c_str());
@@ -46,4 +46,4 @@ void mount(httplib::Server& server, StreamableHttpServer& mcp, MountHooks hooks,
     server.Patch(path, handler);
 }
 
-}  // namespace mcpmtls::mcp
+}  // namespace mcpmtls::server

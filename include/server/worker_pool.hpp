@@ -2,8 +2,9 @@
 // The server's worker threads: cpp-httplib's TaskQueue, one job per accepted connection, which
 // holds its worker until the connection closes. Unlike httplib's ThreadPool, a connection that
 // has to wait for a worker gets one within a fraction of a second: connections that just got
-// an answer are asked to close, and the ConnectionGovernor closes idle keep-alive connections.
-#include "tls/connection_governor.hpp"
+// an answer are asked to close, and the ConnectionGovernor closes idle keep-alive connections
+// (and, every round, handshakes that have run out of time).
+#include "server/connection_governor.hpp"
 
 #include <condition_variable>
 #include <deque>
@@ -13,11 +14,11 @@
 #include <thread>
 #include <vector>
 
-namespace mcpmtls::services {
+namespace mcpmtls::server {
 
 class WorkerPool : public httplib::TaskQueue {
 public:
-    WorkerPool(size_t threads, tls::ConnectionGovernor& governor);
+    WorkerPool(size_t threads, ConnectionGovernor& governor);
     ~WorkerPool() override;
 
     void enqueue(std::function<void()> job) override;
@@ -32,7 +33,7 @@ private:
     void steward();
     size_t short_of_locked() const;
 
-    tls::ConnectionGovernor& governor_;
+    ConnectionGovernor& governor_;
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     std::condition_variable steward_wake_;
@@ -47,4 +48,4 @@ private:
     std::thread steward_;
 };
 
-}  // namespace mcpmtls::services
+}  // namespace mcpmtls::server

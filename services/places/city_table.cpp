@@ -2,7 +2,9 @@
 // January and July (°C), annual precipitation (mm) and the wettest month. The figures are
 // rounded 1991-2020 style normals as commonly published (national met services, WMO), good
 // enough for a plausible simulation; they are not observations.
-#include "services/weather/city_table.hpp"
+#include "services/places.hpp"
+
+#include "common/fuzzy.hpp"
 
 namespace mcpmtls::services {
 
@@ -109,6 +111,25 @@ const std::vector<std::pair<std::string, std::string>>& city_aliases() {
         {"hk", "Hong Kong"},       {"cdmx", "Mexico City"},
     };
     return aliases;
+}
+
+std::optional<City> find_city(const std::string& query) {
+    std::string wanted = fold_name(query.substr(0, query.find(',')));
+    for (const auto& [alias, name] : city_aliases())
+        if (wanted == alias) wanted = fold_name(name);
+    for (const auto& city : built_in_cities())
+        if (fold_name(city.name) == wanted) return city;
+    return std::nullopt;
+}
+
+std::vector<std::string> city_names() {
+    std::vector<std::string> names;
+    for (const auto& city : built_in_cities()) names.push_back(city.name);
+    return names;
+}
+
+std::vector<std::string> similar_cities(const std::string& query, size_t limit) {
+    return closest(query.substr(0, query.find(',')), city_names(), limit, 3);
 }
 
 }  // namespace mcpmtls::services

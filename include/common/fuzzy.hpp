@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-namespace mcpmtls::services {
+namespace mcpmtls {
 
 // Lower case, Latin accents folded to ASCII ("São Paulo" -> "sao paulo"), punctuation to spaces,
 // runs of spaces collapsed.
@@ -13,4 +13,4 @@ size_t edit_distance(const std::string& a, const std::string& b);
 std::vector<std::string> closest(const std::string& text, const std::vector<std::string>& candidates, size_t limit,
                                  size_t max_distance);
 
-}  // namespace mcpmtls::services
+}  // namespace mcpmtls

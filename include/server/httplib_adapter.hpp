@@ -6,7 +6,7 @@
 #include <httplib.h>
 #include <memory>
 
-namespace mcpmtls::mcp {
+namespace mcpmtls::server {
 
 struct MountHooks {
     // The verified client of the request's connection (from req.ssl); null: anonymous.
@@ -17,6 +17,6 @@ struct MountHooks {
     std::function<bool(const httplib::Request&)> request_finished;
 };
 
-void mount(httplib::Server& server, StreamableHttpServer& mcp, MountHooks hooks, const std::string& path = "/mcp");
+void mount(httplib::Server& server, mcp::StreamableHttpServer& mcp, MountHooks hooks, const std::string& path = "/mcp");
 
-}  // namespace mcpmtls::mcp
+}  // namespace mcpmtls::server

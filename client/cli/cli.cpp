@@ -1,0 +1,125 @@
+#include "client/cli.hpp"
+
+#include "client/cli/commands.hpp"
+#include "common/log.hpp"
+#include "pki/authority.hpp"
+
+#include <csignal>
+
+namespace mcpmtls::client::cli {
+
+std::vector<Option> global_options() {
+    const pki::CaDirectory certs("certs");  // what `make run-servers` creates
+    const Timeouts timeouts;
+    return {
+        Option::flag("strict", "verify servers fully: chain, validity, serverAuth, host name (the default)"),
+        Option::flag("relaxed", "DEMOS ONLY: accept self-signed/unknown-issuer, expired or misnamed servers with a WARNING"),
+        Option::text("mode", "", "how servers are verified (--strict and --relaxed say the same)")
+            .one_of({"strict", "relaxed"})
+            .fallback("strict")
+            .configurable(),
+        Option::text("pin", "sha256:HEX", "trust exactly this server certificate fingerprint, whoever issued it").configurable(),
+        Option::text("ca", "FILE", "trust bundle").fallback(certs.bundle()).configurable(),
+        Option::text("cert", "FILE", "our client certificate").fallback(certs.leaf_cert("coordinator")).configurable(),
+        Option::text("key", "FILE", "our client key").fallback(certs.leaf_key("coordinator")).configurable(),
+        Option::text("crl", "FILE", "CRL to check server certificates against").configurable(),
+        Option::list("server", "NAME=URL", "a server to use; only these are used when given (NAME alone selects one)"),
+        Option::json("servers", "{\"NAME\": \"https://HOST:PORT/mcp\", ...} the servers to use"),
+        Option::flag("allow-http", "allow plain http:// URLs (local protocol tests only)"),
+        Option::flag("json", "print JSON"),
+        Option::integer("timeout", "SECONDS", 1, 3600, "connect and read timeout")
+            .fallback(static_cast<long>(timeouts.io.count() / 1000))
+            .configurable(),
+        Option::text("log-format", "", "log format on stderr").one_of({"text", "json"}).fallback("text").configurable(),
+        Option::flag("verbose", "debug logging, including every handshake verdict"),
+        Option::flag("version", "print the version"),
+    };
+}
+
+namespace {
+
+// --server NAME=URL adds a server; --server URL adds one named after its host; --server NAME
+// selects one of the configured (or default) servers.
+std::vector<ServerEndpoint> servers_of(const Args& args) {
+    std::vector<ServerEndpoint> servers;
+    std::vector<std::string> selected;
+    for (const auto& spec : args.list("server")) {
+        const auto eq = spec.find('=');
+        const auto scheme = spec.find("://");
+        if (eq != std::string::npos && (scheme == std::string::npos || eq < scheme)) {
+            if (eq == 0) throw InputError("--server takes NAME=URL, not '" + spec + "'");
+            servers.push_back({spec.substr(0, eq), Url::parse(spec.substr(eq + 1))});
+        } else if (scheme != std::string::npos) {
+            Url url = Url::parse(spec);
+            servers.push_back({url.host + ":" + std::to_string(url.port), url});
+        } else {
+            selected.push_back(spec);
+        }
+    }
+    const nlohmann::json& configured = args.json("servers");
+    if (servers.empty() && !configured.is_null()) {
+        if (!configured.is_object()) throw InputError("config 'servers' must map names to URLs");
+        for (auto it = configured.begin(); it != configured.end(); ++it) {
+            if (!it.value().is_string()) throw InputError("config 'servers': '" + it.key() + "' must be a URL string");
+            servers.push_back({it.key(), Url::parse(it.value().get<std::string>())});
+        }
+    }
+    if (servers.empty()) servers = default_servers();
+    if (selected.empty()) return servers;
+    std::vector<ServerEndpoint> chosen;
+    for (const auto& name : selected) {
+        auto it = std::find_if(servers.begin(), servers.end(), [&](const ServerEndpoint& s) { return s.name == name; });
+        if (it == servers.end()) throw InputError("unknown server '" + name + "' (give NAME=URL to add one)");
+        chosen.push_back(*it);
+    }
+    return chosen;
+}
+
+}  // namespace
+
+CoordinatorOptions coordinator_options(const Args& args) {
+    setup_logging(parse_log_format(args.text("log-format")), args.flag("verbose") ? spdlog::level::debug : spdlog::level::info);
+    CoordinatorOptions options;
+    options.tls.ca_path = args.text("ca");
+    options.tls.cert_path = args.text("cert");
+    options.tls.key_path = args.text("key");
+    options.tls.crl_path = args.text("crl");
+    if (args.flag("strict") && args.flag("relaxed")) throw InputError("--strict and --relaxed exclude each other");
+    const std::string mode = args.flag("relaxed") ? "relaxed" : args.flag("strict") ? "strict" : args.text("mode");
+    options.tls.mode = mode == "relaxed" ? tls::ServerCheckMode::relaxed : tls::ServerCheckMode::strict;
+    if (args.given("pin")) options.tls.pin_sha256 = tls::parse_pin(args.text("pin"));
+    options.allow_http = args.flag("allow-http");
+    if (args.given("timeout")) {
+        const long seconds = args.integer("timeout");
+        options.timeouts.connect = std::chrono::milliseconds(std::min<long>(seconds, 10) * 1000);
+        options.timeouts.io = std::chrono::milliseconds(seconds * 1000);
+    }
+    options.servers = servers_of(args);
+    return options;
+}
+
+CommandRegistry registry() {
+    CommandRegistry::Settings settings;
+    settings.program = "client";
+    settings.description =
+        "The mcp-mtls coordinator: talks to MCP servers over mutual TLS.\n\n"
+        "With no --server or --config, the three servers of `make run-servers` are used with the\n"
+        "certificates in certs/.";
+    settings.epilogue = "Exit codes: 0 success, 1 a server or tool failed, 2 usage error, 3 TLS/certificate verification failed.";
+    settings.global = global_options();
+    settings.global_config_file = true;
+    settings.config_help = "JSON file with the global settings (flags win)";
+    settings.name_command_in_errors = false;
+    return CommandRegistry(std::move(settings), {tools_command(), call_command(), ask_command(), check_command(), bench_command()});
+}
+
+}  // namespace mcpmtls::client::cli
+
+namespace mcpmtls::client {
+
+int run_client(int argc, char** argv) {
+    std::signal(SIGPIPE, SIG_IGN);
+    return cli::registry().main(std::vector<std::string>(argv + 1, argv + argc));
+}
+
+}  // namespace mcpmtls::client

@@ -1,0 +1,18 @@
+#pragma once
+// Who wants to know when a server connection's handshake begins and ends: the server layer's
+// connection governor, which bounds unfinished handshakes and tracks verified connections.
+// Callbacks run on the connection's worker thread, inside OpenSSL: quick, and never throwing.
+typedef struct ssl_st SSL;
+
+namespace mcpmtls::tls {
+
+class HandshakeObserver {
+public:
+    virtual ~HandshakeObserver() = default;
+    // A connection's first handshake starts, before any of its bytes is read.
+    virtual void handshake_started(SSL* ssl) noexcept = 0;
+    // Its handshake completed: the client was verified (or resumed a verified session).
+    virtual void handshake_finished(SSL* ssl) noexcept = 0;
+};
+
+}  // namespace mcpmtls::tls

@@ -1,0 +1,43 @@
+#!/bin/bash
+# make check-layers: every file of a layer (its folder and include/LAYER/) includes only headers
+# of the layers it may use, as the Makefile's LAYER_DEPS say; Botan stays behind pki/ and
+# cpp-httplib behind server/. Prints each violation as FILE:LINE and exits 1 if there is one.
+# usage: scripts/check-layers.sh LAYER="ALLOWED LAYERS" ...
+set -euo pipefail
+cd "$(dirname "$0")/.."
+declare -A allowed
+layers=()
+for pair in "$@"; do
+  layer=${pair%%=*}
+  allowed[$layer]=" ${pair#*=} "
+  layers+=("$layer")
+done
+# Third-party headers owned by one layer: name -> layer.
+declare -A owner=([botan/]=pki [httplib.h]=server)
+violations=0
+for layer in "${layers[@]}"; do
+  while IFS= read -r file; do
+    while IFS=: read -r line text; do
+      if [[ $text =~ ^[[:space:]]*#[[:space:]]*include[[:space:]]*\"([a-z_]+)/ ]]; then
+        target=${BASH_REMATCH[1]}
+        # Only folders that are layers count ("test/...", "fuzz/..." are not included by layers).
+        [[ -n ${allowed[$target]+x} || $target == test || $target == fuzz ]] || continue
+        if [[ ${allowed[$layer]} != *" $target "* ]]; then
+          echo "$file:$line: layer '$layer' includes a header of '$target': ${text#*#}"
+          violations=$((violations + 1))
+        fi
+      elif [[ $text =~ ^[[:space:]]*#[[:space:]]*include[[:space:]]*\<(botan/|httplib\.h) ]]; then
+        lib=${BASH_REMATCH[1]}
+        if [[ ${owner[$lib]} != "$layer" ]]; then
+          echo "$file:$line: <${lib}...> belongs to layer '${owner[$lib]}', not '$layer'"
+          violations=$((violations + 1))
+        fi
+      fi
+    done < <(grep -n '#[[:space:]]*include' "$file" || true)
+  done < <(find "$layer" "include/$layer" -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' \) 2>/dev/null | sort)
+done
+if ((violations)); then
+  echo "check-layers: $violations include(s) cross a layer boundary (see LAYER_DEPS in the Makefile)"
+  exit 1
+fi
+echo "check-layers: ok (${layers[*]})"

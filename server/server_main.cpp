@@ -1,0 +1,217 @@
+#include "server/server_main.hpp"
+
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "common/version.hpp"
+
+#include <condition_variable>
+#include <csignal>
+#include <iostream>
+#include <mutex>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <thread>
+
+namespace mcpmtls::server {
+namespace {
+
+// Signals are taken synchronously by one thread (sigwait), so reload and shutdown run as
+// ordinary code, not in a signal handler.
+sigset_t handled_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    return set;
+}
+
+// Reloads on SIGHUP and when a watched file changes; stops the server on SIGINT or SIGTERM.
+// Its two threads end with it.
+class Supervisor {
+public:
+    Supervisor(tls::ServerTlsContext& tls, httplib::Server& server, std::chrono::seconds reload_interval, sigset_t signals)
+        : tls_(tls), server_(server), reload_interval_(reload_interval), signals_(signals) {
+        signal_thread_ = std::thread([this] { take_signals(); });
+        watch_thread_ = std::thread([this] { watch_files(); });
+    }
+
+    ~Supervisor() {
+        stop_watching();
+        watch_thread_.join();
+        // The signal thread ends after a stop signal; if listening ended otherwise, wake it.
+        pthread_kill(signal_thread_.native_handle(), SIGTERM);
+        signal_thread_.join();
+    }
+
+private:
+    void stop_watching() {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            stopping_ = true;
+        }
+        wake_.notify_all();
+    }
+
+    void take_signals() {
+        for (;;) {
+            int sig = 0;
+            if (sigwait(&signals_, &sig) != 0) continue;
+            if (sig == SIGHUP) {
+                tls_.reload("SIGHUP");
+                continue;
+            }
+            log_event(spdlog::level::info, "shutdown",
+                      {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}, {"note", "finishing in-flight requests"}});
+            stop_watching();
+            server_.stop();
+            return;
+        }
+    }
+
+    void watch_files() {
+        std::unique_lock<std::mutex> lock(mutex_);
+        auto last_expiry_check = std::chrono::steady_clock::now();
+        while (!wake_.wait_for(lock, reload_interval_, [&] { return stopping_; })) {
+            if (tls_.files_changed()) {
+                // Let a multi-file update (certificate, then key) settle before reading it.
+                if (wake_.wait_for(lock, std::chrono::milliseconds(500), [&] { return stopping_; })) break;
+                lock.unlock();
+                tls_.reload("file change");
+                lock.lock();
+            }
+            if (std::chrono::steady_clock::now() - last_expiry_check > std::chrono::hours(12)) {
+                tls_.warn_about_expiry();
+                last_expiry_check = std::chrono::steady_clock::now();
+            }
+        }
+    }
+
+    tls::ServerTlsContext& tls_;
+    httplib::Server& server_;
+    const std::chrono::seconds reload_interval_;
+    sigset_t signals_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool stopping_ = false;
+    std::thread signal_thread_, watch_thread_;
+};
+
+// Binds, returning the port (the chosen one for port 0), or -1.
+int bind_listener(httplib::Server& server, const std::string& address, int port) {
+    // cpp-httplib 0.11 is compiled with a listen backlog of 5: bursts of new connections would
+    // wait a second for SYN retransmits. Remember the listening socket to widen it after bind.
+    int listen_fd = -1;
+    server.set_socket_options([&listen_fd](int fd) {
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        listen_fd = fd;
+    });
+    const int bound = port == 0 ? server.bind_to_any_port(address) : (server.bind_to_port(address, port) ? port : -1);
+    if (bound > 0 && listen_fd >= 0) ::listen(listen_fd, SOMAXCONN);  // Linux lets a second listen() grow the backlog
+    return bound > 0 ? bound : -1;
+}
+
+void configure_http(httplib::SSLServer& server, ConnectionManager& connections, mcp::StreamableHttpServer& runtime,
+                    const ServerConfig& config) {
+    connections.install(server);
+    server.set_tcp_nodelay(true);
+    server.set_keep_alive_max_count(100000);
+    server.set_keep_alive_timeout(config.keep_alive_timeout.count());
+    server.set_read_timeout(10);
+    server.set_write_timeout(10);
+    mount(server, runtime, connections.hooks());
+}
+
+void log_started(const ServerDescription& d, const ServerConfig& config, int port, const tls::ServerTlsContext& tls) {
+    const bool bracket = config.bind.find(':') != std::string::npos;
+    const std::string host = bracket ? "[" + config.bind + "]" : config.bind;
+    log_event(spdlog::level::info, "server_started",
+              {{"server", d.binary},
+               {"url", "https://" + host + ":" + std::to_string(port) + "/mcp"},
+               {"port", port},
+               {"max_connections", config.connections.max_connections},
+               {"keep_alive_timeout", config.keep_alive_timeout.count()},
+               {"handshake_timeout", config.connections.limits.handshake_timeout.count() / 1000},
+               {"max_sessions", config.runtime.max_sessions},
+               {"rate_limit", config.runtime.rate_limit},
+               {"client_auth", config.tls.clients.relaxed ? "relaxed" : "strict"},
+               {"allow_client", config.tls.clients.allowed_clients},
+               {"certificate_serial", tls.snapshot()->credentials.certificates.front().serial_hex()}});
+    if (config.tls.clients.relaxed)
+        log_event(spdlog::level::warn, "relaxed_mode",
+                  {{"note", "client certificates from unknown or self-signed issuers, or expired, are ACCEPTED; "
+                            "a certificate and proof of its key are still required. Never use in production."}});
+    tls.warn_about_expiry();
+}
+
+// A start-up failure: one log event, one line on stderr, the exit code.
+int refuse_start(const ServerDescription& d, const Error& error) {
+    log_event(spdlog::level::err, "startup_failed", {{"reason", error.what()}});
+    spdlog::shutdown();
+    std::cerr << d.binary << ": " << error.what() << "\n";
+    return error.code();
+}
+
+}  // namespace
+
+void validate_server_settings(const ServerDescription& d, const std::vector<std::string>& argv,
+                              const std::string& config_json) {
+    resolve_server_config(d, server_settings(d).parse(argv, config_json, "--config"));
+}
+
+int run_server_main(const ServerDescription& d, int argc, char** argv) {
+    std::signal(SIGPIPE, SIG_IGN);
+    const ArgSpec spec = server_settings(d);
+    ServerConfig config;
+    try {
+        const Args args = spec.parse(std::vector<std::string>(argv + 1, argv + argc));
+        if (args.help_requested()) {
+            std::cout << spec.help();
+            return kExitOk;
+        }
+        if (args.version_requested()) {
+            std::cout << version_line(d.binary) << "\n";
+            return kExitOk;
+        }
+        config = resolve_server_config(d, args);
+    } catch (const Error& e) {
+        std::cerr << d.binary << ": " << e.what() << "\n";
+        return e.code();
+    }
+    // Block the signals before any thread starts (the logger's included), so that only the
+    // supervisor's signal thread receives them.
+    const sigset_t signals = handled_signals();
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    setup_logging(config.log_format, config.verbose ? spdlog::level::debug : spdlog::level::info, /*asynchronous=*/true);
+
+    std::unique_ptr<tls::ServerTlsContext> tls_context;
+    try {
+        tls_context = std::make_unique<tls::ServerTlsContext>(config.tls);
+    } catch (const Error& e) {
+        return refuse_start(d, e);
+    }
+    mcp::ToolRegistry registry;
+    d.register_tools(registry);
+    config.runtime.version = kVersion;
+    mcp::StreamableHttpServer runtime(config.runtime, registry);
+    ConnectionManager connections(*tls_context, config.connections);
+    httplib::SSLServer server([&](SSL_CTX& ctx) { return tls_context->configure(ctx); });
+    if (!server.is_valid()) return refuse_start(d, Error(kExitFailed, "cannot set up TLS"));
+    configure_http(server, connections, runtime, config);
+    const int port = bind_listener(server, config.bind, config.port);
+    if (port < 0)
+        return refuse_start(d, Error(kExitFailed, "cannot listen on " + config.bind + ":" + std::to_string(config.port) +
+                                                      " (port in use?)"));
+    {
+        Supervisor supervisor(*tls_context, server, config.reload_interval, signals);
+        log_started(d, config, port, *tls_context);
+        server.listen_after_bind();  // returns after stop(), once in-flight requests are done
+    }
+    log_event(spdlog::level::info, "server_stopped",
+              {{"server", d.binary}, {"idle_connections_closed_for_waiting_ones", connections.closed_to_make_room()}});
+    spdlog::shutdown();  // drains the asynchronous log queue
+    return kExitOk;
+}
+
+}  // namespace mcpmtls::server

@@ -1,0 +1,129 @@
+#include "tls/client_verdict.hpp"
+
+#include "common/log.hpp"
+#include "common/strings.hpp"
+
+#include <algorithm>
+#include <openssl/evp.h>
+
+namespace mcpmtls::tls {
+namespace {
+
+// SHA-256 over the presented certificates' own SHA-256s (OpenSSL caches each DER digest).
+bool chain_digest(X509* leaf, STACK_OF(X509)* presented, ChainDigest& out) {
+    if (!leaf) return false;
+    EVP_MD_CTX* md = EVP_MD_CTX_new();
+    if (!md) return false;
+    bool ok = EVP_DigestInit_ex(md, EVP_sha256(), nullptr) == 1;
+    auto add = [&](X509* cert) {
+        unsigned char d[EVP_MAX_MD_SIZE];
+        unsigned int len = 0;
+        ok = ok && X509_digest(cert, EVP_sha256(), d, &len) == 1 && EVP_DigestUpdate(md, d, len) == 1;
+    };
+    add(leaf);
+    for (int i = 0; presented && i < sk_X509_num(presented); ++i) add(sk_X509_value(presented, i));
+    unsigned int out_len = 0;
+    ok = ok && EVP_DigestFinal_ex(md, out.data(), &out_len) == 1 && out_len == out.size();
+    EVP_MD_CTX_free(md);
+    return ok;
+}
+
+// A verdict stays true until a certificate of the chain, a trust anchor or the CRL expires.
+std::chrono::system_clock::time_point verdict_expiry(const std::vector<pki::Certificate>& chain, const pki::TrustStore& trust) {
+    auto expires = chain.front().not_after();
+    for (const auto& cert : chain) expires = std::min(expires, cert.not_after());
+    for (const auto& ca : trust.anchors()) expires = std::min(expires, ca.not_after());
+    if (auto next = trust.earliest_crl_next_update()) expires = std::min(expires, *next);
+    return expires;
+}
+
+ClientVerdict rejected(std::string reason, std::shared_ptr<const PeerIdentity> identity = nullptr) {
+    ClientVerdict verdict;
+    verdict.reason = std::move(reason);
+    verdict.identity = std::move(identity);
+    return verdict;
+}
+
+}  // namespace
+
+bool ClientPolicy::allows(const PeerIdentity& identity) const {
+    if (allowed_clients.empty()) return true;
+    return std::any_of(allowed_clients.begin(), allowed_clients.end(),
+                       [&](const std::string& pattern) { return identity.matches(pattern); });
+}
+
+ClientVerdict judge_client(X509* leaf, STACK_OF(X509)* presented, const CredentialSnapshot& snapshot,
+                           const ClientPolicy& policy, std::chrono::system_clock::time_point now) {
+    ChainDigest digest{};
+    const bool digested = chain_digest(leaf, presented, digest);
+    if (digested)
+        if (auto cached = snapshot.verdicts->find(digest, now); cached && policy.allows(*cached)) {
+            ClientVerdict verdict;
+            verdict.outcome = ClientVerdict::Outcome::accepted;
+            verdict.from_cache = true;
+            verdict.identity = std::move(cached);
+            return verdict;
+        }
+
+    std::vector<pki::Certificate> chain;
+    try {
+        chain = peer_chain(leaf, presented);
+    } catch (const std::exception& e) {
+        return rejected(std::string("unparseable certificate: ") + e.what());
+    }
+    if (chain.empty()) return rejected("no client certificate");
+
+    pki::VerifyOptions options;
+    options.purpose = pki::Purpose::client_auth;
+    options.at = now;
+    const auto result = pki::verify_chain(chain, *snapshot.trust, options);
+    auto identity = std::make_shared<PeerIdentity>(identity_of(chain.front()));
+    identity->fully_verified = result.valid();
+    if (!result.valid()) {
+        if (!policy.relaxed || !result.only_relaxable_failures()) return rejected(result.reason(), identity);
+        identity->skipped_checks = result.failed_check_names();
+    } else if (digested) {
+        snapshot.verdicts->remember(digest, identity, verdict_expiry(chain, *snapshot.trust));
+    }
+    if (!policy.allows(*identity)) {
+        std::string reason = "client identity '" + identity->display_name() + "' is not in the --allow-client list";
+        return rejected(std::move(reason), std::move(identity));
+    }
+
+    ClientVerdict verdict;
+    if (result.valid()) {
+        verdict.outcome = ClientVerdict::Outcome::accepted;
+    } else {
+        verdict.outcome = ClientVerdict::Outcome::accepted_relaxed;
+        std::vector<std::string> messages;
+        for (const auto& failure : result.failures) messages.push_back(failure.message);
+        verdict.reason = "RELAXED MODE: accepted despite: " + join(messages, "; ");
+    }
+    verdict.identity = std::move(identity);
+    return verdict;
+}
+
+void log_client_verdict(const ClientVerdict& verdict, const std::string& peer_address) {
+    nlohmann::json fields = verdict.identity ? describe_peer(*verdict.identity, peer_address)
+                                             : nlohmann::json{{"peer", peer_address}};
+    switch (verdict.outcome) {
+        case ClientVerdict::Outcome::accepted:
+            fields["verdict"] = "accepted";
+            if (verdict.from_cache) fields["cached"] = true;
+            log_event(verdict.from_cache ? spdlog::level::debug : spdlog::level::info, "tls_handshake", fields);
+            return;
+        case ClientVerdict::Outcome::accepted_relaxed:
+            fields["verdict"] = "accepted_relaxed";
+            fields["skipped_checks"] = verdict.identity->skipped_checks;
+            fields["reason"] = verdict.reason;
+            log_event(spdlog::level::warn, "tls_handshake", fields);
+            return;
+        case ClientVerdict::Outcome::rejected:
+            fields["verdict"] = "rejected";
+            fields["reason"] = verdict.reason;
+            log_event(spdlog::level::warn, "tls_handshake", fields);
+            return;
+    }
+}
+
+}  // namespace mcpmtls::tls
