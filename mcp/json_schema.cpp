@@ -82,4 +82,11 @@ std::optional<std::string> validate_arguments(const nlohmann::json& schema, cons
     return check(schema, value, "");
 }
 
+nlohmann::json object_schema(nlohmann::json properties, const std::vector<std::string>& required, bool closed) {
+    nlohmann::json schema = {{"type", "object"}, {"properties", std::move(properties)}};
+    if (!required.empty()) schema["required"] = required;
+    if (closed) schema["additionalProperties"] = false;
+    return schema;
+}
+
 }  // namespace mcpmtls::mcp

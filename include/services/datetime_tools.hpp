@@ -1,5 +1,6 @@
 #pragma once
 #include "mcp/tool.hpp"
+#include "server/server_settings.hpp"
 
 #include <chrono>
 #include <functional>
@@ -13,5 +14,8 @@ using Clock = std::function<std::chrono::system_clock::time_point()>;
 // get_current_time {timezone} and convert_time {time, from_timezone, to_timezone}, with the
 // IANA time-zone database. Wherever a zone is asked for, a city name works too. `clock` is injectable for tests.
 void add_datetime_tools(mcp::ToolRegistry& registry, Clock clock = [] { return std::chrono::system_clock::now(); });
+
+// bin/datetime-server: its name, default port, MCP instructions and tools.
+server::ServerDescription datetime_server();
 
 }  // namespace mcpmtls::services

@@ -2,6 +2,7 @@
 // Weather tools over a provider interface. The built-in provider works offline: it derives a
 // deterministic, plausible report from climate normals (and says it is simulated).
 #include "mcp/tool.hpp"
+#include "server/server_settings.hpp"
 #include "services/places.hpp"
 
 #include <chrono>
@@ -44,5 +45,8 @@ std::unique_ptr<WeatherProvider> make_climate_normals_provider();
 
 void add_weather_tools(mcp::ToolRegistry& registry, std::shared_ptr<const WeatherProvider> provider,
                        std::function<std::chrono::system_clock::time_point()> clock = [] { return std::chrono::system_clock::now(); });
+
+// bin/weather-server: its name, default port, MCP instructions and tools.
+server::ServerDescription weather_server();
 
 }  // namespace mcpmtls::services

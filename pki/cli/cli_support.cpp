@@ -2,6 +2,8 @@
 
 #include "common/strings.hpp"
 
+#include <iostream>
+
 namespace mcpmtls::pki::cli {
 
 Option dir_option() { return Option::text("dir", "DIR", "certificate directory").fallback("certs"); }
@@ -29,6 +31,14 @@ std::string describe_sans(const SubjectAltNames& sans) {
     for (const auto& u : sans.uris) parts.push_back("URI:" + u);
     for (const auto& e : sans.emails) parts.push_back("email:" + e);
     return join(parts, ", ");
+}
+
+void print_summary(const std::string& headline, const std::vector<std::pair<std::string, std::string>>& fields) {
+    size_t width = 0;
+    for (const auto& field : fields) width = std::max(width, field.first.size());
+    std::cout << headline << "\n";
+    for (const auto& [label, value] : fields)
+        std::cout << "  " << label << ":" << std::string(width - label.size() + 1, ' ') << value << "\n";
 }
 
 }  // namespace mcpmtls::pki::cli

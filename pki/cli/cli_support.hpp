@@ -7,6 +7,8 @@
 #include "pki/authority.hpp"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace mcpmtls::pki::cli {
 
@@ -18,5 +20,7 @@ std::string passphrase(const Args& args);  // from --passphrase-file or PKI_PASS
 long days_left(TimePoint not_after);
 std::string date_of(TimePoint t);  // YYYY-MM-DD
 std::string describe_sans(const SubjectAltNames& sans);  // "DNS:a, IP:b, URI:c"
+// A headline, then "  label: value" lines with the values aligned.
+void print_summary(const std::string& headline, const std::vector<std::pair<std::string, std::string>>& fields);
 
 }  // namespace mcpmtls::pki::cli

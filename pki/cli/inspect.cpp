@@ -10,6 +10,10 @@
 namespace mcpmtls::pki::cli {
 namespace {
 
+ArgSpec inspect_spec() {
+    return ArgSpec("pki inspect").positional("FILE");
+}
+
 void print_certificate(const Certificate& cert) {
     const auto sans = cert.subject_alt_names();
     const long left = days_left(cert.not_after());
@@ -71,9 +75,6 @@ int run_inspect(const Args& args) {
 
 }  // namespace
 
-Command inspect_command() {
-    return {"inspect", "show a certificate, bundle or CRL in human terms", ArgSpec("pki inspect").positional("FILE"),
-            run_inspect};
-}
+Command inspect_command() { return {"inspect", "show a certificate, bundle or CRL in human terms", inspect_spec(), run_inspect}; }
 
 }  // namespace mcpmtls::pki::cli

@@ -7,6 +7,22 @@
 namespace mcpmtls::pki::cli {
 namespace {
 
+ArgSpec issue_spec() {
+    const IssueOptions defaults;
+    return ArgSpec("pki issue", "Writes NAME.crt (leaf + CA) and NAME.key (0600), signed by the CA.")
+        .positional("server|client")
+        .positional("NAME")
+        .add(Option::list("dns", "NAME", "DNS subject alternative name"))
+        .add(Option::list("ip", "ADDR", "IP subject alternative name (IPv4 or IPv6)"))
+        .add(Option::list("uri", "URI", "URI SAN, clients only (e.g. spiffe://demo/coordinator)"))
+        .add(Option::list("email", "ADDR", "e-mail SAN, clients only"))
+        .add(Option::integer("days", "N", 1, 3650, "lifetime in days, never past the CA's").fallback(defaults.days))
+        .add(Option::text("key-type", "TYPE", "ecdsa-p256, ecdsa-p384, ed25519 or rsa-3072")
+                 .fallback(key_type_name(defaults.key_type)))
+        .add(passphrase_option())
+        .add(dir_option());
+}
+
 int run_issue(const Args& args) {
     const auto& pos = args.positionals();
     IssueOptions options;
@@ -25,33 +41,17 @@ int run_issue(const Args& args) {
     const auto issued = issue_certificate(dir, options);
     for (const auto& note : issued.notes) std::cerr << "pki: note: " << note << "\n";
     const auto& cert = issued.certificate;
-    std::cout << "issued " << leaf_kind_name(options.kind) << " certificate '" << options.name << "' ("
-              << cert.public_key_algorithm() << ", valid until " << date_of(cert.not_after()) << ")\n"
-              << "  names:       " << describe_sans(cert.subject_alt_names()) << "\n"
-              << "  serial:      " << cert.serial_hex() << "\n"
-              << "  certificate: " << dir.leaf_cert(options.name) << " (with the CA chain)\n"
-              << "  private key: " << dir.leaf_key(options.name) << " (0600)\n";
+    print_summary("issued " + leaf_kind_name(options.kind) + " certificate '" + options.name + "' (" +
+                      cert.public_key_algorithm() + ", valid until " + date_of(cert.not_after()) + ")",
+                  {{"names", describe_sans(cert.subject_alt_names())},
+                   {"serial", cert.serial_hex()},
+                   {"certificate", dir.leaf_cert(options.name) + " (with the CA chain)"},
+                   {"private key", dir.leaf_key(options.name) + " (0600)"}});
     return kExitOk;
 }
 
 }  // namespace
 
-Command issue_command() {
-    const IssueOptions defaults;
-    return {"issue", "issue a server or client certificate",
-            ArgSpec("pki issue", "Writes NAME.crt (leaf + CA) and NAME.key (0600), signed by the CA.")
-                .positional("server|client")
-                .positional("NAME")
-                .add(Option::list("dns", "NAME", "DNS subject alternative name"))
-                .add(Option::list("ip", "ADDR", "IP subject alternative name (IPv4 or IPv6)"))
-                .add(Option::list("uri", "URI", "URI SAN, clients only (e.g. spiffe://demo/coordinator)"))
-                .add(Option::list("email", "ADDR", "e-mail SAN, clients only"))
-                .add(Option::integer("days", "N", 1, 3650, "lifetime in days, never past the CA's").fallback(defaults.days))
-                .add(Option::text("key-type", "TYPE", "ecdsa-p256, ecdsa-p384, ed25519 or rsa-3072")
-                         .fallback(key_type_name(defaults.key_type)))
-                .add(passphrase_option())
-                .add(dir_option()),
-            run_issue};
-}
+Command issue_command() { return {"issue", "issue a server or client certificate", issue_spec(), run_issue}; }
 
 }  // namespace mcpmtls::pki::cli

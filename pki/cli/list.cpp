@@ -11,6 +11,15 @@
 namespace mcpmtls::pki::cli {
 namespace {
 
+ArgSpec list_spec() {
+    return ArgSpec("pki list", "With --expiring (e.g. 30d), lists what expires within DURATION and exits 1 if anything "
+                        "does: for cron and monitoring.")
+        .add(Option::text("expiring", "DURATION", "only certificates expiring within DURATION (30d, 12h, 2w)"))
+        .add(Option::flag("json", "print a JSON array"))
+        .add(Option::flag("all", "include superseded and retired certificates"))
+        .add(dir_option());
+}
+
 using std::chrono::system_clock;
 
 std::string effective_status(const InventoryEntry& entry) {
@@ -67,15 +76,6 @@ int run_list(const Args& args) {
 
 }  // namespace
 
-Command list_command() {
-    return {"list", "list the inventory",
-            ArgSpec("pki list", "With --expiring (e.g. 30d), lists what expires within DURATION and exits 1 if anything "
-                                "does: for cron and monitoring.")
-                .add(Option::flag("json", "print a JSON array"))
-                .add(Option::text("expiring", "DURATION", "only certificates expiring within DURATION (30d, 12h, 2w)"))
-                .add(Option::flag("all", "include superseded and retired certificates"))
-                .add(dir_option()),
-            run_list};
-}
+Command list_command() { return {"list", "list the inventory", list_spec(), run_list}; }
 
 }  // namespace mcpmtls::pki::cli

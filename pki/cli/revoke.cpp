@@ -8,6 +8,15 @@
 namespace mcpmtls::pki::cli {
 namespace {
 
+ArgSpec revoke_spec() {
+    return ArgSpec("pki revoke", "Revokes the current certificate NAME, or the one with --serial HEX.")
+        .positional("NAME", false)
+        .add(Option::text("serial", "HEX", "revoke by serial number instead of name"))
+        .add(Option::text("reason", "R", "keyCompromise, superseded, cessationOfOperation, ...").fallback("unspecified"))
+        .add(passphrase_option())
+        .add(dir_option());
+}
+
 int run_revoke(const Args& args) {
     const auto& pos = args.positionals();
     const std::string serial = args.text("serial");
@@ -17,6 +26,13 @@ int run_revoke(const Args& args) {
     std::cout << "revoked '" << entry.name << "' (serial " << entry.serial << ", reason " << entry.revocation_reason
               << ")\n  CRL updated: " << dir.crl() << " (reload the servers, or let them pick it up)\n";
     return kExitOk;
+}
+
+ArgSpec crl_spec() {
+    return ArgSpec("pki crl", "Signs a fresh CRL (v2, CRL number increasing).")
+        .add(Option::integer("days", "N", 1, 365, "days until nextUpdate").fallback(7))
+        .add(passphrase_option())
+        .add(dir_option());
 }
 
 int run_crl(const Args& args) {
@@ -31,24 +47,7 @@ int run_crl(const Args& args) {
 
 }  // namespace
 
-Command revoke_command() {
-    return {"revoke", "revoke a certificate and regenerate the CRL",
-            ArgSpec("pki revoke", "Revokes the current certificate NAME, or the one with --serial HEX.")
-                .positional("NAME", false)
-                .add(Option::text("serial", "HEX", "revoke by serial number instead of name"))
-                .add(Option::text("reason", "R", "keyCompromise, superseded, cessationOfOperation, ...").fallback("unspecified"))
-                .add(passphrase_option())
-                .add(dir_option()),
-            run_revoke};
-}
-
-Command crl_command() {
-    return {"crl", "write ca.crl",
-            ArgSpec("pki crl", "Signs a fresh CRL (v2, CRL number increasing).")
-                .add(Option::integer("days", "N", 1, 365, "days until nextUpdate").fallback(7))
-                .add(passphrase_option())
-                .add(dir_option()),
-            run_crl};
-}
+Command revoke_command() { return {"revoke", "revoke a certificate and regenerate the CRL", revoke_spec(), run_revoke}; }
+Command crl_command() { return {"crl", "write ca.crl", crl_spec(), run_crl}; }
 
 }  // namespace mcpmtls::pki::cli

@@ -8,6 +8,15 @@
 namespace mcpmtls::pki::cli {
 namespace {
 
+ArgSpec rotate_spec() {
+    return ArgSpec("pki rotate", "Writes a new NAME.crt/NAME.key (same names, kind and lifetime) and a rotation bundle "
+                          "rotation/NAME-<UTC timestamp>/ with a manifest.json.")
+        .positional("NAME")
+        .add(Option::flag("revoke-old", "revoke the previous certificate (reason superseded) once the new one is in place"))
+        .add(passphrase_option())
+        .add(dir_option());
+}
+
 int run_rotate(const Args& args) {
     const CaDirectory dir = ca_directory(args);
     const auto result = rotate_certificate(dir, args.positionals()[0], args.flag("revoke-old"), passphrase(args));
@@ -21,6 +30,14 @@ int run_rotate(const Args& args) {
         std::cout << "  the old certificate stays valid until " << date_of(result.old_entry.not_after)
                   << "; revoke it once every peer has reloaded: pki revoke --serial " << result.old_entry.serial << "\n";
     return kExitOk;
+}
+
+ArgSpec rotate_ca_spec() {
+    return ArgSpec("pki rotate-ca", "Creates a new CA; ca-bundle.crt trusts old and new until --finish, which refuses "
+                             "while valid certificates from the old CA remain.")
+        .add(Option::flag("finish", "drop the old CA from the bundle and delete its key"))
+        .add(passphrase_option())
+        .add(dir_option());
 }
 
 int run_rotate_ca(const Args& args) {
@@ -42,25 +59,7 @@ int run_rotate_ca(const Args& args) {
 
 }  // namespace
 
-Command rotate_command() {
-    return {"rotate", "new key and certificate for the same identity",
-            ArgSpec("pki rotate", "Writes a new NAME.crt/NAME.key (same names, kind and lifetime) and a rotation bundle "
-                                  "rotation/NAME-<UTC timestamp>/ with a manifest.json.")
-                .positional("NAME")
-                .add(Option::flag("revoke-old", "revoke the previous certificate (reason superseded) once the new one is in place"))
-                .add(passphrase_option())
-                .add(dir_option()),
-            run_rotate};
-}
-
-Command rotate_ca_command() {
-    return {"rotate-ca", "start (or --finish) a CA rotation with overlap",
-            ArgSpec("pki rotate-ca", "Creates a new CA; ca-bundle.crt trusts old and new until --finish, which refuses "
-                                     "while valid certificates from the old CA remain.")
-                .add(Option::flag("finish", "drop the old CA from the bundle and delete its key"))
-                .add(passphrase_option())
-                .add(dir_option()),
-            run_rotate_ca};
-}
+Command rotate_command() { return {"rotate", "new key and certificate for the same identity", rotate_spec(), run_rotate}; }
+Command rotate_ca_command() { return {"rotate-ca", "start (or --finish) a CA rotation with overlap", rotate_ca_spec(), run_rotate_ca}; }
 
 }  // namespace mcpmtls::pki::cli

@@ -10,6 +10,18 @@
 namespace mcpmtls::pki::cli {
 namespace {
 
+ArgSpec verify_spec() {
+    return ArgSpec("pki verify", "Exit 0 and OK when valid; exit 1 and the reason when not; exit 2 on unreadable input.")
+        .positional("CERT")
+        .add(Option::text("ca", "FILE", "trust anchors (a bundle may hold several CAs)").required())
+        .add(Option::text("untrusted", "FILE", "intermediate certificates"))
+        .add(Option::text("purpose", "", "required extended key usage (default: any)").one_of({"server", "client"}))
+        .add(Option::text("host", "NAME", "DNS name or IP the certificate must be valid for"))
+        .add(Option::text("at", "RFC3339", "validation time (default: now)"))
+        .add(Option::text("crl", "FILE", "CRL(s) to check revocation against"))
+        .add(Option::flag("verbose", "print every failed check"));
+}
+
 int run_verify(const Args& args) {
     auto trust = TrustStore::load(args.text("ca"), args.text("crl"));
     auto chain = Certificate::load_all(args.positionals()[0]);
@@ -35,18 +47,6 @@ int run_verify(const Args& args) {
 
 }  // namespace
 
-Command verify_command() {
-    return {"verify", "verify a certificate chain with the product's verifier",
-            ArgSpec("pki verify", "Exit 0 and OK when valid; exit 1 and the reason when not; exit 2 on unreadable input.")
-                .positional("CERT")
-                .add(Option::text("ca", "FILE", "trust anchors (a bundle may hold several CAs)").required())
-                .add(Option::text("untrusted", "FILE", "intermediate certificates"))
-                .add(Option::text("purpose", "", "required extended key usage (default: any)").one_of({"server", "client"}))
-                .add(Option::text("host", "NAME", "DNS name or IP the certificate must be valid for"))
-                .add(Option::text("at", "RFC3339", "validation time (default: now)"))
-                .add(Option::text("crl", "FILE", "CRL(s) to check revocation against"))
-                .add(Option::flag("verbose", "print every failed check")),
-            run_verify};
-}
+Command verify_command() { return {"verify", "verify a certificate chain with the product's verifier", verify_spec(), run_verify}; }
 
 }  // namespace mcpmtls::pki::cli

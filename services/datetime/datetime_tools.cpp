@@ -1,6 +1,7 @@
 #include "services/datetime_tools.hpp"
 
 #include "common/strings.hpp"
+#include "mcp/json_schema.hpp"
 #include "common/time_zones.hpp"
 #include "services/places.hpp"
 
@@ -115,23 +116,19 @@ json zone_schema(const std::string& description) {
 }  // namespace
 
 void add_datetime_tools(mcp::ToolRegistry& registry, Clock clock) {
-    const json moment_schema = {{"type", "object"},
-                                {"properties",
-                                 {{"timezone", {{"type", "string"}}},
-                                  {"datetime", {{"type", "string"}}},
-                                  {"abbreviation", {{"type", "string"}}},
-                                  {"utc_offset", {{"type", "string"}}},
-                                  {"is_dst", {{"type", "boolean"}}}}},
-                                {"required", {"timezone", "datetime", "utc_offset", "is_dst"}}};
+    const json moment_schema = mcp::object_schema({{"timezone", {{"type", "string"}}},
+                                                   {"datetime", {{"type", "string"}}},
+                                                   {"abbreviation", {{"type", "string"}}},
+                                                   {"utc_offset", {{"type", "string"}}},
+                                                   {"is_dst", {{"type", "boolean"}}}},
+                                                  {"timezone", "datetime", "utc_offset", "is_dst"}, false);
 
     registry.add(mcp::Tool{
         "get_current_time",
         "Current time",
         "Current local time in an IANA time zone: ISO 8601 time, zone abbreviation, UTC offset and whether "
         "daylight saving time is in effect.",
-        json{{"type", "object"},
-             {"properties", {{"timezone", zone_schema("IANA time zone name or a city, e.g. Asia/Tokyo or Mumbai (default UTC)")}}},
-             {"additionalProperties", false}},
+        mcp::object_schema({{"timezone", zone_schema("IANA time zone name or a city, e.g. Asia/Tokyo or Mumbai (default UTC)")}}),
         moment_schema,
         [clock](const json& arguments, const mcp::ToolCallContext&) {
             const std::string name = arguments.value("timezone", "UTC");
@@ -149,16 +146,12 @@ void add_datetime_tools(mcp::ToolRegistry& registry, Clock clock) {
         "Convert time",
         "Converts a local time from one IANA time zone to another. time is HH:MM (today in the source zone) "
         "or a local ISO 8601 date-time YYYY-MM-DDTHH:MM[:SS].",
-        json{{"type", "object"},
-             {"properties",
-              {{"time", {{"type", "string"}, {"description", "HH:MM or YYYY-MM-DDTHH:MM[:SS], local to from_timezone"}}},
-               {"from_timezone", zone_schema("IANA time zone or city of the given time, e.g. Europe/London or London")},
-               {"to_timezone", zone_schema("IANA time zone or city to convert to, e.g. Australia/Sydney or Sydney")}}},
-             {"required", {"time", "from_timezone", "to_timezone"}},
-             {"additionalProperties", false}},
-        json{{"type", "object"},
-             {"properties", {{"source", moment_schema}, {"target", moment_schema}, {"time_difference", {{"type", "string"}}}}},
-             {"required", {"source", "target", "time_difference"}}},
+        mcp::object_schema({{"time", {{"type", "string"}, {"description", "HH:MM or YYYY-MM-DDTHH:MM[:SS], local to from_timezone"}}},
+                            {"from_timezone", zone_schema("IANA time zone or city of the given time, e.g. Europe/London or London")},
+                            {"to_timezone", zone_schema("IANA time zone or city to convert to, e.g. Australia/Sydney or Sydney")}},
+                           {"time", "from_timezone", "to_timezone"}),
+        mcp::object_schema({{"source", moment_schema}, {"target", moment_schema}, {"time_difference", {{"type", "string"}}}},
+                           {"source", "target", "time_difference"}, false),
         [clock](const json& arguments, const mcp::ToolCallContext&) {
             const std::string time_text = arguments.at("time").get<std::string>();
             const std::string from_name = arguments.at("from_timezone").get<std::string>();
@@ -187,6 +180,12 @@ void add_datetime_tools(mcp::ToolRegistry& registry, Clock clock) {
                                difference + note + ".";
             return ToolResult::structured_result(data, text);
         }});
+}
+
+server::ServerDescription datetime_server() {
+    return {"datetime-server", "datetime", "Date and time", 8444,
+            "Current time in any IANA time zone and conversions between zones, using the IANA time-zone database.",
+            [](mcp::ToolRegistry& registry) { add_datetime_tools(registry); }};
 }
 
 }  // namespace mcpmtls::services

@@ -1,5 +1,7 @@
 #include "services/weather_tools.hpp"
 
+#include "mcp/json_schema.hpp"
+
 #include "common/strings.hpp"
 
 #include <cmath>
@@ -151,23 +153,21 @@ std::unique_ptr<WeatherProvider> make_climate_normals_provider() { return std::m
 void add_weather_tools(mcp::ToolRegistry& registry, std::shared_ptr<const WeatherProvider> provider,
                        std::function<std::chrono::system_clock::time_point()> clock) {
     const json city_property = {{"type", "string"}, {"description", "City name, e.g. Paris or \"New York\" (optionally \"City, Country\")"}};
-    const json city_schema = {{"type", "object"},
-                              {"properties", {{"name", {{"type", "string"}}}, {"country", {{"type", "string"}}},
-                                              {"latitude", {{"type", "number"}}}, {"longitude", {{"type", "number"}}}}},
-                              {"required", {"name", "country"}}};
+    const json city_schema = mcp::object_schema({{"name", {{"type", "string"}}}, {"country", {{"type", "string"}}},
+                                                 {"latitude", {{"type", "number"}}}, {"longitude", {{"type", "number"}}}},
+                                                {"name", "country"}, false);
 
     registry.add(mcp::Tool{
         "get_current_weather",
         "Current weather",
         "Current weather for a city: temperature, conditions, humidity and wind. The built-in provider "
         "simulates plausible weather from climate normals (offline).",
-        json{{"type", "object"}, {"properties", {{"city", city_property}}}, {"required", {"city"}}, {"additionalProperties", false}},
-        json{{"type", "object"},
-             {"properties",
-              {{"city", city_schema}, {"date", {{"type", "string"}}}, {"temperature_c", {{"type", "number"}}},
-               {"temperature_f", {{"type", "number"}}}, {"condition", {{"type", "string"}}},
-               {"humidity_percent", {{"type", "integer"}}}, {"wind_kmh", {{"type", "number"}}}, {"source", {{"type", "string"}}}}},
-             {"required", {"city", "temperature_c", "condition", "source"}}},
+        mcp::object_schema({{"city", city_property}}, {"city"}),
+        mcp::object_schema({{"city", city_schema}, {"date", {{"type", "string"}}}, {"temperature_c", {{"type", "number"}}},
+                            {"temperature_f", {{"type", "number"}}}, {"condition", {{"type", "string"}}},
+                            {"humidity_percent", {{"type", "integer"}}}, {"wind_kmh", {{"type", "number"}}},
+                            {"source", {{"type", "string"}}}},
+                           {"city", "temperature_c", "condition", "source"}, false),
         [provider, clock](const json& arguments, const mcp::ToolCallContext&) {
             const std::string query = arguments.at("city").get<std::string>();
             auto city = provider->find_city(query);
@@ -191,23 +191,19 @@ void add_weather_tools(mcp::ToolRegistry& registry, std::shared_ptr<const Weathe
         "Weather forecast",
         "Daily weather forecast for a city for the next 1 to 7 days: high, low, conditions and chance of "
         "precipitation. The built-in provider simulates it from climate normals (offline).",
-        json{{"type", "object"},
-             {"properties",
-              {{"city", city_property},
-               {"days", {{"type", "integer"}, {"minimum", 1}, {"maximum", 7}, {"default", 3}, {"description", "Number of days (1-7, default 3)"}}}}},
-             {"required", {"city"}},
-             {"additionalProperties", false}},
-        json{{"type", "object"},
-             {"properties",
-              {{"city", city_schema},
-               {"days",
-                {{"type", "array"},
-                 {"items", {{"type", "object"},
-                            {"properties", {{"date", {{"type", "string"}}}, {"high_c", {{"type", "number"}}}, {"low_c", {{"type", "number"}}},
-                                            {"condition", {{"type", "string"}}}, {"precipitation_chance_percent", {{"type", "integer"}}}}},
-                            {"required", {"date", "high_c", "low_c", "condition"}}}}}},
-               {"source", {{"type", "string"}}}}},
-             {"required", {"city", "days", "source"}}},
+        mcp::object_schema({{"city", city_property},
+                            {"days", {{"type", "integer"}, {"minimum", 1}, {"maximum", 7}, {"default", 3},
+                                      {"description", "Number of days (1-7, default 3)"}}}},
+                           {"city"}),
+        mcp::object_schema(
+            {{"city", city_schema},
+             {"days", {{"type", "array"},
+                       {"items", mcp::object_schema({{"date", {{"type", "string"}}}, {"high_c", {{"type", "number"}}},
+                                                     {"low_c", {{"type", "number"}}}, {"condition", {{"type", "string"}}},
+                                                     {"precipitation_chance_percent", {{"type", "integer"}}}},
+                                                    {"date", "high_c", "low_c", "condition"}, false)}}},
+             {"source", {{"type", "string"}}}},
+            {"city", "days", "source"}, false),
         [provider, clock](const json& arguments, const mcp::ToolCallContext&) {
             const std::string query = arguments.at("city").get<std::string>();
             const long days = arguments.value("days", 3L);
@@ -228,6 +224,13 @@ void add_weather_tools(mcp::ToolRegistry& registry, std::shared_ptr<const Weathe
             json data = {{"city", city_json(*city)}, {"days", list}, {"source", provider->source()}};
             return ToolResult::structured_result(data, text);
         }});
+}
+
+server::ServerDescription weather_server() {
+    return {"weather-server", "weather", "Weather", 8443,
+            "Current weather and forecasts for world cities. The built-in provider works offline and simulates "
+            "plausible weather from climate normals; results are labelled as simulated.",
+            [](mcp::ToolRegistry& registry) { add_weather_tools(registry, make_climate_normals_provider()); }};
 }
 
 }  // namespace mcpmtls::services
