@@ -2,6 +2,7 @@
 
 #include "pki/internal/der.hpp"
 #include "pki/internal/x509_names.hpp"
+#include "pki/names.hpp"
 
 #include <botan/ecc_key.h>
 #include <botan/pk_keys.h>
@@ -81,26 +82,6 @@ std::string lower(std::string s) {
     return s;
 }
 
-// A dNSName as RFC 5280 and RFC 1123 allow it: letters, digits, '-' and '_' in labels of 1-63
-// characters, a '*' only as the whole left-most label; no empty label.
-bool valid_dns_san(const std::string& name) {
-    if (name.empty() || name.size() > 253) return false;
-    size_t start = 0;
-    for (size_t i = 0; i <= name.size(); ++i) {
-        if (i < name.size() && name[i] != '.') continue;
-        const std::string label = name.substr(start, i - start);
-        if (label.empty() || label.size() > 63) return false;
-        if (label == "*") {
-            if (start != 0 || i == name.size()) return false;
-        } else {
-            for (char c : label)
-                if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
-        }
-        start = i + 1;
-    }
-    return true;
-}
-
 // --- algorithms --------------------------------------------------------------------------------
 
 // Signature algorithm families allowed in a chain (RSA PKCS#1 v1.5 and PSS, ECDSA, Ed25519);
@@ -152,10 +133,13 @@ bool dns_within(std::string name, std::string base) {
            name[name.size() - base.size() - 1] == '.';
 }
 
+// A DNS constraint names a subtree ("example.com", or ".example.com" for names below it), never
+// a wildcard; otherwise it is judged like a dNSName in a certificate.
 bool valid_dns_constraint(const std::string& base) {
     if (base.empty()) return true;
-    std::string rest = base.front() == '.' ? base.substr(1) : base;
-    return rest.find('*') == std::string::npos && valid_dns_san(rest);
+    DnsNameRules rules = certificate_dns_rules();
+    rules.wildcard = false;
+    return is_valid_dns_name(base.front() == '.' ? base.substr(1) : base, rules);
 }
 
 bool valid_ip_constraint(const std::vector<uint8_t>& v) {
@@ -752,7 +736,8 @@ void check_certificate(const Botan::X509_Certificate& cert, size_t position, boo
             for (const auto& name : der::parse_general_names(san->value)) {
                 if (name.type == GeneralName::ip && name.value.size() != 4 && name.value.size() != 16)
                     throw der::Malformed("bad IP");
-                if (name.type == GeneralName::dns && !valid_dns_san(name.text)) throw der::Malformed("bad DNS name");
+                if (name.type == GeneralName::dns && !is_valid_dns_name(name.text, certificate_dns_rules()))
+                    throw der::Malformed("bad DNS name");
                 if ((name.type == GeneralName::uri || name.type == GeneralName::rfc822) && name.text.empty())
                     throw der::Malformed("empty name");
             }
