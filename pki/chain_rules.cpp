@@ -4,12 +4,13 @@
 #include "pki/internal/x509_names.hpp"
 #include "pki/names.hpp"
 
+#include "common/strings.hpp"
+
 #include <botan/ecc_key.h>
 #include <botan/pk_keys.h>
 #include <botan/x509_ext.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -77,11 +78,6 @@ std::vector<std::string> eku_oids(const Botan::X509_Certificate& cert) {
 
 bool contains(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
-std::string lower(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
 // --- algorithms --------------------------------------------------------------------------------
 
 // Signature algorithm families allowed in a chain (RSA PKCS#1 v1.5 and PSS, ECDSA, Ed25519);
@@ -124,13 +120,12 @@ void check_key_algorithm(const Botan::X509_Certificate& cert, size_t position, s
 using der::GeneralName;
 
 bool dns_within(std::string name, std::string base) {
-    name = lower(name);
-    base = lower(base);
+    name = to_lower(name);
+    base = to_lower(base);
     if (base.empty()) return true;
-    if (base.front() == '.') return name.size() > base.size() && name.compare(name.size() - base.size(), base.size(), base) == 0;
+    if (base.front() == '.') return name.size() > base.size() && ends_with(name, base);
     if (name == base) return true;
-    return name.size() > base.size() && name.compare(name.size() - base.size(), base.size(), base) == 0 &&
-           name[name.size() - base.size() - 1] == '.';
+    return name.size() > base.size() && ends_with(name, base) && name[name.size() - base.size() - 1] == '.';
 }
 
 // A DNS constraint names a subtree ("example.com", or ".example.com" for names below it), never
@@ -165,13 +160,13 @@ bool ip_within(const std::vector<uint8_t>& address, const std::vector<uint8_t>& 
 bool email_within(const std::string& address, const std::string& base) {
     const auto at = address.rfind('@');
     if (at == std::string::npos) return false;
-    const std::string host = lower(address.substr(at + 1));
+    const std::string host = to_lower(address.substr(at + 1));
     if (base.find('@') != std::string::npos) {
         const auto base_at = base.rfind('@');
-        return address.substr(0, at) == base.substr(0, base_at) && host == lower(base.substr(base_at + 1));
+        return address.substr(0, at) == base.substr(0, base_at) && host == to_lower(base.substr(base_at + 1));
     }
     if (!base.empty() && base.front() == '.') return dns_within(host, base);
-    return host == lower(base);
+    return host == to_lower(base);
 }
 
 // The host of an absolute URI ("scheme://[userinfo@]host[:port]..."), lower-cased; empty if none.
@@ -181,15 +176,15 @@ std::string uri_host(const std::string& uri) {
     std::string rest = uri.substr(scheme_end + 3);
     rest = rest.substr(0, rest.find_first_of("/?#"));
     if (auto at = rest.rfind('@'); at != std::string::npos) rest = rest.substr(at + 1);
-    if (!rest.empty() && rest.front() == '[') return lower(rest.substr(0, rest.find(']') + 1));
-    return lower(rest.substr(0, rest.find(':')));
+    if (!rest.empty() && rest.front() == '[') return to_lower(rest.substr(0, rest.find(']') + 1));
+    return to_lower(rest.substr(0, rest.find(':')));
 }
 
 bool uri_within(const std::string& uri, const std::string& base) {
     const std::string host = uri_host(uri);
     if (host.empty()) return false;
     if (!base.empty() && base.front() == '.') return dns_within(host, base);
-    return host == lower(base);
+    return host == to_lower(base);
 }
 
 bool within(const GeneralName& name, const GeneralName& base, bool for_exclusion) {
@@ -197,7 +192,7 @@ bool within(const GeneralName& name, const GeneralName& base, bool for_exclusion
         case GeneralName::dns:
             if (dns_within(name.text, base.text)) return true;
             // A wildcard name excluded in part is excluded: *.example.com covers a.example.com.
-            if (for_exclusion && name.text.rfind("*.", 0) == 0) {
+            if (for_exclusion && starts_with(name.text, "*.")) {
                 std::string b = base.text;
                 if (!b.empty() && b.front() == '.') b = b.substr(1);
                 return dns_within(b, name.text.substr(2));
