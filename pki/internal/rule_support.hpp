@@ -1,0 +1,53 @@
+#pragma once
+// Private to pki/rules/: what the RFC 5280 rule engines share, defined once so that they read a
+// certificate the same way. Each engine looks extensions up by OID in their encoded form (Botan 2
+// decodes some of them loosely or not at all), and several need the same facts about a
+// certificate: whether it asserts cA, whether it is self-issued, how a message names it.
+#include "pki/internal/chain_rules.hpp"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace mcpmtls::pki::rules {
+
+namespace oid {
+inline const std::string kSubjectKeyId = "2.5.29.14", kKeyUsage = "2.5.29.15", kSubjectAltName = "2.5.29.17",
+                         kIssuerAltName = "2.5.29.18", kBasicConstraints = "2.5.29.19", kNameConstraints = "2.5.29.30",
+                         kCrlDistributionPoints = "2.5.29.31", kCertificatePolicies = "2.5.29.32",
+                         kPolicyMappings = "2.5.29.33", kAuthorityKeyId = "2.5.29.35", kPolicyConstraints = "2.5.29.36",
+                         kExtKeyUsage = "2.5.29.37", kInhibitAnyPolicy = "2.5.29.54",
+                         kAuthorityInfoAccess = "1.3.6.1.5.5.7.1.1", kSubjectInfoAccess = "1.3.6.1.5.5.7.1.11";
+inline const std::string kAnyPolicy = "2.5.29.32.0";
+inline const std::string kServerAuth = "1.3.6.1.5.5.7.3.1", kClientAuth = "1.3.6.1.5.5.7.3.2",
+                         kCodeSigning = "1.3.6.1.5.5.7.3.3", kTimeStamping = "1.3.6.1.5.5.7.3.8",
+                         kOcspSigning = "1.3.6.1.5.5.7.3.9", kAnyExtendedKeyUsage = "2.5.29.37.0";
+}  // namespace oid
+
+struct Extension {
+    std::vector<uint8_t> value;
+    bool critical = false;
+};
+using Extensions = std::map<std::string, Extension>;
+
+// The certificate's extensions by dotted OID, as encoded.
+Extensions extensions_of(const Botan::X509_Certificate& cert);
+const Extension* find(const Extensions& extensions, const std::string& id);
+
+// "" for the leaf (messages are about it unless they say otherwise), else label(cert).
+std::string who(const Botan::X509_Certificate& cert, size_t position);
+bool self_issued(const Botan::X509_Certificate& cert);
+// basicConstraints cA, read from the extension itself (Botan's is_CA_cert also looks at usage).
+bool asserts_ca(const Extensions& extensions);
+std::vector<std::string> eku_oids(const Botan::X509_Certificate& cert);
+bool contains(const std::vector<std::string>& values, const std::string& value);
+
+// The engines check_path() runs, each in its own file under pki/rules/.
+// `first_ca`: the index of the highest CA whose constraints apply (the anchor or the CA below).
+void check_name_constraints(const Path& path, size_t first_ca, std::vector<VerifyFailure>& failures);
+// Empty when the path satisfies RFC 5280's policy processing, else why not. With
+// `anchor_counts`, the trust anchor is processed as the first certificate of the path.
+std::string check_policies(const Path& path, const PolicyInputs& inputs, bool anchor_counts);
+
+}  // namespace mcpmtls::pki::rules
