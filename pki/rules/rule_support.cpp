@@ -32,10 +32,7 @@ bool asserts_ca(const Extensions& extensions) {
     try {
         der::Reader outer(bc->value);
         der::Reader fields(outer.next(der::kSequence));
-        if (!fields.empty() && fields.peek_tag() == der::kBoolean) {
-            der::Tlv flag = fields.next();
-            return flag.size == 1 && flag.data[0] != 0;
-        }
+        if (auto flag = fields.next_if(der::kBoolean)) return flag->size == 1 && flag->data[0] != 0;
     } catch (const der::Malformed&) {
     }
     return false;
