@@ -1,6 +1,7 @@
 #include "pki/internal/der.hpp"
 
 #include "common/strings.hpp"
+#include "pki/internal/oids.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -252,9 +253,9 @@ std::vector<std::string> email_attributes(const std::vector<uint8_t>& bytes) {
         Reader atvs(items.next(kSet));
         while (!atvs.empty()) {
             Reader atv(atvs.next(kSequence));
-            std::string oid = decode_oid(atv.next(kOid));
+            const std::string type = decode_oid(atv.next(kOid));
             Tlv value = atv.next();
-            if (oid == "1.2.840.113549.1.9.1") out.push_back(value.text());
+            if (type == oid::kEmailAddress) out.push_back(value.text());
         }
     }
     return out;

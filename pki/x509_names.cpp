@@ -1,6 +1,7 @@
 #include "pki/internal/x509_names.hpp"
 
 #include "common/error.hpp"
+#include "pki/internal/oids.hpp"
 
 #include <arpa/inet.h>
 #include <botan/asn1_str.h>
@@ -17,13 +18,13 @@ constexpr int kDnsName = 2;
 constexpr int kUri = 6;
 constexpr int kIpAddress = 7;
 
-std::string short_attribute_name(const Botan::OID& oid) {
-    static const std::pair<const char*, const char*> names[] = {
+std::string short_attribute_name(const Botan::OID& type) {
+    static const std::pair<std::string, const char*> names[] = {
         {"2.5.4.3", "CN"},  {"2.5.4.10", "O"}, {"2.5.4.11", "OU"}, {"2.5.4.6", "C"},
         {"2.5.4.8", "ST"},  {"2.5.4.7", "L"},  {"2.5.4.5", "serialNumber"},
-        {"1.2.840.113549.1.9.1", "emailAddress"}, {"0.9.2342.19200300.100.1.25", "DC"},
+        {oid::kEmailAddress, "emailAddress"}, {"0.9.2342.19200300.100.1.25", "DC"},
     };
-    const std::string dotted = oid.to_string();
+    const std::string dotted = type.to_string();
     for (const auto& [number, name] : names)
         if (dotted == number) return name;
     return dotted;
@@ -89,15 +90,15 @@ std::vector<uint8_t> encode_general_names(const SubjectAltNames& names) {
     return out;
 }
 
-std::string eku_name(const Botan::OID& oid) {
-    const std::string dotted = oid.to_string();
-    if (dotted == "1.3.6.1.5.5.7.3.1") return "serverAuth";
-    if (dotted == "1.3.6.1.5.5.7.3.2") return "clientAuth";
-    if (dotted == "1.3.6.1.5.5.7.3.3") return "codeSigning";
-    if (dotted == "1.3.6.1.5.5.7.3.4") return "emailProtection";
-    if (dotted == "1.3.6.1.5.5.7.3.8") return "timeStamping";
-    if (dotted == "1.3.6.1.5.5.7.3.9") return "OCSPSigning";
-    if (dotted == "2.5.29.37.0") return "anyExtendedKeyUsage";
+std::string eku_name(const Botan::OID& usage) {
+    const std::string dotted = usage.to_string();
+    if (dotted == oid::kServerAuth) return "serverAuth";
+    if (dotted == oid::kClientAuth) return "clientAuth";
+    if (dotted == oid::kCodeSigning) return "codeSigning";
+    if (dotted == oid::kEmailProtection) return "emailProtection";
+    if (dotted == oid::kTimeStamping) return "timeStamping";
+    if (dotted == oid::kOcspSigning) return "OCSPSigning";
+    if (dotted == oid::kAnyExtendedKeyUsage) return "anyExtendedKeyUsage";
     return dotted;
 }
 

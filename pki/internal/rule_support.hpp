@@ -1,9 +1,10 @@
 #pragma once
 // Private to pki/rules/: what the RFC 5280 rule engines share, defined once so that they read a
 // certificate the same way. Each engine looks extensions up by OID in their encoded form (Botan 2
-// decodes some of them loosely or not at all), and several need the same facts about a
+// decodes some of them loosely or not at all; their OIDs are in oids.hpp), and several need the same facts about a
 // certificate: whether it asserts cA, whether it is self-issued, how a message names it.
 #include "pki/internal/chain_rules.hpp"
+#include "pki/internal/oids.hpp"
 
 #include <cstdint>
 #include <map>
@@ -11,19 +12,6 @@
 #include <vector>
 
 namespace mcpmtls::pki::rules {
-
-namespace oid {
-inline const std::string kSubjectKeyId = "2.5.29.14", kKeyUsage = "2.5.29.15", kSubjectAltName = "2.5.29.17",
-                         kIssuerAltName = "2.5.29.18", kBasicConstraints = "2.5.29.19", kNameConstraints = "2.5.29.30",
-                         kCrlDistributionPoints = "2.5.29.31", kCertificatePolicies = "2.5.29.32",
-                         kPolicyMappings = "2.5.29.33", kAuthorityKeyId = "2.5.29.35", kPolicyConstraints = "2.5.29.36",
-                         kExtKeyUsage = "2.5.29.37", kInhibitAnyPolicy = "2.5.29.54",
-                         kAuthorityInfoAccess = "1.3.6.1.5.5.7.1.1", kSubjectInfoAccess = "1.3.6.1.5.5.7.1.11";
-inline const std::string kAnyPolicy = "2.5.29.32.0";
-inline const std::string kServerAuth = "1.3.6.1.5.5.7.3.1", kClientAuth = "1.3.6.1.5.5.7.3.2",
-                         kCodeSigning = "1.3.6.1.5.5.7.3.3", kTimeStamping = "1.3.6.1.5.5.7.3.8",
-                         kOcspSigning = "1.3.6.1.5.5.7.3.9", kAnyExtendedKeyUsage = "2.5.29.37.0";
-}  // namespace oid
 
 struct Extension {
     std::vector<uint8_t> value;

@@ -151,7 +151,7 @@ void check_certificate(const Botan::X509_Certificate& cert, size_t position, boo
         try {
             for (const auto& info : der::parse_certificate_policies(cp->value))
                 for (const auto& q : info.qualifier_oids)
-                    if (cp->critical && q != "1.3.6.1.5.5.7.2.1" && q != "1.3.6.1.5.5.7.2.2")
+                    if (cp->critical && q != oid::kCpsQualifier && q != oid::kUserNoticeQualifier)
                         malformed("unknown policy qualifier in critical certificatePolicies");
         } catch (const der::Malformed&) {
             malformed("malformed certificatePolicies extension");

@@ -104,8 +104,8 @@ void check_revocation(const Path& path, const std::vector<const Botan::X509_CRL*
             bool in_scope = true, unknown_critical = false;
             for (const auto& [id, raw] : crl->extensions().extensions_raw()) {
                 const std::string dotted = id.to_string();
-                if (dotted == "2.5.29.27") in_scope = false;  // a delta CRL: not used
-                if (dotted == "2.5.29.28") {
+                if (dotted == oid::kDeltaCrlIndicator) in_scope = false;  // a delta CRL: not used
+                if (dotted == oid::kIssuingDistributionPoint) {
                     try {
                         auto idp = der::parse_issuing_distribution_point(raw.first);
                         if (idp.indirect || idp.only_attribute) in_scope = false;
@@ -125,7 +125,8 @@ void check_revocation(const Path& path, const std::vector<const Botan::X509_CRL*
                     } catch (const der::Malformed&) {
                         in_scope = false;
                     }
-                } else if (raw.second && dotted != "2.5.29.20" && dotted != "2.5.29.35" && dotted != "2.5.29.27") {
+                } else if (raw.second && dotted != oid::kCrlNumber && dotted != oid::kAuthorityKeyId &&
+                           dotted != oid::kDeltaCrlIndicator) {
                     unknown_critical = true;
                 }
             }
