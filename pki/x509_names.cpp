@@ -1,6 +1,8 @@
 #include "pki/internal/x509_names.hpp"
 
 #include "common/error.hpp"
+#include "common/strings.hpp"
+#include "pki/internal/der.hpp"
 #include "pki/internal/oids.hpp"
 
 #include <arpa/inet.h>
@@ -12,11 +14,7 @@
 namespace mcpmtls::pki {
 namespace {
 
-// GeneralName CHOICE tags (RFC 5280 4.2.1.6).
-constexpr int kRfc822Name = 1;
-constexpr int kDnsName = 2;
-constexpr int kUri = 6;
-constexpr int kIpAddress = 7;
+using der::GeneralName;  // its Type values are the CHOICE tags (RFC 5280 4.2.1.6)
 
 std::string short_attribute_name(const Botan::OID& type) {
     static const std::pair<std::string, const char*> names[] = {
@@ -37,12 +35,9 @@ void add_name(Botan::DER_Encoder& der, int tag, const std::string& value) {
 }  // namespace
 
 std::string format_dn(const Botan::X509_DN& dn) {
-    std::string out;
-    for (const auto& [oid, value] : dn.dn_info()) {
-        if (!out.empty()) out += ", ";
-        out += short_attribute_name(oid) + "=" + value.value();
-    }
-    return out;
+    std::vector<std::string> attributes;
+    for (const auto& [type, value] : dn.dn_info()) attributes.push_back(short_attribute_name(type) + "=" + value.value());
+    return join(attributes, ", ");
 }
 
 SubjectAltNames decode_general_names(const std::vector<uint8_t>& der) {
@@ -55,10 +50,10 @@ SubjectAltNames decode_general_names(const std::vector<uint8_t>& der) {
             continue;
         std::string text(reinterpret_cast<const char*>(obj.bits()), obj.length());
         switch (static_cast<int>(obj.type())) {
-            case kDnsName: names.dns.push_back(text); break;
-            case kRfc822Name: names.emails.push_back(text); break;
-            case kUri: names.uris.push_back(text); break;
-            case kIpAddress: {
+            case GeneralName::dns: names.dns.push_back(text); break;
+            case GeneralName::rfc822: names.emails.push_back(text); break;
+            case GeneralName::uri: names.uris.push_back(text); break;
+            case GeneralName::ip: {
                 char buf[INET6_ADDRSTRLEN] = {};
                 if (obj.length() == 4 && inet_ntop(AF_INET, obj.bits(), buf, sizeof buf)) names.ips.emplace_back(buf);
                 else if (obj.length() == 16 && inet_ntop(AF_INET6, obj.bits(), buf, sizeof buf)) names.ips.emplace_back(buf);
@@ -74,18 +69,18 @@ std::vector<uint8_t> encode_general_names(const SubjectAltNames& names) {
     std::vector<uint8_t> out;
     Botan::DER_Encoder der(out);
     der.start_cons(Botan::SEQUENCE);
-    for (const auto& dns : names.dns) add_name(der, kDnsName, dns);
+    for (const auto& dns : names.dns) add_name(der, GeneralName::dns, dns);
     for (const auto& ip : names.ips) {
         unsigned char buf[16];
         if (inet_pton(AF_INET, ip.c_str(), buf) == 1)
-            der.add_object(static_cast<Botan::ASN1_Tag>(kIpAddress), Botan::CONTEXT_SPECIFIC, buf, 4);
+            der.add_object(static_cast<Botan::ASN1_Tag>(GeneralName::ip), Botan::CONTEXT_SPECIFIC, buf, 4);
         else if (inet_pton(AF_INET6, ip.c_str(), buf) == 1)
-            der.add_object(static_cast<Botan::ASN1_Tag>(kIpAddress), Botan::CONTEXT_SPECIFIC, buf, 16);
+            der.add_object(static_cast<Botan::ASN1_Tag>(GeneralName::ip), Botan::CONTEXT_SPECIFIC, buf, 16);
         else
             throw InputError("bad IP address '" + ip + "'");
     }
-    for (const auto& email : names.emails) add_name(der, kRfc822Name, email);
-    for (const auto& uri : names.uris) add_name(der, kUri, uri);
+    for (const auto& email : names.emails) add_name(der, GeneralName::rfc822, email);
+    for (const auto& uri : names.uris) add_name(der, GeneralName::uri, uri);
     der.end_cons();
     return out;
 }
