@@ -20,7 +20,7 @@ using std::chrono::system_clock;
 
 const char* kDirHelp = "certificate directory (default: certs)";
 
-std::string dir_of(const Args& args) { return args.get("dir", "certs"); }
+std::string dir_of(const Args& args) { return args.get("dir", CaDirectory::kDefaultDir); }
 
 std::string passphrase_of(const Args& args) { return passphrase_from(args.get("passphrase-file")); }
 
