@@ -18,7 +18,7 @@ namespace {
 using nlohmann::json;
 using std::chrono::system_clock;
 
-const char* kDirHelp = "certificate directory (default: certs)";
+const std::string kDirHelp = std::string("certificate directory (default: ") + CaDirectory::kDefaultDir + ")";
 
 std::string dir_of(const Args& args) { return args.get("dir", CaDirectory::kDefaultDir); }
 
@@ -30,12 +30,6 @@ long days_left(TimePoint not_after) {
 }
 
 std::string date_of(TimePoint t) { return format_rfc3339(t).substr(0, 10); }
-
-std::string join(const std::vector<std::string>& items, const std::string& sep) {
-    std::string out;
-    for (const auto& item : items) out += (out.empty() ? "" : sep) + item;
-    return out;
-}
 
 std::string describe_sans(const SubjectAltNames& sans) {
     std::vector<std::string> parts;
@@ -291,6 +285,11 @@ int cmd_rotate_ca(const Args& args) {
 
 ArgSpec with_dir(ArgSpec spec) { return spec.option("dir", "DIR", kDirHelp); }
 
+// For the commands that sign with the CA key; the option comes last in their help.
+ArgSpec with_ca_passphrase(ArgSpec spec) {
+    return spec.option("passphrase-file", "FILE", "passphrase of an encrypted ca.key (or PKI_PASSPHRASE)");
+}
+
 }  // namespace
 
 std::vector<Command> all_commands() {
@@ -306,15 +305,15 @@ std::vector<Command> all_commands() {
                                                                "(or set PKI_PASSPHRASE)"),
                         cmd_init});
     commands.push_back({"issue", "issue a server or client certificate",
-                        with_dir(ArgSpec("pki issue server|client NAME [options]",
-                                         "Writes NAME.crt (leaf + CA) and NAME.key (0600), signed by the CA."))
-                            .repeated("dns", "NAME", "DNS subject alternative name")
-                            .repeated("ip", "ADDR", "IP subject alternative name (IPv4 or IPv6)")
-                            .repeated("uri", "URI", "URI SAN, clients only (e.g. spiffe://demo/coordinator)")
-                            .repeated("email", "ADDR", "e-mail SAN, clients only")
-                            .option("days", "N", "lifetime in days (default: 90, never past the CA's)")
-                            .option("key-type", "TYPE", "ecdsa-p256 (default), ecdsa-p384, ed25519 or rsa-3072")
-                            .option("passphrase-file", "FILE", "passphrase of an encrypted ca.key (or PKI_PASSPHRASE)")
+                        with_ca_passphrase(
+                            with_dir(ArgSpec("pki issue server|client NAME [options]",
+                                             "Writes NAME.crt (leaf + CA) and NAME.key (0600), signed by the CA."))
+                                .repeated("dns", "NAME", "DNS subject alternative name")
+                                .repeated("ip", "ADDR", "IP subject alternative name (IPv4 or IPv6)")
+                                .repeated("uri", "URI", "URI SAN, clients only (e.g. spiffe://demo/coordinator)")
+                                .repeated("email", "ADDR", "e-mail SAN, clients only")
+                                .option("days", "N", "lifetime in days (default: 90, never past the CA's)")
+                                .option("key-type", "TYPE", "ecdsa-p256 (default), ecdsa-p384, ed25519 or rsa-3072"))
                             .positionals(2, 2),
                         cmd_issue});
     commands.push_back({"list", "list the inventory",
@@ -341,31 +340,31 @@ std::vector<Command> all_commands() {
                             .positionals(1, 1),
                         cmd_verify});
     commands.push_back({"revoke", "revoke a certificate and regenerate the CRL",
-                        with_dir(ArgSpec("pki revoke NAME|--serial HEX [--reason R] [--dir DIR]"))
-                            .option("serial", "HEX", "revoke by serial number instead of name")
-                            .option("reason", "R", "keyCompromise, superseded, cessationOfOperation, ... (default: unspecified)")
-                            .option("passphrase-file", "FILE", "passphrase of an encrypted ca.key (or PKI_PASSPHRASE)")
+                        with_ca_passphrase(
+                            with_dir(ArgSpec("pki revoke NAME|--serial HEX [--reason R] [--dir DIR]"))
+                                .option("serial", "HEX", "revoke by serial number instead of name")
+                                .option("reason", "R", "keyCompromise, superseded, cessationOfOperation, ... (default: unspecified)"))
                             .positionals(0, 1),
                         cmd_revoke});
     commands.push_back({"crl", "write ca.crl",
-                        with_dir(ArgSpec("pki crl [--days N] [--dir DIR]", "Signs a fresh CRL (v2, CRL number increasing)."))
-                            .option("days", "N", "days until nextUpdate (default: 7)")
-                            .option("passphrase-file", "FILE", "passphrase of an encrypted ca.key (or PKI_PASSPHRASE)"),
+                        with_ca_passphrase(
+                            with_dir(ArgSpec("pki crl [--days N] [--dir DIR]", "Signs a fresh CRL (v2, CRL number increasing)."))
+                                .option("days", "N", "days until nextUpdate (default: 7)")),
                         cmd_crl});
     commands.push_back({"rotate", "new key and certificate for the same identity",
-                        with_dir(ArgSpec("pki rotate NAME [--revoke-old] [--dir DIR]",
-                                         "Writes a new NAME.crt/NAME.key (same names, kind and lifetime) and a rotation "
-                                         "bundle rotation/NAME-<UTC timestamp>/ with a manifest.json."))
-                            .flag("revoke-old", "revoke the previous certificate (reason superseded) once the new one is in place")
-                            .option("passphrase-file", "FILE", "passphrase of an encrypted ca.key (or PKI_PASSPHRASE)")
+                        with_ca_passphrase(
+                            with_dir(ArgSpec("pki rotate NAME [--revoke-old] [--dir DIR]",
+                                             "Writes a new NAME.crt/NAME.key (same names, kind and lifetime) and a rotation "
+                                             "bundle rotation/NAME-<UTC timestamp>/ with a manifest.json."))
+                                .flag("revoke-old", "revoke the previous certificate (reason superseded) once the new one is in place"))
                             .positionals(1, 1),
                         cmd_rotate});
     commands.push_back({"rotate-ca", "start (or --finish) a CA rotation with overlap",
-                        with_dir(ArgSpec("pki rotate-ca [--finish] [--dir DIR]",
-                                         "Creates a new CA; ca-bundle.crt trusts old and new until --finish, which refuses "
-                                         "while valid certificates from the old CA remain."))
-                            .flag("finish", "drop the old CA from the bundle and delete its key")
-                            .option("passphrase-file", "FILE", "passphrase of an encrypted ca.key (or PKI_PASSPHRASE)"),
+                        with_ca_passphrase(
+                            with_dir(ArgSpec("pki rotate-ca [--finish] [--dir DIR]",
+                                             "Creates a new CA; ca-bundle.crt trusts old and new until --finish, which refuses "
+                                             "while valid certificates from the old CA remain."))
+                                .flag("finish", "drop the old CA from the bundle and delete its key")),
                         cmd_rotate_ca});
     return commands;
 }
