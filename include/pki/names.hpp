@@ -13,9 +13,9 @@ void validate_certificate_name(const std::string& name);
 //    (host_name_rules()), so that every TLS stack accepts what we issue;
 //  - a dNSName SAN in a certificate presented by a peer, issued by any CA, is judged as RFC 5280
 //    and the verifiers we are compared with (Go's crypto/x509, rustls/webpki) judge it
-//    (certificate_dns_rules()): '_' (service names such as _acme-challenge), a label that begins
-//    or ends with '-' and names of digits occur in real certificates, and refusing them would
-//    reject chains that every other client accepts.
+//    (certificate_dns_rules()): they accept '_' (service names such as _acme-challenge), labels
+//    that begin or end with '-' and names of digits, and refusing those would reject chains that
+//    the other clients accept.
 // Both: labels of 1-63 letters, digits and '-', at most 253 characters, no empty label.
 struct DnsNameRules {
     bool wildcard = false;      // "*" as the whole left-most label, with at least one label after it

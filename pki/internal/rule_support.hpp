@@ -1,8 +1,9 @@
 #pragma once
 // Private to pki/rules/: what the RFC 5280 rule engines share, defined once so that they read a
-// certificate the same way. Each engine looks extensions up by OID in their encoded form (Botan 2
-// decodes some of them loosely or not at all; their OIDs are in oids.hpp), and several need the same facts about a
-// certificate: whether it asserts cA, whether it is self-issued, how a message names it.
+// certificate the same way. Each engine looks extensions up by OID (oids.hpp) in their encoded
+// form, because Botan 2 decodes some of them loosely or not at all, and several need the same
+// facts about a certificate: whether it asserts cA, whether it is self-issued, how a message
+// names it.
 #include "pki/internal/chain_rules.hpp"
 #include "pki/internal/oids.hpp"
 
