@@ -193,9 +193,9 @@ std::string build_crl_pem(const LoadedCa& ca, const std::vector<const InventoryE
 std::vector<LoadedCa> signing_cas(const CaDirectory& dir, const std::string& passphrase) {
     std::vector<LoadedCa> cas;
     cas.push_back(load_ca(dir, passphrase));
-    if (file_exists(dir.path("ca-previous.crt")) && file_exists(dir.path("ca-previous.key"))) {
-        auto cert = Certificate::load(dir.path("ca-previous.crt"));
-        auto key = PrivateKey::load(dir.path("ca-previous.key"), passphrase);
+    if (file_exists(dir.previous_ca_cert()) && file_exists(dir.previous_ca_key())) {
+        auto cert = Certificate::load(dir.previous_ca_cert());
+        auto key = PrivateKey::load(dir.previous_ca_key(), passphrase);
         cas.push_back({cert, key});
     }
     return cas;
@@ -255,8 +255,8 @@ Certificate init_ca(const CaDirectory& dir, const CaInitOptions& options) {
     write_file_atomic(dir.ca_cert(), cert.pem(), 0644);
     write_file_atomic(dir.bundle(), cert.pem(), 0644);
     inventory.save(dir.inventory());
-    ::unlink(dir.path("ca-previous.crt").c_str());
-    ::unlink(dir.path("ca-previous.key").c_str());
+    ::unlink(dir.previous_ca_cert().c_str());
+    ::unlink(dir.previous_ca_key().c_str());
     ::unlink(dir.crl().c_str());
     return cert;
 }
@@ -438,15 +438,16 @@ RotationResult rotate_certificate(const CaDirectory& dir, const std::string& nam
     result.old_entry = old_entry;
     result.new_entry = leaf.entry;
     // The bundle first: whatever fails later, the operator has the new pair.
-    result.bundle_dir = dir.path("rotation/" + name + "-" + compact_utc_timestamp(now));
+    result.bundle_dir = dir.rotation_bundle(name + "-" + compact_utc_timestamp(now));
     for (int n = 2; file_exists(result.bundle_dir); ++n)  // two rotations within one second
-        result.bundle_dir = dir.path("rotation/" + name + "-" + compact_utc_timestamp(now) + "-" + std::to_string(n));
-    make_directories(dir.path("rotation"), 0700);
+        result.bundle_dir = dir.rotation_bundle(name + "-" + compact_utc_timestamp(now) + "-" + std::to_string(n));
+    make_directories(dir.rotation_dir(), 0700);
     make_directories(result.bundle_dir, 0700);
-    write_file_atomic(result.bundle_dir + "/" + name + ".key", key_text, 0600);
-    write_file_atomic(result.bundle_dir + "/" + name + ".crt", cert_text, 0644);
-    write_file_atomic(result.bundle_dir + "/chain.crt", chain_text, 0644);
-    write_file_atomic(result.bundle_dir + "/ca-bundle.crt", read_file(dir.bundle()), 0644);
+    const CaDirectory bundle(result.bundle_dir);  // the CA directory's names: files can be copied over
+    write_file_atomic(bundle.leaf_key(name), key_text, 0600);
+    write_file_atomic(bundle.leaf_cert(name), cert_text, 0644);
+    write_file_atomic(bundle.path("chain.crt"), chain_text, 0644);
+    write_file_atomic(bundle.bundle(), read_file(dir.bundle()), 0644);
 
     // Key, then certificate: a watcher that reads between the two sees a mismatch, rejects it and
     // keeps serving the old pair; its next look finds the matching new pair.
@@ -473,7 +474,7 @@ RotationResult rotate_certificate(const CaDirectory& dir, const std::string& nam
         {"revoke_old_after", format_rfc3339(now + std::chrono::hours(24))},
         {"files", {name + ".crt", name + ".key", "chain.crt", "ca-bundle.crt"}},
     };
-    write_file_atomic(result.bundle_dir + "/manifest.json", manifest.dump(2) + "\n", 0644);
+    write_file_atomic(bundle.path("manifest.json"), manifest.dump(2) + "\n", 0644);
     if (revoke_old) write_crl_locked(dir, inventory, std::chrono::hours(24 * 7), ca_passphrase);
     inventory.save(dir.inventory());
     return result;
@@ -481,7 +482,7 @@ RotationResult rotate_certificate(const CaDirectory& dir, const std::string& nam
 
 CaRotationResult start_ca_rotation(const CaDirectory& dir, const std::string& ca_passphrase) {
     FileLock lock(dir.lock());
-    if (file_exists(dir.path("ca-previous.crt")))
+    if (file_exists(dir.previous_ca_cert()))
         throw OperationError("a CA rotation is already in progress (finish it with: pki rotate-ca --finish)");
     auto old_ca = load_ca(dir, ca_passphrase);
     auto inventory = Inventory::load(dir.inventory());
@@ -508,8 +509,8 @@ CaRotationResult start_ca_rotation(const CaDirectory& dir, const std::string& ca
     inventory.add(entry);
 
     const bool encrypted = is_encrypted_key_pem(read_file(dir.ca_key()));
-    write_file_atomic(dir.path("ca-previous.key"), read_file(dir.ca_key()), 0600);
-    write_file_atomic(dir.path("ca-previous.crt"), old_ca.cert.pem(), 0644);
+    write_file_atomic(dir.previous_ca_key(), read_file(dir.ca_key()), 0600);
+    write_file_atomic(dir.previous_ca_cert(), old_ca.cert.pem(), 0644);
     write_key_file(dir.ca_key(), key, encrypted ? ca_passphrase : "");
     write_file_atomic(dir.ca_cert(), cert.pem(), 0644);
     // New first: peers that look only at the first anchor still find the CA that new leaves use.
@@ -521,9 +522,9 @@ CaRotationResult start_ca_rotation(const CaDirectory& dir, const std::string& ca
 
 CaRotationResult finish_ca_rotation(const CaDirectory& dir, const std::string& ca_passphrase) {
     FileLock lock(dir.lock());
-    if (!file_exists(dir.path("ca-previous.crt"))) throw OperationError("no CA rotation in progress");
+    if (!file_exists(dir.previous_ca_cert())) throw OperationError("no CA rotation in progress");
     auto new_ca = load_ca(dir, ca_passphrase);
-    auto old_cert = Certificate::load(dir.path("ca-previous.crt"));
+    auto old_cert = Certificate::load(dir.previous_ca_cert());
     auto inventory = Inventory::load(dir.inventory());
     CaRotationResult result{new_ca.cert, old_cert, {}};
     const auto now = system_clock::now();
@@ -539,8 +540,8 @@ CaRotationResult finish_ca_rotation(const CaDirectory& dir, const std::string& c
     for (auto& entry : inventory.entries())
         if (entry.kind == "ca" && entry.fingerprint_sha256 == old_cert.fingerprint_sha256()) entry.status = "retired";
     write_file_atomic(dir.bundle(), new_ca.cert.pem(), 0644);
-    ::unlink(dir.path("ca-previous.key").c_str());
-    ::unlink(dir.path("ca-previous.crt").c_str());
+    ::unlink(dir.previous_ca_key().c_str());
+    ::unlink(dir.previous_ca_cert().c_str());
     if (file_exists(dir.crl())) write_crl_locked(dir, inventory, std::chrono::hours(24 * 7), ca_passphrase);
     inventory.save(dir.inventory());
     return result;

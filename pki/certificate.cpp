@@ -203,8 +203,9 @@ std::string normalize_serial_hex(const std::string& text) {
     for (char c : body) {
         if (c == ':' ) continue;
         if (!std::isxdigit(static_cast<unsigned char>(c))) throw InputError("bad serial '" + text + "' (expected hex)");
-        hex.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+        hex.push_back(c);
     }
+    hex = to_lower(hex);
     size_t first = hex.find_first_not_of('0');
     hex = first == std::string::npos ? "0" : hex.substr(first);
     if (hex.size() % 2) hex.insert(hex.begin(), '0');

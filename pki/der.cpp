@@ -1,5 +1,8 @@
 #include "pki/internal/der.hpp"
 
+#include "common/strings.hpp"
+#include "pki/internal/oids.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <set>
@@ -37,6 +40,17 @@ Tlv Reader::next() {
 Tlv Reader::next(uint8_t expected_tag) {
     Tlv t = next();
     if (t.tag != expected_tag) throw Malformed("unexpected DER tag");
+    return t;
+}
+
+std::optional<Tlv> Reader::next_if(uint8_t tag) {
+    if (empty() || peek_tag() != tag) return std::nullopt;
+    return next();
+}
+
+Tlv Reader::only(uint8_t expected_tag) {
+    Tlv t = next(expected_tag);
+    expect_end();
     return t;
 }
 
@@ -97,16 +111,6 @@ std::vector<uint8_t> encode_tlv(uint8_t tag, const uint8_t* data, size_t size) {
     return out;
 }
 
-std::string hex(const uint8_t* data, size_t size) {
-    static const char* digits = "0123456789abcdef";
-    std::string out;
-    for (size_t i = 0; i < size; ++i) {
-        out.push_back(digits[data[i] >> 4]);
-        out.push_back(digits[data[i] & 15]);
-    }
-    return out;
-}
-
 // RFC 5280 7.1 (simplified RFC 4518): strings compare after trimming, collapsing inner white
 // space and folding ASCII case, whatever their ASN.1 string type.
 std::string comparison_form(const Tlv& value) {
@@ -120,7 +124,7 @@ std::string comparison_form(const Tlv& value) {
             for (size_t i = 0; i < value.size; i += 2) {
                 unsigned cp = (value.data[i] << 8) | value.data[i + 1];
                 if (cp < 0x80) text.push_back(static_cast<char>(cp));
-                else return "#" + hex(value.data, value.size);
+                else return "#" + to_hex(value.data, value.size);
             }
             break;
         case kUniversalString:
@@ -129,11 +133,11 @@ std::string comparison_form(const Tlv& value) {
                 unsigned long cp = (static_cast<unsigned long>(value.data[i]) << 24) | (value.data[i + 1] << 16) |
                                    (value.data[i + 2] << 8) | value.data[i + 3];
                 if (cp < 0x80) text.push_back(static_cast<char>(cp));
-                else return "#" + hex(value.data, value.size);
+                else return "#" + to_hex(value.data, value.size);
             }
             break;
         default:
-            return "#" + hex(&value.tag, 1) + hex(value.data, value.size);
+            return "#" + to_hex(&value.tag, 1) + to_hex(value.data, value.size);
     }
     std::string out;
     bool space = false;
@@ -144,34 +148,45 @@ std::string comparison_form(const Tlv& value) {
         }
         if (space) out.push_back(' ');
         space = false;
-        out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+        out.push_back(c);
     }
-    return out;
+    return to_lower(out);
 }
 
-DistributionPointName parse_dp_name(const Tlv& choice) {
+// A RelativeDistinguishedName (SET OF AttributeTypeAndValue, also nameRelativeToCRLIssuer),
+// sorted so that RDNs compare whatever order they were encoded in.
+Rdn parse_rdn(const Tlv& set, const char* empty_error) {
+    Rdn rdn;
+    Reader atvs(set);
+    while (!atvs.empty()) {
+        Reader atv(atvs.next(kSequence));
+        Attribute a;
+        a.oid = decode_oid(atv.next(kOid));
+        a.value = comparison_form(atv.next());
+        atv.expect_end();
+        rdn.push_back(std::move(a));
+    }
+    if (rdn.empty()) throw Malformed(empty_error);
+    std::sort(rdn.begin(), rdn.end());
+    return rdn;
+}
+
+// distributionPoint [0] EXPLICIT DistributionPointName, in a CRL distribution point and in an
+// issuing distribution point alike.
+DistributionPointName parse_dp_name(const Tlv& field) {
+    Reader inner(field);
+    const Tlv choice = inner.next();
     DistributionPointName name;
     if (choice.tag == 0xa0) {
         Reader names(choice);
         while (!names.empty()) name.full_names.push_back(parse_general_name(names.next()));
         if (name.full_names.empty()) throw Malformed("empty fullName");
     } else if (choice.tag == 0xa1) {
-        Rdn rdn;
-        Reader atvs(choice);
-        while (!atvs.empty()) {
-            Reader atv(atvs.next(kSequence));
-            Attribute a;
-            a.oid = decode_oid(atv.next(kOid));
-            a.value = comparison_form(atv.next());
-            atv.expect_end();
-            rdn.push_back(std::move(a));
-        }
-        if (rdn.empty()) throw Malformed("empty nameRelativeToCRLIssuer");
-        std::sort(rdn.begin(), rdn.end());
-        name.relative = std::move(rdn);
+        name.relative = parse_rdn(choice, "empty nameRelativeToCRLIssuer");
     } else {
         throw Malformed("bad DistributionPointName");
     }
+    inner.expect_end();
     return name;
 }
 
@@ -196,9 +211,7 @@ GeneralName parse_general_name(const Tlv& t) {
             name.value = t.bytes();
             break;
         case GeneralName::directory: {
-            Reader inner(t);
-            Tlv seq = inner.next(kSequence);
-            inner.expect_end();
+            const Tlv seq = Reader(t).only(kSequence);
             name.value = encode_tlv(seq.tag, seq.data, seq.size);
             parse_name(name.value);  // must be a valid Name
             break;
@@ -211,38 +224,17 @@ GeneralName parse_general_name(const Tlv& t) {
 }
 
 std::vector<GeneralName> parse_general_names(const std::vector<uint8_t>& bytes) {
-    Reader outer(bytes);
-    Tlv seq = outer.next(kSequence);
-    outer.expect_end();
     std::vector<GeneralName> names;
-    Reader items(seq);
+    Reader items(Reader(bytes).only(kSequence));
     while (!items.empty()) names.push_back(parse_general_name(items.next()));
     if (names.empty()) throw Malformed("empty GeneralNames");
     return names;
 }
 
 std::vector<Rdn> parse_name(const std::vector<uint8_t>& bytes) {
-    Reader outer(bytes);
-    Tlv seq = outer.next(kSequence);
-    outer.expect_end();
     std::vector<Rdn> rdns;
-    Reader items(seq);
-    while (!items.empty()) {
-        Tlv set = items.next(kSet);
-        Rdn rdn;
-        Reader atvs(set);
-        while (!atvs.empty()) {
-            Reader atv(atvs.next(kSequence));
-            Attribute a;
-            a.oid = decode_oid(atv.next(kOid));
-            a.value = comparison_form(atv.next());
-            atv.expect_end();
-            rdn.push_back(std::move(a));
-        }
-        if (rdn.empty()) throw Malformed("empty RDN");
-        std::sort(rdn.begin(), rdn.end());
-        rdns.push_back(std::move(rdn));
-    }
+    Reader items(Reader(bytes).only(kSequence));
+    while (!items.empty()) rdns.push_back(parse_rdn(items.next(kSet), "empty RDN"));
     return rdns;
 }
 
@@ -261,20 +253,17 @@ std::vector<std::string> email_attributes(const std::vector<uint8_t>& bytes) {
         Reader atvs(items.next(kSet));
         while (!atvs.empty()) {
             Reader atv(atvs.next(kSequence));
-            std::string oid = decode_oid(atv.next(kOid));
+            const std::string type = decode_oid(atv.next(kOid));
             Tlv value = atv.next();
-            if (oid == "1.2.840.113549.1.9.1") out.push_back(value.text());
+            if (type == oid::kEmailAddress) out.push_back(value.text());
         }
     }
     return out;
 }
 
 NameConstraints parse_name_constraints(const std::vector<uint8_t>& bytes) {
-    Reader outer(bytes);
-    Tlv seq = outer.next(kSequence);
-    outer.expect_end();
     NameConstraints nc;
-    Reader fields(seq);
+    Reader fields(Reader(bytes).only(kSequence));
     bool any = false;
     auto subtrees = [&](const Tlv& t, std::vector<Subtree>& out) {
         Reader items(t);
@@ -293,20 +282,17 @@ NameConstraints parse_name_constraints(const std::vector<uint8_t>& bytes) {
         if (out.empty()) throw Malformed("empty GeneralSubtrees");
         any = true;
     };
-    if (!fields.empty() && fields.peek_tag() == 0xa0) subtrees(fields.next(), nc.permitted);
-    if (!fields.empty() && fields.peek_tag() == 0xa1) subtrees(fields.next(), nc.excluded);
+    if (auto t = fields.next_if(0xa0)) subtrees(*t, nc.permitted);
+    if (auto t = fields.next_if(0xa1)) subtrees(*t, nc.excluded);
     fields.expect_end();
     if (!any) throw Malformed("empty name constraints");
     return nc;
 }
 
 std::vector<PolicyInformation> parse_certificate_policies(const std::vector<uint8_t>& bytes) {
-    Reader outer(bytes);
-    Tlv seq = outer.next(kSequence);
-    outer.expect_end();
     std::vector<PolicyInformation> out;
     std::set<std::string> seen;
-    Reader items(seq);
+    Reader items(Reader(bytes).only(kSequence));
     while (!items.empty()) {
         Reader info(items.next(kSequence));
         PolicyInformation p;
@@ -328,11 +314,8 @@ std::vector<PolicyInformation> parse_certificate_policies(const std::vector<uint
 }
 
 std::vector<std::pair<std::string, std::string>> parse_policy_mappings(const std::vector<uint8_t>& bytes) {
-    Reader outer(bytes);
-    Tlv seq = outer.next(kSequence);
-    outer.expect_end();
     std::vector<std::pair<std::string, std::string>> out;
-    Reader items(seq);
+    Reader items(Reader(bytes).only(kSequence));
     while (!items.empty()) {
         Reader m(items.next(kSequence));
         std::string issuer = decode_oid(m.next(kOid));
@@ -345,55 +328,39 @@ std::vector<std::pair<std::string, std::string>> parse_policy_mappings(const std
 }
 
 PolicyConstraints parse_policy_constraints(const std::vector<uint8_t>& bytes) {
-    Reader outer(bytes);
-    Tlv seq = outer.next(kSequence);
-    outer.expect_end();
     PolicyConstraints pc;
-    Reader fields(seq);
-    if (!fields.empty() && fields.peek_tag() == 0x80) pc.require_explicit_policy = decode_small_uint(fields.next());
-    if (!fields.empty() && fields.peek_tag() == 0x81) pc.inhibit_policy_mapping = decode_small_uint(fields.next());
+    Reader fields(Reader(bytes).only(kSequence));
+    if (auto t = fields.next_if(0x80)) pc.require_explicit_policy = decode_small_uint(*t);
+    if (auto t = fields.next_if(0x81)) pc.inhibit_policy_mapping = decode_small_uint(*t);
     fields.expect_end();
     if (!pc.require_explicit_policy && !pc.inhibit_policy_mapping) throw Malformed("empty policy constraints");
     return pc;
 }
 
 uint64_t parse_inhibit_any_policy(const std::vector<uint8_t>& bytes) {
-    Reader outer(bytes);
-    Tlv value = outer.next(kInteger);
-    outer.expect_end();
-    return decode_small_uint(value);
+    return decode_small_uint(Reader(bytes).only(kInteger));
 }
 
 AuthorityKeyId parse_authority_key_id(const std::vector<uint8_t>& bytes) {
-    Reader outer(bytes);
-    Tlv seq = outer.next(kSequence);
-    outer.expect_end();
     AuthorityKeyId aki;
-    Reader fields(seq);
-    if (!fields.empty() && fields.peek_tag() == 0x80) { fields.next(); aki.has_key_id = true; }
-    if (!fields.empty() && fields.peek_tag() == 0xa1) { fields.next(); aki.has_issuer = true; }
-    if (!fields.empty() && fields.peek_tag() == 0x82) { fields.next(); aki.has_serial = true; }
+    Reader fields(Reader(bytes).only(kSequence));
+    aki.has_key_id = fields.next_if(0x80).has_value();
+    aki.has_issuer = fields.next_if(0xa1).has_value();
+    aki.has_serial = fields.next_if(0x82).has_value();
     fields.expect_end();
     return aki;
 }
 
 std::vector<DistributionPoint> parse_crl_distribution_points(const std::vector<uint8_t>& bytes) {
-    Reader outer(bytes);
-    Tlv seq = outer.next(kSequence);
-    outer.expect_end();
     std::vector<DistributionPoint> out;
-    Reader items(seq);
+    Reader items(Reader(bytes).only(kSequence));
     while (!items.empty()) {
         Reader fields(items.next(kSequence));
         DistributionPoint dp;
-        if (!fields.empty() && fields.peek_tag() == 0xa0) {
-            Reader inner(fields.next());
-            dp.name = parse_dp_name(inner.next());
-            inner.expect_end();
-        }
-        if (!fields.empty() && fields.peek_tag() == 0x81) dp.reasons = fields.next().bytes();
-        if (!fields.empty() && fields.peek_tag() == 0xa2) {
-            Reader names(fields.next());
+        if (auto t = fields.next_if(0xa0)) dp.name = parse_dp_name(*t);
+        if (auto t = fields.next_if(0x81)) dp.reasons = t->bytes();
+        if (auto t = fields.next_if(0xa2)) {
+            Reader names(*t);
             while (!names.empty()) dp.crl_issuer.push_back(parse_general_name(names.next()));
         }
         fields.expect_end();
@@ -403,22 +370,15 @@ std::vector<DistributionPoint> parse_crl_distribution_points(const std::vector<u
 }
 
 IssuingDistributionPoint parse_issuing_distribution_point(const std::vector<uint8_t>& bytes) {
-    Reader outer(bytes);
-    Tlv seq = outer.next(kSequence);
-    outer.expect_end();
     IssuingDistributionPoint idp;
-    Reader fields(seq);
+    Reader fields(Reader(bytes).only(kSequence));
     auto flag = [](const Tlv& t) { return t.size == 1 && t.data[0] != 0; };
-    if (!fields.empty() && fields.peek_tag() == 0xa0) {
-        Reader inner(fields.next());
-        idp.name = parse_dp_name(inner.next());
-        inner.expect_end();
-    }
-    if (!fields.empty() && fields.peek_tag() == 0x81) idp.only_user = flag(fields.next());
-    if (!fields.empty() && fields.peek_tag() == 0x82) idp.only_ca = flag(fields.next());
-    if (!fields.empty() && fields.peek_tag() == 0x83) idp.only_some_reasons = fields.next().bytes();
-    if (!fields.empty() && fields.peek_tag() == 0x84) idp.indirect = flag(fields.next());
-    if (!fields.empty() && fields.peek_tag() == 0x85) idp.only_attribute = flag(fields.next());
+    if (auto t = fields.next_if(0xa0)) idp.name = parse_dp_name(*t);
+    if (auto t = fields.next_if(0x81)) idp.only_user = flag(*t);
+    if (auto t = fields.next_if(0x82)) idp.only_ca = flag(*t);
+    if (auto t = fields.next_if(0x83)) idp.only_some_reasons = t->bytes();
+    if (auto t = fields.next_if(0x84)) idp.indirect = flag(*t);
+    if (auto t = fields.next_if(0x85)) idp.only_attribute = flag(*t);
     fields.expect_end();
     return idp;
 }

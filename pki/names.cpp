@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <cctype>
+#include <string_view>
 
 namespace mcpmtls::pki {
 
@@ -17,30 +18,53 @@ void validate_certificate_name(const std::string& name) {
     for (char c : name)
         if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
             throw InputError("certificate name '" + name + "' may only contain letters, digits, '.', '_' and '-'");
-    if (name == "ca" || name == "ca-bundle" || name == "index")
+    if (name == "ca" || name == "ca-bundle" || name == "ca-previous" || name == "index")
         throw InputError("'" + name + "' is reserved for the CA's own files");
 }
 
-bool is_valid_dns_name(const std::string& input, bool allow_wildcard) {
-    std::string name = input;
-    if (allow_wildcard && name.rfind("*.", 0) == 0) name = name.substr(2);
-    if (!name.empty() && name.back() == '.') name.pop_back();
-    if (name.empty() || name.size() > 253) return false;
+DnsNameRules host_name_rules(bool allow_wildcard) {
+    DnsNameRules rules;
+    rules.wildcard = allow_wildcard;
+    rules.root_dot = true;
+    rules.wildcard_in_length = false;
+    return rules;
+}
+
+DnsNameRules certificate_dns_rules() {
+    DnsNameRules rules;
+    rules.wildcard = true;
+    rules.underscore = true;
+    rules.edge_hyphens = true;
+    rules.all_numeric = true;
+    return rules;
+}
+
+bool is_valid_dns_name(const std::string& input, const DnsNameRules& rules) {
+    std::string_view name(input);
+    if (rules.root_dot && !name.empty() && name.back() == '.') name.remove_suffix(1);
+    std::string_view labels = name;
+    if (rules.wildcard && name.substr(0, 2) == "*.") labels.remove_prefix(2);
+    const size_t length = rules.wildcard_in_length ? name.size() : labels.size();
+    if (labels.empty() || length > 253) return false;
     size_t label_start = 0;
-    bool all_numeric = true;
-    for (size_t i = 0; i <= name.size(); ++i) {
-        if (i == name.size() || name[i] == '.') {
-            size_t len = i - label_start;
+    bool digits_only = true;
+    for (size_t i = 0; i <= labels.size(); ++i) {
+        if (i == labels.size() || labels[i] == '.') {
+            const size_t len = i - label_start;
             if (len == 0 || len > 63) return false;
-            if (name[label_start] == '-' || name[i - 1] == '-') return false;
+            if (!rules.edge_hyphens && (labels[label_start] == '-' || labels[i - 1] == '-')) return false;
             label_start = i + 1;
             continue;
         }
-        unsigned char c = static_cast<unsigned char>(name[i]);
-        if (!std::isalnum(c) && c != '-') return false;
-        if (!std::isdigit(c)) all_numeric = false;
+        const unsigned char c = static_cast<unsigned char>(labels[i]);
+        if (!std::isalnum(c) && c != '-' && !(rules.underscore && c == '_')) return false;
+        if (!std::isdigit(c)) digits_only = false;
     }
-    return !all_numeric;  // "127.0.0.1" is an IP, not a host name
+    return rules.all_numeric || !digits_only;
+}
+
+bool is_valid_dns_name(const std::string& name, bool allow_wildcard) {
+    return is_valid_dns_name(name, host_name_rules(allow_wildcard));
 }
 
 std::string canonical_ip(const std::string& input) {

@@ -1,6 +1,9 @@
 #include "pki/internal/x509_names.hpp"
 
 #include "common/error.hpp"
+#include "common/strings.hpp"
+#include "pki/internal/der.hpp"
+#include "pki/internal/oids.hpp"
 
 #include <arpa/inet.h>
 #include <botan/asn1_str.h>
@@ -11,19 +14,15 @@
 namespace mcpmtls::pki {
 namespace {
 
-// GeneralName CHOICE tags (RFC 5280 4.2.1.6).
-constexpr int kRfc822Name = 1;
-constexpr int kDnsName = 2;
-constexpr int kUri = 6;
-constexpr int kIpAddress = 7;
+using der::GeneralName;  // its Type values are the CHOICE tags (RFC 5280 4.2.1.6)
 
-std::string short_attribute_name(const Botan::OID& oid) {
-    static const std::pair<const char*, const char*> names[] = {
+std::string short_attribute_name(const Botan::OID& type) {
+    static const std::pair<std::string, const char*> names[] = {
         {"2.5.4.3", "CN"},  {"2.5.4.10", "O"}, {"2.5.4.11", "OU"}, {"2.5.4.6", "C"},
         {"2.5.4.8", "ST"},  {"2.5.4.7", "L"},  {"2.5.4.5", "serialNumber"},
-        {"1.2.840.113549.1.9.1", "emailAddress"}, {"0.9.2342.19200300.100.1.25", "DC"},
+        {oid::kEmailAddress, "emailAddress"}, {"0.9.2342.19200300.100.1.25", "DC"},
     };
-    const std::string dotted = oid.to_string();
+    const std::string dotted = type.to_string();
     for (const auto& [number, name] : names)
         if (dotted == number) return name;
     return dotted;
@@ -36,12 +35,9 @@ void add_name(Botan::DER_Encoder& der, int tag, const std::string& value) {
 }  // namespace
 
 std::string format_dn(const Botan::X509_DN& dn) {
-    std::string out;
-    for (const auto& [oid, value] : dn.dn_info()) {
-        if (!out.empty()) out += ", ";
-        out += short_attribute_name(oid) + "=" + value.value();
-    }
-    return out;
+    std::vector<std::string> attributes;
+    for (const auto& [type, value] : dn.dn_info()) attributes.push_back(short_attribute_name(type) + "=" + value.value());
+    return join(attributes, ", ");
 }
 
 SubjectAltNames decode_general_names(const std::vector<uint8_t>& der) {
@@ -54,10 +50,10 @@ SubjectAltNames decode_general_names(const std::vector<uint8_t>& der) {
             continue;
         std::string text(reinterpret_cast<const char*>(obj.bits()), obj.length());
         switch (static_cast<int>(obj.type())) {
-            case kDnsName: names.dns.push_back(text); break;
-            case kRfc822Name: names.emails.push_back(text); break;
-            case kUri: names.uris.push_back(text); break;
-            case kIpAddress: {
+            case GeneralName::dns: names.dns.push_back(text); break;
+            case GeneralName::rfc822: names.emails.push_back(text); break;
+            case GeneralName::uri: names.uris.push_back(text); break;
+            case GeneralName::ip: {
                 char buf[INET6_ADDRSTRLEN] = {};
                 if (obj.length() == 4 && inet_ntop(AF_INET, obj.bits(), buf, sizeof buf)) names.ips.emplace_back(buf);
                 else if (obj.length() == 16 && inet_ntop(AF_INET6, obj.bits(), buf, sizeof buf)) names.ips.emplace_back(buf);
@@ -73,31 +69,31 @@ std::vector<uint8_t> encode_general_names(const SubjectAltNames& names) {
     std::vector<uint8_t> out;
     Botan::DER_Encoder der(out);
     der.start_cons(Botan::SEQUENCE);
-    for (const auto& dns : names.dns) add_name(der, kDnsName, dns);
+    for (const auto& dns : names.dns) add_name(der, GeneralName::dns, dns);
     for (const auto& ip : names.ips) {
         unsigned char buf[16];
         if (inet_pton(AF_INET, ip.c_str(), buf) == 1)
-            der.add_object(static_cast<Botan::ASN1_Tag>(kIpAddress), Botan::CONTEXT_SPECIFIC, buf, 4);
+            der.add_object(static_cast<Botan::ASN1_Tag>(GeneralName::ip), Botan::CONTEXT_SPECIFIC, buf, 4);
         else if (inet_pton(AF_INET6, ip.c_str(), buf) == 1)
-            der.add_object(static_cast<Botan::ASN1_Tag>(kIpAddress), Botan::CONTEXT_SPECIFIC, buf, 16);
+            der.add_object(static_cast<Botan::ASN1_Tag>(GeneralName::ip), Botan::CONTEXT_SPECIFIC, buf, 16);
         else
             throw InputError("bad IP address '" + ip + "'");
     }
-    for (const auto& email : names.emails) add_name(der, kRfc822Name, email);
-    for (const auto& uri : names.uris) add_name(der, kUri, uri);
+    for (const auto& email : names.emails) add_name(der, GeneralName::rfc822, email);
+    for (const auto& uri : names.uris) add_name(der, GeneralName::uri, uri);
     der.end_cons();
     return out;
 }
 
-std::string eku_name(const Botan::OID& oid) {
-    const std::string dotted = oid.to_string();
-    if (dotted == "1.3.6.1.5.5.7.3.1") return "serverAuth";
-    if (dotted == "1.3.6.1.5.5.7.3.2") return "clientAuth";
-    if (dotted == "1.3.6.1.5.5.7.3.3") return "codeSigning";
-    if (dotted == "1.3.6.1.5.5.7.3.4") return "emailProtection";
-    if (dotted == "1.3.6.1.5.5.7.3.8") return "timeStamping";
-    if (dotted == "1.3.6.1.5.5.7.3.9") return "OCSPSigning";
-    if (dotted == "2.5.29.37.0") return "anyExtendedKeyUsage";
+std::string eku_name(const Botan::OID& usage) {
+    const std::string dotted = usage.to_string();
+    if (dotted == oid::kServerAuth) return "serverAuth";
+    if (dotted == oid::kClientAuth) return "clientAuth";
+    if (dotted == oid::kCodeSigning) return "codeSigning";
+    if (dotted == oid::kEmailProtection) return "emailProtection";
+    if (dotted == oid::kTimeStamping) return "timeStamping";
+    if (dotted == oid::kOcspSigning) return "OCSPSigning";
+    if (dotted == oid::kAnyExtendedKeyUsage) return "anyExtendedKeyUsage";
     return dotted;
 }
 

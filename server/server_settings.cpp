@@ -1,14 +1,14 @@
 #include "server/server_settings.hpp"
 
 #include "common/error.hpp"
-#include "pki/authority.hpp"
+#include "pki/ca_directory.hpp"
 
 namespace mcpmtls::server {
 
 ArgSpec server_settings(const ServerDescription& d) {
     const mcp::ServerOptions runtime;        // the MCP runtime's own defaults
     const tls::ServerTlsSettings tls;        // and the TLS layer's
-    const pki::CaDirectory certs("certs");  // the files `pki` and `make run-servers` write
+    const pki::CaDirectory certs(pki::CaDirectory::kDefaultDir);  // the files `pki` and `make run-servers` write
     const long max_body = static_cast<long>(runtime.max_body_bytes);
     return ArgSpec(d.binary, d.title + " MCP server over mutual TLS (MCP Streamable HTTP at https://HOST:PORT/mcp).\n"
                              "Every client must present a certificate that the project's verifier accepts.")

@@ -2,14 +2,14 @@
 
 #include "client/cli/commands.hpp"
 #include "common/log.hpp"
-#include "pki/authority.hpp"
+#include "pki/ca_directory.hpp"
 
 #include <csignal>
 
 namespace mcpmtls::client::cli {
 
 std::vector<Option> global_options() {
-    const pki::CaDirectory certs("certs");  // what `make run-servers` creates
+    const pki::CaDirectory certs(pki::CaDirectory::kDefaultDir);  // what `make run-servers` creates
     const Timeouts timeouts;
     return {
         Option::flag("strict", "verify servers fully: chain, validity, serverAuth, host name (the default)"),

@@ -1,6 +1,7 @@
 #pragma once
 // The certificate authority kept in a directory (default certs/): ca.crt, ca.key,
-// ca-bundle.crt, ca.crl, NAME.crt, NAME.key and the inventory index.json.
+// ca-bundle.crt, ca.crl, NAME.crt, NAME.key and the inventory index.json (ca_directory.hpp).
+#include "pki/ca_directory.hpp"
 #include "pki/certificate.hpp"
 #include "pki/inventory.hpp"
 #include "pki/key.hpp"
@@ -10,24 +11,6 @@
 #include <vector>
 
 namespace mcpmtls::pki {
-
-class CaDirectory {
-public:
-    explicit CaDirectory(std::string dir) : dir_(std::move(dir)) {}
-    const std::string& dir() const { return dir_; }
-    std::string path(const std::string& file) const { return dir_ + "/" + file; }
-    std::string ca_cert() const { return path("ca.crt"); }
-    std::string ca_key() const { return path("ca.key"); }
-    std::string bundle() const { return path("ca-bundle.crt"); }
-    std::string crl() const { return path("ca.crl"); }
-    std::string inventory() const { return path("index.json"); }
-    std::string lock() const { return path(".lock"); }
-    std::string leaf_cert(const std::string& name) const { return path(name + ".crt"); }
-    std::string leaf_key(const std::string& name) const { return path(name + ".key"); }
-
-private:
-    std::string dir_;
-};
 
 struct CaInitOptions {
     std::string common_name = "mcp-mtls root CA";

@@ -6,7 +6,7 @@
 
 namespace mcpmtls::pki::cli {
 
-Option dir_option() { return Option::text("dir", "DIR", "certificate directory").fallback("certs"); }
+Option dir_option() { return Option::text("dir", "DIR", "certificate directory").fallback(CaDirectory::kDefaultDir); }
 
 Option passphrase_option() {
     return Option::text("passphrase-file", "FILE",

@@ -1,7 +1,7 @@
 #pragma once
 // Private to pki/: the verification rules the verifier adds on top of Botan's path validation
-// (docs/verification-policy.md describes each one). Positions count from the leaf (0) to the
-// trust anchor (path.size() - 1).
+// (docs/verification-policy.md describes each one), implemented in pki/rules/, one file per
+// engine. Positions count from the leaf (0) to the trust anchor (path.size() - 1).
 #include "pki/verifier.hpp"
 
 #include <botan/x509_crl.h>

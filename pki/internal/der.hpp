@@ -33,6 +33,11 @@ public:
     uint8_t peek_tag() const;
     Tlv next();                     // throws Malformed
     Tlv next(uint8_t expected_tag); // throws Malformed when the tag differs
+    // An OPTIONAL (or DEFAULT) field: the next TLV if it has `tag`, else nothing is read.
+    std::optional<Tlv> next_if(uint8_t tag);
+    // A value that must fill the rest of the data (an extension value, what an EXPLICIT tag
+    // wraps): next(expected_tag), then expect_end().
+    Tlv only(uint8_t expected_tag);
     void expect_end() const;
 
 private:

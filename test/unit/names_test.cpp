@@ -84,3 +84,27 @@ TEST_CASE("the verdict cache forgets entries at their expiry and evicts the leas
     CHECK(cache.find(a, now) != nullptr);
     CHECK(cache.find(c, now) != nullptr);
 }
+
+TEST_CASE("a DNS name in a peer's certificate is judged as RFC 5280, a name we issue as RFC 1123", "[unit][names]") {
+    const auto issued = pki::host_name_rules(true);
+    const auto presented = pki::certificate_dns_rules();
+    // Only a certificate from another CA may carry these.
+    for (const std::string name : {"_acme-challenge.example.com", "-edge.example.com", "edge-.example.com", "1.2.3.4"}) {
+        CHECK(pki::is_valid_dns_name(name, presented));
+        CHECK_FALSE(pki::is_valid_dns_name(name, issued));
+    }
+    // Only typed input may name the DNS root.
+    CHECK(pki::is_valid_dns_name("example.com.", issued));
+    CHECK_FALSE(pki::is_valid_dns_name("example.com.", presented));
+    // Both: a wildcard only as the whole left-most label, labels of 1-63, at most 253 characters.
+    for (const auto& rules : {issued, presented}) {
+        CHECK(pki::is_valid_dns_name("*.example.com", rules));
+        CHECK_FALSE(pki::is_valid_dns_name("*", rules));
+        CHECK_FALSE(pki::is_valid_dns_name("a.*.example.com", rules));
+        CHECK_FALSE(pki::is_valid_dns_name("*a.example.com", rules));
+        CHECK_FALSE(pki::is_valid_dns_name("a..b", rules));
+        CHECK(pki::is_valid_dns_name(std::string(63, 'a') + ".com", rules));
+        CHECK_FALSE(pki::is_valid_dns_name(std::string(64, 'a') + ".com", rules));
+        CHECK_FALSE(pki::is_valid_dns_name(std::string(250, 'a') + ".com", rules));
+    }
+}

@@ -1,0 +1,39 @@
+#pragma once
+// The layout of a certificate authority's directory (default certs/), spelt in one place. It has
+// its own header so that any layer can name the CA's files (the trust bundle and CRL a server
+// loads by default, a leaf's certificate and key) without the CA's API in authority.hpp.
+#include <string>
+
+namespace mcpmtls::pki {
+
+class CaDirectory {
+public:
+    static constexpr const char* kDefaultDir = "certs";
+
+    explicit CaDirectory(std::string dir) : dir_(std::move(dir)) {}
+    const std::string& dir() const { return dir_; }
+    std::string path(const std::string& file) const { return dir_ + "/" + file; }
+
+    std::string ca_cert() const { return path("ca.crt"); }
+    std::string ca_key() const { return path("ca.key"); }
+    std::string bundle() const { return path("ca-bundle.crt"); }  // every CA currently trusted
+    std::string crl() const { return path("ca.crl"); }
+    std::string inventory() const { return path("index.json"); }
+    std::string lock() const { return path(".lock"); }
+    std::string leaf_cert(const std::string& name) const { return path(name + ".crt"); }
+    std::string leaf_key(const std::string& name) const { return path(name + ".key"); }
+
+    // During a CA rotation, the CA being replaced: still trusted and still signing CRLs for what
+    // it issued, until `pki rotate-ca --finish`.
+    std::string previous_ca_cert() const { return path("ca-previous.crt"); }
+    std::string previous_ca_key() const { return path("ca-previous.key"); }
+
+    // `pki rotate NAME` leaves each new pair in a bundle of its own below this directory.
+    std::string rotation_dir() const { return path("rotation"); }
+    std::string rotation_bundle(const std::string& bundle_name) const { return rotation_dir() + "/" + bundle_name; }
+
+private:
+    std::string dir_;
+};
+
+}  // namespace mcpmtls::pki
