@@ -16,6 +16,7 @@ TEST_CASE("certificate names refuse path separators, empty names and reserved na
     CHECK_THROWS_AS(pki::validate_certificate_name("a/b"), InputError);
     CHECK_THROWS_AS(pki::validate_certificate_name(".hidden"), InputError);
     CHECK_THROWS_AS(pki::validate_certificate_name("ca"), InputError);
+    CHECK_THROWS_AS(pki::validate_certificate_name("ca-previous"), InputError);  // the CA rotation's files
     CHECK_THROWS_AS(pki::validate_certificate_name(std::string(65, 'a')), InputError);
 }
 
