@@ -163,6 +163,10 @@ TEST_CASE("ask answers the example questions from the servers' own tools", "[cli
     CHECK(contains(r.out, "[weather] Weather in Oslo"));
     CHECK(contains(r.out, "[datetime] It is"));
     CHECK(contains(r.out, "Asia/Tokyo"));
+    // A place the time-zone database does not name: the datetime server knows the city.
+    r = ask("what time is it in Mumbai?");
+    CHECK(r.exit_code == 0);
+    CHECK(contains(r.out, "Asia/Kolkata"));
     r = ask("what is the meaning of life?");
     CHECK(r.exit_code == 1);
     CHECK(contains(r.err, "I can answer questions for these tools"));

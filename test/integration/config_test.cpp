@@ -78,6 +78,37 @@ TEST_CASE("the client reads servers and certificates from --config", "[integrati
     CHECK(r.out == "configured\n");
 }
 
+TEST_CASE("the client holds its --config file to the same rules as a server: unknown keys and wrong types are exit 2",
+          "[integration]") {
+    DemoPki pki;
+    auto with_config = [&](const json& config) {
+        write_text(pki.path("client.json"), config.dump());
+        return run_command({bin_path("client"), "--config", pki.path("client.json"), "tools"});
+    };
+    auto unknown = with_config({{"servres", {{"a", "https://localhost:1/mcp"}}}});
+    CHECK(unknown.exit_code == 2);
+    CHECK(unknown.err.find("unknown setting 'servres'") != std::string::npos);
+    auto wrong_type = with_config({{"ca", 7}});
+    CHECK(wrong_type.exit_code == 2);
+    CHECK(wrong_type.err.find("'ca' must be a string") != std::string::npos);
+    auto bad_mode = with_config({{"mode", "lenient"}});
+    CHECK(bad_mode.exit_code == 2);
+    CHECK(bad_mode.err.find("'mode' must be strict or relaxed, not 'lenient'") != std::string::npos);
+    auto bad_url = with_config({{"servers", {{"a", 5}}}});
+    CHECK(bad_url.exit_code == 2);
+    CHECK(bad_url.err.find("'a' must be a URL string") != std::string::npos);
+    auto out_of_range = with_config({{"timeout", 0}});
+    CHECK(out_of_range.exit_code == 2);
+    CHECK(out_of_range.err.find("'timeout' must be between 1 and 3600") != std::string::npos);
+
+    auto server_type = run_command({bin_path("echo-server"), "--config", [&] {
+                                        write_text(pki.path("server.json"), R"({"max_sessions": "many"})");
+                                        return pki.path("server.json");
+                                    }()});
+    CHECK(server_type.exit_code == 2);
+    CHECK(server_type.err.find("'max_sessions' must be a whole number") != std::string::npos);
+}
+
 TEST_CASE("a server warns when its certificate is about to expire", "[integration]") {
     DemoPki pki;
     REQUIRE(pki.pki({"issue", "server", "short", "--days", "5"}).exit_code == 0);

@@ -20,30 +20,13 @@ namespace {
 // Sends raw bytes over plain TCP and returns whatever comes back before the peer closes or
 // `wait` passes.
 std::string raw_exchange(int port, const std::string& bytes, std::chrono::milliseconds wait = std::chrono::milliseconds(2000)) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        close(fd);
+    try {
+        TcpConnection connection(port);
+        if (!bytes.empty() && !connection.send(bytes)) return "<send failed>";
+        return connection.receive(wait);
+    } catch (const std::runtime_error&) {
         return "<connect failed>";
     }
-    timeval tv{static_cast<time_t>(wait.count() / 1000), static_cast<suseconds_t>((wait.count() % 1000) * 1000)};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (!bytes.empty() && send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) < 0) {
-        close(fd);
-        return "<send failed>";
-    }
-    std::string reply;
-    char buf[4096];
-    for (;;) {
-        ssize_t n = recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) break;
-        reply.append(buf, static_cast<size_t>(n));
-    }
-    close(fd);
-    return reply;
 }
 
 std::shared_ptr<const tls::ClientTlsContext> coordinator(const DemoPki& pki) {

@@ -146,6 +146,21 @@ TEST_CASE("--allow-client refuses a valid certificate with another identity", "[
     CHECK(coordinator.out.find("HTTP/1.1 200") != std::string::npos);
 }
 
+TEST_CASE("--allow-client patterns follow the authorization policy's wildcard rule", "[integration]") {
+    DemoPki pki;
+    REQUIRE(pki.pki({"issue", "client", "agent-7", "--uri", "spiffe://demo/agents/7"}).exit_code == 0);
+    REQUIRE(pki.pki({"issue", "client", "intern", "--uri", "spiffe://demo/intern"}).exit_code == 0);
+    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"),
+                       {"--allow-client", "spiffe://demo/agents/*", "--allow-client", "coordinator"});
+    auto admitted = [&](const std::string& name) {
+        auto r = curl_mcp(echo.url(), pki.path("ca.crt"), pki.path(name + ".crt"), pki.path(name + ".key"), initialize_body());
+        return r.out.find("HTTP/1.1 200") != std::string::npos;
+    };
+    CHECK(admitted("agent-7"));      // URI SAN under the wildcard
+    CHECK(admitted("coordinator"));  // the CN, exactly
+    CHECK_FALSE(admitted("intern"));
+}
+
 TEST_CASE("sessions belong to the certificate that opened them", "[integration]") {
     DemoPki pki;
     REQUIRE(pki.pki({"issue", "client", "other"}).exit_code == 0);

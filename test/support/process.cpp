@@ -58,6 +58,54 @@ int free_tcp_port() {
     return ntohs(addr.sin_port);
 }
 
+TcpConnection::TcpConnection(int port) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd_ < 0 || connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        if (fd_ >= 0) close(fd_);
+        throw std::runtime_error("cannot connect to port " + std::to_string(port));
+    }
+}
+
+TcpConnection::~TcpConnection() {
+    if (fd_ >= 0) close(fd_);
+}
+
+bool TcpConnection::send(const std::string& bytes) {
+    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+}
+
+std::string TcpConnection::receive(std::chrono::milliseconds wait) {
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    std::string reply;
+    char buf[4096];
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) break;
+        pollfd p{fd_, POLLIN, 0};
+        if (poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+        const ssize_t n = recv(fd_, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        reply.append(buf, static_cast<size_t>(n));
+    }
+    return reply;
+}
+
+bool TcpConnection::closed_by_server_within(std::chrono::milliseconds wait) {
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    char buf[4096];
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return false;
+        pollfd p{fd_, POLLIN, 0};
+        if (poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+        if (recv(fd_, buf, sizeof buf, 0) <= 0) return true;
+    }
+}
+
 std::string bin_path(const std::string& name) {
     const char* dir = std::getenv("MCPMTLS_BIN");
     if (!dir || !*dir) throw std::runtime_error("MCPMTLS_BIN is not set (run the tests through make test)");

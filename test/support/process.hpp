@@ -36,6 +36,24 @@ CommandResult run_shell(const std::string& command_line);
 // A loopback TCP port that was free a moment ago (for programs that cannot take port 0).
 int free_tcp_port();
 
+// A plain TCP connection to a loopback port, for sending exactly the bytes a test wants (or
+// none) and watching what the server does with the connection.
+class TcpConnection {
+public:
+    explicit TcpConnection(int port);  // throws std::runtime_error if the connect fails
+    ~TcpConnection();
+    TcpConnection(const TcpConnection&) = delete;
+    TcpConnection& operator=(const TcpConnection&) = delete;
+    bool send(const std::string& bytes);
+    // Everything received until the server closes the connection or `wait` passes.
+    std::string receive(std::chrono::milliseconds wait);
+    // True if the server closed (or reset) the connection within `wait`; data it sends is skipped.
+    bool closed_by_server_within(std::chrono::milliseconds wait);
+
+private:
+    int fd_ = -1;
+};
+
 // Absolute path of a built program, from MCPMTLS_BIN.
 std::string bin_path(const std::string& name);
 // False when the binaries under test are sanitizer builds (make test-sanitize / test-tsan set

@@ -100,3 +100,13 @@ TEST_CASE("absurd numbers in a question are ignored, not thrown on", "[router]")
     auto sane = only(route_question("forecast for Tokyo for 3 days", tools));
     CHECK(sane.arguments == json{{"city", "Tokyo"}, {"days", 3}});
 }
+
+TEST_CASE("a place the time-zone database does not name goes to a zone argument that takes cities", "[router]") {
+    auto tools = demo_tools();
+    // As the datetime server describes it: the server resolves cities itself.
+    tools[2].tool["inputSchema"]["properties"]["timezone"]["description"] = "IANA time zone name or a city, e.g. Asia/Tokyo";
+    CHECK(only(route_question("what time is it in Mumbai?", tools)).arguments == json{{"timezone", "Mumbai"}});
+    CHECK(only(route_question("what time is it in Tokyo?", tools)).arguments == json{{"timezone", "Asia/Tokyo"}});
+    // A schema that asks for IANA names only gets none it cannot name.
+    CHECK(only(route_question("what time is it in Mumbai?", demo_tools())).arguments == json::object());
+}

@@ -1,0 +1,67 @@
+// Usage lines and --help come from the same specs that parse the command line: every option a
+// program or command accepts is named in its --help, and the binary accepts every option its
+// --help names.
+#include "client/cli/commands.hpp"
+#include "pki/cli/commands.hpp"
+#include "server/server_settings.hpp"
+#include "services/echo_tools.hpp"
+#include "test/support/fixtures.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace mcpmtls;
+using namespace mcpmtls::testing;
+
+namespace {
+
+// `program [command] --help` names every option of `spec`, and the binary knows each of them.
+void check_help(const std::string& program, const std::string& command, const ArgSpec& spec) {
+    std::vector<std::string> argv = {bin_path(program)};
+    if (!command.empty()) argv.push_back(command);
+    argv.push_back("--help");
+    const auto help = run_command(argv);
+    INFO(program << " " << command);
+    REQUIRE(help.exit_code == 0);
+    CHECK(help.out.rfind("usage: " + program + (command.empty() ? "" : " " + command), 0) == 0);
+    for (const auto& option : spec.options()) {
+        INFO("option " << option.name());
+        if (option.config_only()) {
+            CHECK(help.out.find("  " + option.config_key() + ": ") != std::string::npos);
+            continue;
+        }
+        const auto at = help.out.find("\n  --" + option.name());
+        const size_t after = at + 5 + option.name().size();
+        CHECK((at != std::string::npos && after < help.out.size() && (help.out[after] == ' ' || help.out[after] == '\n')));
+        // Given to the binary, the option is never an unknown flag (its value may be refused).
+        std::vector<std::string> use(argv.begin(), argv.end() - 1);
+        use.push_back("--" + option.name() + (option.takes_value() ? "=x" : ""));
+        use.push_back("--help");
+        const auto r = run_command(use, {}, std::chrono::seconds(10));
+        CHECK(r.err.find("unknown flag") == std::string::npos);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("every pki command's --help names every option it accepts", "[help]") {
+    const auto registry = pki::cli::registry();
+    for (const auto& command : registry.commands()) check_help("pki", command.name, registry.spec_of(command));
+    const auto overview = run_command({bin_path("pki"), "--help"});
+    for (const auto& command : registry.commands()) CHECK(overview.out.find("  " + command.name + " ") != std::string::npos);
+}
+
+TEST_CASE("every client command's --help names its own and the global options", "[help]") {
+    const auto registry = client::cli::registry();
+    for (const auto& command : registry.commands()) check_help("client", command.name, registry.spec_of(command));
+    const auto overview = run_command({bin_path("client"), "--help"});
+    for (const auto& command : registry.commands()) CHECK(overview.out.find("  " + command.name + " ") != std::string::npos);
+}
+
+TEST_CASE("a server's --help names every setting, flags and --config keys alike", "[help]") {
+    check_help("echo-server", "", server::server_settings(services::echo_server()));
+    for (const char* program : {"pki", "client", "echo-server", "weather-server", "datetime-server"}) {
+        const auto version = run_command({bin_path(program), "--version"});
+        CHECK(version.exit_code == 0);
+        CHECK(version.out == std::string(program) + " (mcp-mtls) " + kVersion + "\n");
+    }
+}
