@@ -8,6 +8,7 @@
 #include "test/support/fixtures.hpp"
 
 #include <catch2/catch.hpp>
+#include <regex>
 
 using namespace mcpmtls;
 using namespace mcpmtls::testing;
@@ -64,4 +65,26 @@ TEST_CASE("a server's --help names every setting, flags and --config keys alike"
         CHECK(version.exit_code == 0);
         CHECK(version.out == std::string(program) + " (mcp-mtls) " + kVersion + "\n");
     }
+}
+
+// The manual pages are written by hand; this keeps them from falling behind the specs.
+TEST_CASE("the man pages document every option of every command and server", "[help]") {
+    const std::string root = [] {
+        std::string file = __FILE__;  // test/integration/help_test.cpp, relative to the source root
+        const auto at = file.rfind("test/integration/");
+        return at == std::string::npos || at == 0 ? std::string(".") : file.substr(0, at - 1);
+    }();
+    auto documents = [&](const std::string& page, const ArgSpec& spec) {
+        const std::string text = read_text(root + "/man/" + page);
+        for (const auto& option : spec.options()) {
+            INFO(page << ": " << option.name());
+            if (option.config_only()) CHECK(text.find("\\fB" + option.config_key() + "\\fR") != std::string::npos);
+            else CHECK(text.find("\\-\\-" + std::regex_replace(option.name(), std::regex("-"), "\\-")) != std::string::npos);
+        }
+    };
+    const auto pki = pki::cli::registry();
+    for (const auto& command : pki.commands()) documents("pki.1", pki.spec_of(command));
+    const auto client = client::cli::registry();
+    for (const auto& command : client.commands()) documents("client.1", client.spec_of(command));
+    documents("mcp-servers.8", server::server_settings(services::echo_server()));
 }
