@@ -44,6 +44,13 @@ $(DEPS_STAMP):
 deps: $(DEPS_STAMP)
 .PHONY: deps
 
+# What only the tests need: Go (certificate and CSR generators for interop tests, stdlib only)
+# and Python's cryptography (certificates as its defaults make them).
+TEST_PACKAGES := golang-go python3-cryptography
+TEST_DEPS_STAMP := build/.test-deps-installed
+$(TEST_DEPS_STAMP): $(DEPS_STAMP)
+	$(call install_missing,$(TEST_PACKAGES))
+
 # ---------------------------------------------------------------------------------------------
 # Flags. pkg-config runs lazily (=), after deps are installed.
 CXX ?= g++
@@ -155,7 +162,7 @@ TEST_ARGS ?=
 # The last line is "N passed, M failed" (test cases), which CI logs are read for.
 SUMMARIZE := awk '{ print } /^All tests passed/ { match($$0, /in [0-9]+ test case/); n = substr($$0, RSTART + 3, RLENGTH - 13); s = n " passed, 0 failed" } /^test cases:/ { gsub(/\|/, ""); s = $$4 " passed, " $$6 " failed" } END { if (s != "") print s }'
 
-test: $(DEPS_STAMP) check-layers
+test: $(TEST_DEPS_STAMP) check-layers
 	@$(MAKE) all $(TEST_RUNNER)
 	@set -o pipefail; MCPMTLS_BIN=$(abspath $(BINDIR)) $(TEST_RUNNER) $(TEST_ARGS) 2>&1 | $(SUMMARIZE)
 .PHONY: test
@@ -163,7 +170,7 @@ test: $(DEPS_STAMP) check-layers
 # Memory-footprint tests ([rss]) measure the release build: sanitizers' shadow memory and
 # quarantine make RSS meaningless there.
 SANITIZE_TEST_ARGS ?= ~[rss]
-test-sanitize: $(DEPS_STAMP)
+test-sanitize: $(TEST_DEPS_STAMP)
 	@$(MAKE) MODE=sanitize all build/sanitize/test-runner
 	@set -o pipefail; ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  MCPMTLS_SANITIZED=1 MCPMTLS_BIN=$(abspath build/sanitize/bin) build/sanitize/test-runner "$(SANITIZE_TEST_ARGS)" 2>&1 | $(SUMMARIZE)
@@ -225,7 +232,7 @@ fuzz-smoke: fuzz-targets
 # ThreadSanitizer: the reload and concurrency tests (TSAN_TESTS) under TSan, the servers they
 # start included. Every process writes its race reports to build/tsan/reports/; any report fails.
 TSAN_TESTS ?= [rotation],[limits],[rate],[hostile]~[rss]
-test-tsan: $(DEPS_STAMP)
+test-tsan: $(TEST_DEPS_STAMP)
 	@$(MAKE) MODE=tsan all build/tsan/test-runner
 	@rm -rf build/tsan/reports && mkdir -p build/tsan/reports
 	@set -o pipefail; TSAN_OPTIONS="second_deadlock_stack=1 suppressions=$(abspath test/tsan.supp) log_path=$(abspath build/tsan/reports)/race" \
