@@ -150,6 +150,21 @@ HttpResponse StreamableHttpServer::handle(const HttpRequest& request, const tls:
     return response;
 }
 
+HttpResponse StreamableHttpServer::body_too_large() const {
+    HttpResponse response =
+        error_response(413, nullptr, kInvalidRequest, "request body larger than " + std::to_string(options_.max_body_bytes) + " bytes");
+    response.headers.emplace_back("Connection", "close");
+    return response;
+}
+
+std::optional<HttpResponse> StreamableHttpServer::refuse_before_body(const HttpRequest& head) const {
+    const std::string length = head.header("Content-Length");
+    if (length.empty() || length.size() > 19 || length.find_first_not_of("0123456789") != std::string::npos)
+        return std::nullopt;  // no length, or one the HTTP layer refuses itself
+    if (std::stoull(length) <= options_.max_body_bytes) return std::nullopt;
+    return body_too_large();
+}
+
 std::optional<HttpResponse> StreamableHttpServer::refuse_rate_limited(const tls::PeerIdentity& client) {
     if (!rate_limiter_.enabled()) return std::nullopt;
     // Keyed by name, not certificate: a client that rotates its certificate keeps its budget.
@@ -330,8 +345,7 @@ std::string result_message(const json& id, const std::string& rendered_result) {
 }  // namespace
 
 HttpResponse StreamableHttpServer::handle_post(const HttpRequest& request, const tls::PeerIdentity& client) {
-    if (request.body.size() > options_.max_body_bytes)
-        return error_response(413, nullptr, kInvalidRequest, "request body larger than " + std::to_string(options_.max_body_bytes) + " bytes");
+    if (request.body.size() > options_.max_body_bytes) return body_too_large();
     if (to_lower(request.header("Content-Type")).find("application/json") == std::string::npos)
         return error_response(415, nullptr, kInvalidRequest, "Content-Type must be application/json");
     const std::string accept = request.header("Accept");

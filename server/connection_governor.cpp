@@ -1,7 +1,12 @@
 #include "server/connection_governor.hpp"
 
+#include "common/log.hpp"
+#include "tls/credentials.hpp"
+#include "tls/server_context.hpp"
+
 #include <openssl/bio.h>
 #include <openssl/ssl.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -13,17 +18,24 @@ namespace mcpmtls::server {
 struct ConnectionGovernor::Connection {
     ConnectionGovernor* governor = nullptr;
     int fd = -1;
+    std::string peer;    // address:port, kept: the socket may be gone when the close is logged
+    std::string source;  // address only, for the per-source handshake cap
     // Guarded by the governor's mutex.
     bool handshaking = true;
     bool busy = false;
-    bool served = false;  // has answered a request: a new connection first gets its turn
-    bool closing = false;
+    bool request_cut = false;  // the last request's body never came whole
+    size_t served = 0;  // requests answered: a new connection first gets its turn
+    Closing closing = Closing::none;
+    std::string client;     // the verified identity, once the handshake is done
+    std::string last_alert; // the last TLS alert after the handshake, e.g. "sent decode error"
+    Clock::time_point opened;
     Clock::time_point since;  // handshake start while handshaking, else idle since
     // Read by the BIO callback on the connection's worker thread, reset by the same thread
     // from the request hooks; atomics only so that make_room's thread may look too.
     std::atomic<size_t> received{0};
     std::atomic<size_t> allowed{SIZE_MAX};
     std::atomic<bool> cut_off{false};  // over budget once: the stream has ended for good
+    std::atomic<bool> over_budget{false};
 };
 
 namespace {
@@ -36,15 +48,42 @@ long count_reads(BIO* bio, int operation, const char*, size_t, int, long, int re
     auto* connection = reinterpret_cast<ConnectionGovernor::Connection*>(BIO_get_callback_arg(bio));
     if (!connection) return ret;
     const size_t total = connection->received.fetch_add(*processed, std::memory_order_relaxed) + *processed;
-    if (connection->cut_off.load(std::memory_order_relaxed) || total > connection->allowed.load(std::memory_order_relaxed)) {
+    const bool over = total > connection->allowed.load(std::memory_order_relaxed);
+    if (connection->cut_off.load(std::memory_order_relaxed) || over) {
         // Reported as the end of the stream, for good (bytes dropped from the middle of a TLS
         // record must never be followed by more): the server stops reading and closes, with no
         // TLS alert that a client would take for a refusal of its certificate.
+        if (over) connection->over_budget.store(true, std::memory_order_relaxed);
         connection->cut_off.store(true, std::memory_order_relaxed);
         *processed = 0;
         return 0;
     }
     return ret;
+}
+
+// The address part of "1.2.3.4:5" / "[::1]:5".
+std::string source_of(const std::string& peer) {
+    const auto colon = peer.rfind(':');
+    return colon == std::string::npos ? peer : peer.substr(0, colon);
+}
+
+const char* closing_reason(ConnectionGovernor::Closing why) {
+    using Closing = ConnectionGovernor::Closing;
+    switch (why) {
+        case Closing::handshake_timeout: return "the TLS handshake did not finish within --handshake-timeout";
+        case Closing::handshakes_per_source: return "too many silent handshakes from this address (--max-handshakes-per-source)";
+        case Closing::make_room_handshake: return "unfinished handshake closed to make room for a waiting connection";
+        case Closing::make_room_idle: return "idle keep-alive connection closed to make room for a waiting connection";
+        case Closing::cut_after_answer: return "closed after its answer (the request was refused before its body)";
+        case Closing::none: break;
+    }
+    return "";
+}
+
+// Bytes the client sent that nobody has read yet (a next request, a ClientHello).
+bool bytes_waiting(const ConnectionGovernor::Connection& connection) {
+    int unread = 0;
+    return ioctl(connection.fd, FIONREAD, &unread) == 0 && unread > 0;
 }
 
 }  // namespace
@@ -62,10 +101,14 @@ void ConnectionGovernor::forget(void* parent, void* ptr, void*, int, long, void*
         BIO_set_callback_ex(rbio, nullptr);
         BIO_set_callback_arg(rbio, nullptr);
     }
+    ConnectionGovernor& governor = *connection->governor;
     {
-        std::lock_guard<std::mutex> lock(connection->governor->mutex_);
-        connection->governor->connections_.erase(static_cast<const SSL*>(parent));
+        std::lock_guard<std::mutex> lock(governor.mutex_);
+        governor.connections_.erase(static_cast<const SSL*>(parent));
+        if (connection->handshaking && connection->closing != Closing::none)
+            ++governor.unauthenticated_closes_[static_cast<size_t>(connection->closing)];
     }
+    if (!connection->handshaking) governor.log_close(*connection);
     delete connection;
 }
 
@@ -78,11 +121,17 @@ int ConnectionGovernor::ex_index() {
     return index;
 }
 
-// A body is not limited here: httplib reads at most its Content-Length (413 beyond --max-body)
-// and bounds chunked bodies itself, so only header bytes can pile up in memory.
+// A body is not limited here: a Content-Length beyond --max-body is refused before the body
+// (end_after_answer), and cpp-httplib bounds chunked bodies itself, so only header bytes can
+// pile up in memory.
 void ConnectionGovernor::set_phase(Connection& connection, bool reading_body) {
     connection.received.store(0, std::memory_order_relaxed);
     connection.allowed.store(reading_body ? SIZE_MAX : header_budget_, std::memory_order_relaxed);
+}
+
+void ConnectionGovernor::close_locked(Connection& connection, Closing why) {
+    ::shutdown(connection.fd, SHUT_RDWR);
+    connection.closing = why;
 }
 
 ConnectionGovernor::Connection* ConnectionGovernor::track(SSL* ssl) {
@@ -93,7 +142,9 @@ ConnectionGovernor::Connection* ConnectionGovernor::track(SSL* ssl) {
     auto* connection = new Connection;
     connection->governor = this;
     connection->fd = fd;
-    connection->since = Clock::now();
+    connection->peer = tls::peer_address_of(ssl);
+    connection->source = source_of(connection->peer);
+    connection->opened = connection->since = Clock::now();
     if (SSL_set_ex_data(ssl, ex_index(), connection) != 1) {
         delete connection;
         return nullptr;
@@ -101,6 +152,18 @@ ConnectionGovernor::Connection* ConnectionGovernor::track(SSL* ssl) {
     BIO_set_callback_arg(rbio, reinterpret_cast<char*>(connection));
     BIO_set_callback_ex(rbio, count_reads);
     std::lock_guard<std::mutex> lock(mutex_);
+    // One address may hold only so many silent handshakes (not a byte of a ClientHello sent or
+    // waiting): a new one closes its oldest. A burst of real clients from one address (a NAT,
+    // a fleet restarting) is not silent: their ClientHellos arrive with the connection.
+    Connection* oldest = nullptr;
+    size_t silent = 0;
+    for (auto& [other_ssl, other] : connections_)
+        if (other->handshaking && other->closing == Closing::none && other->source == connection->source &&
+            other->received.load(std::memory_order_relaxed) == 0 && !bytes_waiting(*other)) {
+            ++silent;
+            if (!oldest || other->since < oldest->since) oldest = other;
+        }
+    if (oldest && silent >= limits_.max_handshakes_per_source) close_locked(*oldest, Closing::handshakes_per_source);
     connections_[ssl] = connection;
     return connection;
 }
@@ -110,11 +173,20 @@ void ConnectionGovernor::handshake_started(SSL* ssl) noexcept { track(ssl); }
 void ConnectionGovernor::handshake_finished(SSL* ssl) noexcept {
     Connection* connection = track(ssl);
     if (!connection) return;
+    const auto identity = tls::ServerTlsContext::peer_identity(ssl);
     std::lock_guard<std::mutex> lock(mutex_);
     if (!connection->handshaking) return;
     connection->handshaking = false;
+    connection->client = identity ? identity->display_name() : "";
     connection->since = Clock::now();
     set_phase(*connection, false);
+}
+
+void ConnectionGovernor::alert(SSL* ssl, bool sent, int description) noexcept {
+    auto* connection = static_cast<Connection*>(SSL_get_ex_data(ssl, ex_index()));
+    if (!connection) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    connection->last_alert = std::string(sent ? "sent " : "received ") + SSL_alert_desc_string_long(description);
 }
 
 void ConnectionGovernor::request_started(const SSL* ssl) {
@@ -122,51 +194,109 @@ void ConnectionGovernor::request_started(const SSL* ssl) {
     auto it = connections_.find(ssl);
     if (it == connections_.end()) return;
     it->second->busy = true;
+    it->second->request_cut = false;
     set_phase(*it->second, true);
 }
 
-void ConnectionGovernor::request_finished(const SSL* ssl) {
+void ConnectionGovernor::request_finished(const SSL* ssl, bool complete) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = connections_.find(ssl);
     if (it == connections_.end()) return;
     Connection& connection = *it->second;
     connection.busy = false;
-    connection.served = true;
+    connection.request_cut = !complete;
+    if (complete) ++connection.served;
     connection.since = Clock::now();
     set_phase(connection, false);
+}
+
+void ConnectionGovernor::end_after_answer(const SSL* ssl) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = connections_.find(ssl);
+    if (it == connections_.end()) return;
+    it->second->closing = Closing::cut_after_answer;
+    it->second->cut_off.store(true, std::memory_order_relaxed);
 }
 
 size_t ConnectionGovernor::make_room(size_t wanted) {
     if (wanted == 0) return 0;
     const auto now = Clock::now();
     std::lock_guard<std::mutex> lock(mutex_);
-    std::vector<Connection*> idle;
-    for (auto& [ssl, connection] : connections_)
-        if (!connection->handshaking && !connection->busy && !connection->closing &&
-            now - connection->since >= (connection->served ? kIdleBeforeClose : kFirstRequestGrace))
+    std::vector<Connection*> handshakes, idle;
+    for (auto& [ssl, connection] : connections_) {
+        if (connection->closing != Closing::none || connection->busy) continue;
+        if (connection->handshaking) {
+            if (now - connection->since >= kHandshakeBeforeClose) handshakes.push_back(connection);
+        } else if (now - connection->since >= (connection->served ? kIdleBeforeClose : kFirstRequestGrace) &&
+                   !bytes_waiting(*connection)) {
             idle.push_back(connection);
-    const size_t count = std::min(wanted, idle.size());
-    std::partial_sort(idle.begin(), idle.begin() + static_cast<std::ptrdiff_t>(count), idle.end(),
-                      [](const Connection* a, const Connection* b) { return a->since < b->since; });
-    for (size_t i = 0; i < count; ++i) {
-        ::shutdown(idle[i]->fd, SHUT_RDWR);
-        idle[i]->closing = true;
+        }
     }
-    closed_to_make_room_ += count;
-    return count;
+    auto oldest_first = [](const Connection* a, const Connection* b) { return a->since < b->since; };
+    size_t closed = 0;
+    for (auto* group : {&handshakes, &idle}) {
+        const size_t count = std::min(wanted - closed, group->size());
+        std::partial_sort(group->begin(), group->begin() + static_cast<std::ptrdiff_t>(count), group->end(), oldest_first);
+        for (size_t i = 0; i < count; ++i)
+            close_locked(*(*group)[i], group == &handshakes ? Closing::make_room_handshake : Closing::make_room_idle);
+        if (group == &idle) closed_to_make_room_ += count;
+        closed += count;
+    }
+    return closed;
 }
 
 size_t ConnectionGovernor::close_overdue_handshakes() {
-    const auto deadline = Clock::now() - limits_.handshake_timeout;
+    const auto now = Clock::now();
+    const auto deadline = now - limits_.handshake_timeout;
     size_t closed = 0;
     std::lock_guard<std::mutex> lock(mutex_);
     for (auto& [ssl, connection] : connections_)
-        if (connection->handshaking && !connection->closing && connection->since < deadline) {
-            ::shutdown(connection->fd, SHUT_RDWR);
-            connection->closing = true;
+        if (connection->handshaking && connection->closing == Closing::none && connection->since < deadline) {
+            close_locked(*connection, Closing::handshake_timeout);
             ++closed;
         }
+    summarize_unauthenticated_closes_locked(now);
     return closed;
+}
+
+void ConnectionGovernor::summarize_unauthenticated_closes_locked(Clock::time_point now) {
+    if (now - last_summary_ < std::chrono::seconds(5)) return;
+    last_summary_ = now;
+    nlohmann::json closed = nlohmann::json::object();
+    for (Closing why : {Closing::handshake_timeout, Closing::handshakes_per_source, Closing::make_room_handshake}) {
+        size_t& count = unauthenticated_closes_[static_cast<size_t>(why)];
+        if (count) closed[closing_reason(why)] = count;
+        count = 0;
+    }
+    if (!closed.empty())
+        log_event(spdlog::level::warn, "unfinished_handshakes_closed", {{"in_last_seconds", 5}, {"closed", closed}});
+}
+
+void ConnectionGovernor::log_close(const Connection& connection) {
+    std::string why = closing_reason(connection.closing);
+    auto level = spdlog::level::info;
+    if (connection.closing == Closing::none) {
+        if (connection.over_budget.load(std::memory_order_relaxed)) {
+            why = "request headers over the 64 KiB budget";
+            level = spdlog::level::warn;
+        } else if (connection.busy || connection.request_cut) {
+            why = "the connection ended in the middle of a request";
+            level = spdlog::level::warn;
+        } else if (limits_.keep_alive_timeout.count() > 0 && Clock::now() - connection.since >= limits_.keep_alive_timeout) {
+            why = "idle for the keep-alive timeout";
+            level = spdlog::level::debug;
+        } else {
+            why = connection.served ? "the client closed the connection" : "the client closed the connection before a request";
+            level = spdlog::level::debug;
+        }
+    }
+    nlohmann::json fields = {{"peer", connection.peer},
+                             {"client", connection.client},
+                             {"requests", connection.served},
+                             {"seconds", std::chrono::duration<double>(Clock::now() - connection.opened).count()},
+                             {"reason", why}};
+    if (!connection.last_alert.empty()) fields["tls_alert"] = connection.last_alert;
+    log_event(level, "connection_closed", fields);
 }
 
 size_t ConnectionGovernor::closed_to_make_room() const {

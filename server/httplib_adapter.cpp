@@ -1,40 +1,71 @@
 #include "server/httplib_adapter.hpp"
 
 namespace mcpmtls::server {
+namespace {
+
+mcp::HttpRequest runtime_request(const httplib::Request& req, bool with_body) {
+    mcp::HttpRequest request;
+    request.method = req.method;
+    if (with_body) request.body = req.body;
+    request.remote_address = req.remote_addr;
+    request.headers.reserve(req.headers.size());
+    for (const auto& [key, value] : req.headers) request.headers.emplace_back(key, value);
+    return request;
+}
+
+// False when the request's body did not arrive whole (the client went away, or stalled until
+// the read timeout): httplib then answers 400 itself.
+bool read_whole(const httplib::Request& req) {
+    const std::string length = req.get_header_value("Content-Length");
+    return length.empty() || length.find_first_not_of("0123456789") != std::string::npos || length.size() > 19 ||
+           std::stoull(length) <= req.body.size();
+}
+
+void answer(httplib::Response& res, mcp::HttpResponse response) {
+    res.status = response.status;
+    for (const auto& [key, value] : response.headers) res.set_header(key, value);
+    if (!response.content_type.empty()) res.set_content(std::move(response.body), response.content_type.c_str());
+}
+
+}  // namespace
 
 void mount(httplib::Server& server, mcp::StreamableHttpServer& mcp, MountHooks hooks, const std::string& path) {
-    // httplib answers 413 from Content-Length alone, without reading the body.
+    // Also httplib's own bound (a chunked body beyond it gets 413).
     server.set_payload_max_length(mcp.options().max_body_bytes);
-    if (hooks.request_started) {
-        // Runs once the headers are parsed, before the body is read.
-        server.set_pre_routing_handler([started = hooks.request_started](const httplib::Request& req, httplib::Response&) {
-            started(req);
-            return httplib::Server::HandlerResponse::Unhandled;
-        });
-    }
+    // Runs once the headers are parsed, before the body is read: an oversized body is refused
+    // without reading a byte of it. A client that asked for 100-continue gets the refusal
+    // instead of the go-ahead; one that did not sends its body anyway, which is never read:
+    // the connection ends after the answer.
+    auto refused_before_body = [&mcp, hooks](const httplib::Request& req, httplib::Response& res) {
+        auto refusal = mcp.refuse_before_body(runtime_request(req, false));
+        if (!refusal) return false;
+        answer(res, std::move(*refusal));
+        if (hooks.end_after_answer) hooks.end_after_answer(req);
+        return true;
+    };
+    server.set_expect_100_continue_handler([refused_before_body](const httplib::Request& req, httplib::Response& res) {
+        return refused_before_body(req, res) ? res.status : 100;
+    });
+    server.set_pre_routing_handler([refused_before_body, started = hooks.request_started](const httplib::Request& req,
+                                                                                         httplib::Response& res) {
+        if (started) started(req);
+        return refused_before_body(req, res) ? httplib::Server::HandlerResponse::Handled
+                                             : httplib::Server::HandlerResponse::Unhandled;
+    });
     auto handler = [&mcp, hooks](const httplib::Request& req, httplib::Response& res) {
         static const tls::PeerIdentity anonymous;
-        mcp::HttpRequest request;
-        request.method = req.method;
-        request.body = req.body;
-        request.remote_address = req.remote_addr;
-        request.headers.reserve(req.headers.size());
-        for (const auto& [key, value] : req.headers) request.headers.emplace_back(key, value);
         // Shared, not copied: the identity was built once at the handshake.
         const auto identity = hooks.identify ? hooks.identify(req) : nullptr;
-        mcp::HttpResponse response = mcp.handle(request, identity ? *identity : anonymous);
-        res.status = response.status;
-        for (const auto& [key, value] : response.headers) res.set_header(key, value);
-        if (!response.content_type.empty()) res.set_content(std::move(response.body), response.content_type.c_str());
+        answer(res, mcp.handle(runtime_request(req, true), identity ? *identity : anonymous));
         // Error answers are finished by the error handler below, which also sees httplib's own.
-        if (res.status < 400 && hooks.request_finished && hooks.request_finished(req)) res.set_header("Connection", "close");
+        if (res.status < 400 && hooks.request_finished && hooks.request_finished(req, true)) res.set_header("Connection", "close");
     };
     if (hooks.request_finished) {
         // httplib answers some requests itself (400 for a body that never came, 413, 404):
         // their connections are idle again too.
         httplib::Server::HandlerWithResponse on_error = [finished = hooks.request_finished](const httplib::Request& req,
                                                                                            httplib::Response& res) {
-            if (finished(req)) res.set_header("Connection", "close");
+            if (finished(req, read_whole(req))) res.set_header("Connection", "close");
             return httplib::Server::HandlerResponse::Unhandled;
         };
         server.set_error_handler(std::move(on_error));

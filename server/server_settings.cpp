@@ -29,8 +29,8 @@ ArgSpec server_settings(const ServerDescription& d) {
         .config_file("JSON file with the same settings (flags win)")
         .add(Option::integer("max-connections", "N", 1, 4096,
                              "connections served at once, one worker thread each; a connection beyond them waits while "
-                             "the longest-idle keep-alive connection is closed")
-                 .fallback(256).alias("threads").configurable())
+                             "an unfinished handshake or the longest-idle keep-alive connection is closed")
+                 .fallback(1024).alias("threads").configurable())
         .add(Option::integer("max-body", "BYTES", 1024, 64L * 1024 * 1024, "largest request body").fallback(max_body).configurable())
         .add(Option::integer("expiry-warning-days", "N", 0, 3650, "warn when our certificate or a trusted CA expires within N days")
                  .fallback(std::chrono::duration_cast<std::chrono::hours>(tls.expiry_warning).count() / 24)
@@ -41,7 +41,13 @@ ArgSpec server_settings(const ServerDescription& d) {
                  .fallback(30).configurable())
         .add(Option::integer("handshake-timeout", "SECONDS", 1, 300,
                              "close a connection whose TLS handshake has not completed within this time")
-                 .fallback(5).configurable())
+                 .fallback(static_cast<long>(ConnectionGovernor::Limits{}.handshake_timeout.count() / 1000))
+                 .configurable())
+        .add(Option::integer("max-handshakes-per-source", "N", 1, 100000,
+                             "silent TLS handshakes (connected, no ClientHello byte yet) one source address may hold; "
+                             "a new one beyond it closes the oldest of that address")
+                 .fallback(static_cast<long>(ConnectionGovernor::Limits{}.max_handshakes_per_source))
+                 .configurable())
         .add(Option::integer("max-sessions", "N", 1, 10000000, "most MCP sessions at once; beyond it initialize gets 503")
                  .fallback(static_cast<long>(runtime.max_sessions)).configurable())
         .add(Option::integer("rate-limit", "N", 0, 1000000,
@@ -89,7 +95,9 @@ ServerConfig resolve_server_config(const ServerDescription& d, const Args& args)
 
     config.connections.max_connections = static_cast<size_t>(args.integer("max-connections"));
     config.connections.limits.handshake_timeout = std::chrono::seconds(args.integer("handshake-timeout"));
+    config.connections.limits.max_handshakes_per_source = static_cast<size_t>(args.integer("max-handshakes-per-source"));
     config.keep_alive_timeout = std::chrono::seconds(args.integer("keep-alive-timeout"));
+    config.connections.limits.keep_alive_timeout = config.keep_alive_timeout;
     config.reload_interval = std::chrono::seconds(args.integer("reload-interval"));
     config.log_format = parse_log_format(args.text("log-format"));
     config.verbose = args.flag("verbose");

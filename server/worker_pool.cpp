@@ -1,13 +1,55 @@
 #include "server/worker_pool.hpp"
 
+#include "common/error.hpp"
+
+#include <cstring>
+#include <sys/prctl.h>
+
 namespace mcpmtls::server {
 namespace {
+
 constexpr std::chrono::milliseconds kStewardInterval{50};
+
+// A worker's stack: a handshake (OpenSSL, the Botan path validation) and a request (JSON
+// parsing, a tool) need well under this; the default 8 MiB would make a thousand workers cost
+// 8 GiB of address space. Sanitizers need room for their own frames.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr size_t kWorkerStack = 8 * 1024 * 1024;
+#else
+constexpr size_t kWorkerStack = 512 * 1024;
+#endif
+
+// cpp-httplib waits for a kept-alive connection's next request by polling it every 10 ms (and
+// sleeping 1 ms between polls), about 90 wake-ups a second per idle connection. Timer slack lets
+// the kernel fire those timers up to this much later and together: an idle worker wakes a few
+// times a second instead, while a request that arrives still wakes its worker at once (slack
+// delays timeouts, never readiness). What it costs: keep-alive and read timeouts end up to this
+// much late.
+constexpr unsigned long kWorkerTimerSlackNs = 100UL * 1000 * 1000;
+
+void* run_worker(void* pool) {
+    prctl(PR_SET_TIMERSLACK, kWorkerTimerSlackNs, 0, 0, 0);
+    static_cast<WorkerPool*>(pool)->work();
+    return nullptr;
 }
 
+}  // namespace
+
 WorkerPool::WorkerPool(size_t threads, ConnectionGovernor& governor) : governor_(governor) {
+    pthread_attr_t attributes;
+    pthread_attr_init(&attributes);
+    pthread_attr_setstacksize(&attributes, kWorkerStack);
     threads_.reserve(threads);
-    for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+    for (size_t i = 0; i < threads; ++i) {
+        pthread_t thread;
+        if (const int error = pthread_create(&thread, &attributes, run_worker, this); error != 0) {
+            pthread_attr_destroy(&attributes);
+            shutdown();
+            throw Error(kExitFailed, "cannot start worker thread " + std::to_string(i + 1) + ": " + std::strerror(error));
+        }
+        threads_.push_back(thread);
+    }
+    pthread_attr_destroy(&attributes);
     steward_ = std::thread([this] { steward(); });
 }
 
@@ -77,8 +119,9 @@ void WorkerPool::shutdown() {
     }
     wake_.notify_all();
     steward_wake_.notify_all();
-    steward_.join();
-    for (auto& thread : threads_) thread.join();
+    if (steward_.joinable()) steward_.join();
+    for (pthread_t thread : threads_) pthread_join(thread, nullptr);
+    threads_.clear();
 }
 
 }  // namespace mcpmtls::server

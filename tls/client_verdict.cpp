@@ -4,6 +4,7 @@
 #include "common/strings.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <openssl/evp.h>
 
 namespace mcpmtls::tls {
@@ -52,19 +53,12 @@ bool ClientPolicy::allows(const PeerIdentity& identity) const {
                        [&](const std::string& pattern) { return identity.matches(pattern); });
 }
 
-ClientVerdict judge_client(X509* leaf, STACK_OF(X509)* presented, const CredentialSnapshot& snapshot,
-                           const ClientPolicy& policy, std::chrono::system_clock::time_point now) {
-    ChainDigest digest{};
-    const bool digested = chain_digest(leaf, presented, digest);
-    if (digested)
-        if (auto cached = snapshot.verdicts->find(digest, now); cached && policy.allows(*cached)) {
-            ClientVerdict verdict;
-            verdict.outcome = ClientVerdict::Outcome::accepted;
-            verdict.from_cache = true;
-            verdict.identity = std::move(cached);
-            return verdict;
-        }
+namespace {
 
+// The verdict on a chain without the cache: parse, the verifier, relaxed mode, the allow-list.
+ClientVerdict judge_uncached(X509* leaf, STACK_OF(X509)* presented, const CredentialSnapshot& snapshot,
+                             const ClientPolicy& policy, std::chrono::system_clock::time_point now,
+                             std::chrono::system_clock::time_point& valid_until) {
     std::vector<pki::Certificate> chain;
     try {
         chain = peer_chain(leaf, presented);
@@ -78,18 +72,19 @@ ClientVerdict judge_client(X509* leaf, STACK_OF(X509)* presented, const Credenti
     options.at = now;
     const auto result = pki::verify_chain(chain, *snapshot.trust, options);
     auto identity = std::make_shared<PeerIdentity>(identity_of(chain.front()));
+    // Counted by tests: how often a full path validation ran (the verdict cache saves it).
+    log_event(spdlog::level::debug, "client_chain_validated",
+              {{"subject", identity->subject}, {"serial", identity->serial_hex}, {"valid", result.valid()}});
     identity->fully_verified = result.valid();
     if (!result.valid()) {
         if (!policy.relaxed || !result.only_relaxable_failures()) return rejected(result.reason(), identity);
         identity->skipped_checks = result.failed_check_names();
-    } else if (digested) {
-        snapshot.verdicts->remember(digest, identity, verdict_expiry(chain, *snapshot.trust));
     }
+    valid_until = verdict_expiry(chain, *snapshot.trust);
     if (!policy.allows(*identity)) {
         std::string reason = "client identity '" + identity->display_name() + "' is not in the --allow-client list";
         return rejected(std::move(reason), std::move(identity));
     }
-
     ClientVerdict verdict;
     if (result.valid()) {
         verdict.outcome = ClientVerdict::Outcome::accepted;
@@ -101,6 +96,34 @@ ClientVerdict judge_client(X509* leaf, STACK_OF(X509)* presented, const Credenti
     }
     verdict.identity = std::move(identity);
     return verdict;
+}
+
+}  // namespace
+
+ClientVerdict judge_client(X509* leaf, STACK_OF(X509)* presented, const CredentialSnapshot& snapshot,
+                           const ClientPolicy& policy, std::chrono::system_clock::time_point now) {
+    std::optional<ClientVerdict> judged;  // set when this handshake judged the chain itself
+    std::chrono::system_clock::time_point valid_until{};
+    auto judge = [&] {
+        judged = judge_uncached(leaf, presented, snapshot, policy, now, valid_until);
+        // Only what is fully valid is cached (the allow-list is applied on every use).
+        const bool cacheable = judged->identity && judged->identity->fully_verified;
+        return VerdictCache::Verified{cacheable ? judged->identity : nullptr, valid_until};
+    };
+    ChainDigest digest{};
+    if (chain_digest(leaf, presented, digest)) {
+        auto identity = snapshot.verdicts->find_or_verify(digest, now, judge);
+        if (judged) return *judged;
+        if (identity && policy.allows(*identity)) {
+            ClientVerdict verdict;
+            verdict.outcome = ClientVerdict::Outcome::accepted;
+            verdict.from_cache = true;
+            verdict.identity = std::move(identity);
+            return verdict;
+        }
+    }
+    if (!judged) judged = judge_uncached(leaf, presented, snapshot, policy, now, valid_until);
+    return *judged;
 }
 
 void log_client_verdict(const ClientVerdict& verdict, const std::string& peer_address) {

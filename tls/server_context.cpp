@@ -79,21 +79,25 @@ struct HandshakeCallbacks {
     }
 
     // Handshakes start and end for the observer; those that fail before the verifier runs (no
-    // client certificate, plain HTTP, garbage) still deserve a verdict in the log.
+    // client certificate, plain HTTP, garbage) still deserve a verdict in the log. An alert after
+    // the handshake belongs to the connection's end, which the observer logs.
     static void on_info(const SSL* ssl, int where, int value) {
+        // OpenSSL hands info callbacks a const SSL, but the connection is ours to annotate.
+        SSL* connection = const_cast<SSL*>(ssl);
+        auto* self = context_of(connection);
+        HandshakeObserver* observer = self ? self->observer_.load() : nullptr;
         if (where & (SSL_CB_HANDSHAKE_START | SSL_CB_HANDSHAKE_DONE)) {
-            // OpenSSL hands info callbacks a const SSL, but the connection is ours to annotate.
-            SSL* connection = const_cast<SSL*>(ssl);
-            auto* self = context_of(connection);
-            if (HandshakeObserver* observer = self ? self->observer_.load() : nullptr) {
-                if (where & SSL_CB_HANDSHAKE_START) observer->handshake_started(connection);
-                else observer->handshake_finished(connection);
-            }
+            if (observer && (where & SSL_CB_HANDSHAKE_START)) observer->handshake_started(connection);
+            else if (observer) observer->handshake_finished(connection);
+            return;
+        }
+        if (!(where & SSL_CB_ALERT) || (value >> 8) != SSL3_AL_FATAL) return;
+        const int description = value & 0xff;
+        if (SSL_is_init_finished(ssl)) {
+            if (observer) observer->alert(connection, (where & SSL_CB_WRITE_ALERT) != 0, description);
             return;
         }
         if (!(where & SSL_CB_WRITE_ALERT)) return;
-        const int level = value >> 8, description = value & 0xff;
-        if (level != SSL3_AL_FATAL) return;
         std::string reason;
         if (description == 116 || (description == SSL_AD_HANDSHAKE_FAILURE && !SSL_get0_peer_certificate(ssl) &&
                                    SSL_get_state(ssl) != TLS_ST_BEFORE))

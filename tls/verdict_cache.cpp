@@ -1,6 +1,44 @@
 #include "tls/verdict_cache.hpp"
 
+#include <condition_variable>
+
 namespace mcpmtls::tls {
+
+struct VerdictCache::Flight {
+    std::condition_variable done_cv;
+    bool done = false;
+    std::shared_ptr<const PeerIdentity> identity;
+};
+
+std::shared_ptr<const PeerIdentity> VerdictCache::find_or_verify(const ChainDigest& chain,
+                                                                 std::chrono::system_clock::time_point now,
+                                                                 const std::function<Verified()>& verify) {
+    std::shared_ptr<Flight> flight;
+    {
+        std::unique_lock<std::mutex> lock(mutex_);
+        if (auto it = entries_.find(chain); it != entries_.end() && now < it->second.expires) {
+            lru_.splice(lru_.begin(), lru_, it->second.lru);
+            return it->second.identity;
+        }
+        if (auto it = flights_.find(chain); it != flights_.end()) {
+            flight = it->second;  // another handshake is verifying this chain: wait for it
+            flight->done_cv.wait(lock, [&] { return flight->done; });
+            return flight->identity;
+        }
+        flight = std::make_shared<Flight>();
+        flights_.emplace(chain, flight);
+    }
+    const Verified verified = verify();
+    if (verified.identity) remember(chain, verified.identity, verified.expires);
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        flight->identity = verified.identity;
+        flight->done = true;
+        flights_.erase(chain);
+    }
+    flight->done_cv.notify_all();
+    return verified.identity;
+}
 
 std::shared_ptr<const PeerIdentity> VerdictCache::find(const ChainDigest& chain, std::chrono::system_clock::time_point now) {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -67,6 +67,9 @@ public:
     StreamableHttpServer(ServerOptions options, ToolRegistry tools);
 
     HttpResponse handle(const HttpRequest& request, const tls::PeerIdentity& client);
+    // A request the server must refuse from its headers alone, before any byte of its body is
+    // read (a Content-Length beyond max_body_bytes: 413, and the connection ends); else nullopt.
+    std::optional<HttpResponse> refuse_before_body(const HttpRequest& head) const;
     size_t session_count() const;
     const ServerOptions& options() const { return options_; }
 
@@ -98,6 +101,7 @@ private:
     using Method = Reply (StreamableHttpServer::*)(const Call&);
 
     HttpResponse handle_post(const HttpRequest& request, const tls::PeerIdentity& client);
+    HttpResponse body_too_large() const;
     HttpResponse handle_delete(const HttpRequest& request, const tls::PeerIdentity& client);
     std::optional<HttpResponse> refuse_rate_limited(const tls::PeerIdentity& client);
     bool host_allowed(const HttpRequest& request) const;

@@ -2,23 +2,36 @@
 // Who holds the server's worker threads, and how much a connection may send.
 //
 // Workers: the HTTP server gives each connection a thread for its whole life, from the first
-// byte of its handshake to its close, so a pool full of idle keep-alive connections or of
-// stalled handshakes would make a new client wait. Handshakes get `handshake_timeout` in all,
-// however slowly their bytes arrive. When a connection is waiting for a worker, a connection
-// that just got its answer is told "Connection: close", and failing that the connection idle
-// longest is closed (HTTP lets a server close an idle keep-alive connection at any time; nginx
-// does the same when it runs out of connections).
+// byte of its handshake to its close, so a pool full of stalled handshakes or of idle keep-alive
+// connections would make a new client wait. The governor follows every connection from the start
+// of its handshake and keeps unauthenticated ones from holding workers:
+//   - a handshake gets `handshake_timeout` in all, however slowly its bytes arrive;
+//   - one source address holds at most `max_handshakes_per_source` silent handshakes (connected,
+//     but not a byte of a ClientHello sent): a new one beyond that closes the oldest of that
+//     address, while real clients, whose ClientHello comes with the connection, are not held
+//     back however many connect at once;
+//   - when a connection waits for a worker, the oldest unfinished handshake is closed first,
+//     and only then the longest-idle keep-alive connection (HTTP lets a server close an idle
+//     keep-alive connection at any time; nginx does the same when it runs out of connections).
+//     A connection counts as idle only when it is between requests with no byte of a next
+//     request waiting, so a busy client is never cut off.
 //
 // Bytes: cpp-httplib bounds each header line but not how many there are, so a client could
 // stream headers until the server runs out of memory. Every connection's socket reads are
 // counted; before a request's headers are complete it may send at most `max_header_bytes`;
 // beyond that the stream ends for the server, which closes the connection.
+//
+// Every close is logged as what it is (connection_closed: peer, client identity, requests
+// served, why); closes of unauthenticated connections are summed up instead, so that a flood
+// cannot flood the log.
 #include "tls/handshake_observer.hpp"
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 
 namespace mcpmtls::server {
@@ -29,7 +42,12 @@ public:
     struct Limits {
         size_t max_header_bytes = 64 * 1024;  // cpp-httplib allows 8 KiB per line; this, in all
         std::chrono::milliseconds handshake_timeout{5000};
+        size_t max_handshakes_per_source = 16;
+        std::chrono::seconds keep_alive_timeout{0};  // only to tell a keep-alive close in the log
     };
+
+    // Why the governor itself ended a connection.
+    enum class Closing { none, handshake_timeout, handshakes_per_source, make_room_handshake, make_room_idle, cut_after_answer };
 
     explicit ConnectionGovernor(Limits limits);
     ConnectionGovernor(const ConnectionGovernor&) = delete;
@@ -40,11 +58,16 @@ public:
     // (TLS 1.3 post-handshake messages) change nothing.
     void handshake_started(SSL* ssl) noexcept override;
     void handshake_finished(SSL* ssl) noexcept override;
+    void alert(SSL* ssl, bool sent, int description) noexcept override;
     // The request's headers are in: its body may now be read.
     void request_started(const SSL* ssl);
-    // Its answer is ready. A connection whose answer says "Connection: close" stays a candidate
-    // too: a client that ignores the header is closed like any idle connection.
-    void request_finished(const SSL* ssl);
+    // Its answer is ready (`complete`: the request was read whole; else its body never came).
+    // A connection whose answer says "Connection: close" stays a candidate too: a client that
+    // ignores the header is closed like any idle connection.
+    void request_finished(const SSL* ssl, bool complete = true);
+    // The answer being written must be the last: whatever the client sends next (an unread body
+    // after a 413) is not read but ends the connection.
+    void end_after_answer(const SSL* ssl);
 
     // A connection that has not sent its first request within this time after its handshake
     // may be closed too (it would otherwise hold a worker for the keep-alive timeout).
@@ -53,15 +76,20 @@ public:
     // (the HTTP library checks the socket is alive before writing), so only connections idle
     // this long are closed: well after any response to a reading client has gone out.
     static constexpr std::chrono::milliseconds kIdleBeforeClose{200};
+    // An unfinished handshake younger than this is not closed to make room: a real client
+    // finishes its handshake in a few round trips.
+    static constexpr std::chrono::milliseconds kHandshakeBeforeClose{250};
 
-    // Closes up to `wanted` idle connections, longest idle first, by shutting the socket down
-    // (the client sees the close; its worker sees end of stream in its keep-alive wait and
-    // moves on to a waiting connection). Returns how many were closed.
+    // Closes up to `wanted` connections for connections waiting for a worker: the oldest
+    // unfinished handshakes first, then idle keep-alive connections, longest idle first, by
+    // shutting the socket down (the worker sees the end of the stream and moves on). Returns how
+    // many were closed.
     size_t make_room(size_t wanted);
-    // Closes every connection whose handshake has taken longer than the handshake timeout.
+    // Closes every connection whose handshake has taken longer than the handshake timeout, and
+    // logs a summary of the unauthenticated connections closed since the last one.
     size_t close_overdue_handshakes();
 
-    size_t closed_to_make_room() const;  // since start, for the shutdown log
+    size_t closed_to_make_room() const;  // idle connections, since start, for the shutdown log
 
     struct Connection;
 
@@ -70,6 +98,9 @@ private:
     static int ex_index();
     Connection* track(SSL* ssl);
     void set_phase(Connection& connection, bool reading_body);
+    void close_locked(Connection& connection, Closing why);
+    void log_close(const Connection& connection);
+    void summarize_unauthenticated_closes_locked(Clock::time_point now);
 
     const Limits limits_;
     const size_t header_budget_;
@@ -77,6 +108,9 @@ private:
     // Owned by the SSL (its ex_data), listed here while it lives.
     std::unordered_map<const SSL*, Connection*> connections_;
     size_t closed_to_make_room_ = 0;
+    // Unauthenticated connections the governor closed since the last summary, by Closing.
+    std::array<size_t, 6> unauthenticated_closes_{};
+    Clock::time_point last_summary_ = Clock::now();
 };
 
 }  // namespace mcpmtls::server

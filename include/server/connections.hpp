@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <httplib.h>
+#include <memory>
 
 namespace mcpmtls::server {
 
@@ -38,6 +39,7 @@ private:
     tls::ServerTlsContext& tls_;
     const Settings settings_;
     ConnectionGovernor governor_;
+    std::unique_ptr<WorkerPool> prepared_;    // started before listening, until httplib takes it
     std::atomic<WorkerPool*> pool_{nullptr};  // owned by httplib while it listens
 };
 

@@ -13,8 +13,12 @@ struct MountHooks {
     std::function<std::shared_ptr<const tls::PeerIdentity>(const httplib::Request&)> identify;
     // Optional: a request's headers have arrived / its response is ready to be written; the
     // latter returns true to end the connection after this answer ("Connection: close").
+    // `complete` is false when the request could not be read whole (its body never came).
     std::function<void(const httplib::Request&)> request_started;
-    std::function<bool(const httplib::Request&)> request_finished;
+    std::function<bool(const httplib::Request&, bool complete)> request_finished;
+    // Optional: the answer being written must be the connection's last (the request's body was
+    // refused unread, so the bytes that follow are not a next request).
+    std::function<void(const httplib::Request&)> end_after_answer;
 };
 
 void mount(httplib::Server& server, mcp::StreamableHttpServer& mcp, MountHooks hooks, const std::string& path = "/mcp");

@@ -11,6 +11,7 @@
 #include <functional>
 #include <httplib.h>
 #include <mutex>
+#include <pthread.h>
 #include <thread>
 #include <vector>
 
@@ -28,8 +29,10 @@ public:
     // this one should give its worker up ("Connection: close").
     bool should_yield();
 
-private:
+    // A worker's life: take jobs (connections) until shut down.
     void work();
+
+private:
     void steward();
     size_t short_of_locked() const;
 
@@ -44,7 +47,7 @@ private:
     // the pool believe room is on its way for ever.
     size_t room_being_made_ = 0;
     bool stopping_ = false;
-    std::vector<std::thread> threads_;
+    std::vector<pthread_t> threads_;  // created with a small stack (pthread, not std::thread)
     std::thread steward_;
 };
 

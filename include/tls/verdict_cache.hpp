@@ -4,12 +4,17 @@
 // construction: one cache per trust generation (a new trust bundle or CRL starts an empty
 // cache), and an entry never outlives the earliest notAfter in its chain or the CRL's
 // nextUpdate. Only full acceptances are cached; rejections are always re-judged.
+//
+// Single flight: when many clients present the same chain at once (a fleet reconnecting after
+// a restart), one handshake verifies it and the others wait for its result instead of each
+// running the same path validation.
 #include "tls/peer_identity.hpp"
 
 #include <array>
 #include <cstring>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -28,6 +33,18 @@ public:
     std::shared_ptr<const PeerIdentity> find(const ChainDigest& chain, std::chrono::system_clock::time_point now);
     void remember(const ChainDigest& chain, std::shared_ptr<const PeerIdentity> identity,
                   std::chrono::system_clock::time_point expires);
+
+    // What a verification found: the identity of a fully valid chain and until when that
+    // holds, or no identity (not cacheable: each caller then judges the chain itself).
+    struct Verified {
+        std::shared_ptr<const PeerIdentity> identity;
+        std::chrono::system_clock::time_point expires;
+    };
+    // The cached identity for `chain`, else the one `verify` finds, with at most one `verify`
+    // running per chain at a time: concurrent callers for the same chain wait for it. Null when
+    // the chain is not fully valid. `verify` must not throw.
+    std::shared_ptr<const PeerIdentity> find_or_verify(const ChainDigest& chain, std::chrono::system_clock::time_point now,
+                                                       const std::function<Verified()>& verify);
     size_t size() const;
 
 private:
@@ -45,8 +62,11 @@ private:
         std::list<ChainDigest>::iterator lru;
     };
 
+    struct Flight;  // a verification in progress, which later callers wait for
+
     size_t capacity_;
     mutable std::mutex mutex_;
+    std::unordered_map<ChainDigest, std::shared_ptr<Flight>, DigestHash> flights_;
     std::list<ChainDigest> lru_;  // most recent first
     std::unordered_map<ChainDigest, Entry, DigestHash> entries_;
 };

@@ -1,7 +1,7 @@
 // Resource limits on a real server: worker pool pressure, per-identity rate limits.
 #include "client/mcp_session.hpp"
 #include "test/support/fixtures.hpp"
-#include "tls/openssl_handles.hpp"
+#include "test/support/raw_tls.hpp"
 
 #include <arpa/inet.h>
 #include <atomic>
@@ -137,47 +137,6 @@ TEST_CASE("limit flags are checked: conflicting or out-of-range values exit 2", 
     CHECK(run({"--rate-burst", "5"}).exit_code == 2);
 }
 
-namespace {
-
-// A verified client on a raw TLS connection, for sending exactly the bytes a test wants
-// (partial requests, floods) and then going silent; writes time out after 5 s.
-class RawTlsClient {
-public:
-    RawTlsClient(const DemoPki& pki, int port) {
-        ctx_.reset(SSL_CTX_new(TLS_client_method()));
-        REQUIRE(SSL_CTX_use_certificate_chain_file(ctx_.get(), pki.path("coordinator.crt").c_str()) == 1);
-        REQUIRE(SSL_CTX_use_PrivateKey_file(ctx_.get(), pki.path("coordinator.key").c_str(), SSL_FILETYPE_PEM) == 1);
-        fd_ = socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_port = htons(static_cast<uint16_t>(port));
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-        timeval tv{5, 0};
-        setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-        ssl_.reset(SSL_new(ctx_.get()));
-        SSL_set_fd(ssl_.get(), fd_);
-        REQUIRE(SSL_connect(ssl_.get()) == 1);
-    }
-    RawTlsClient(const DemoPki& pki, int port, const std::string& partial) : RawTlsClient(pki, port) {
-        if (!partial.empty()) REQUIRE(write(partial));
-    }
-    ~RawTlsClient() {
-        ssl_.reset();
-        if (fd_ >= 0) close(fd_);
-    }
-    // False once the server no longer takes bytes.
-    bool write(const std::string& data) {
-        return SSL_write(ssl_.get(), data.data(), static_cast<int>(data.size())) > 0;
-    }
-
-private:
-    tls::SslCtxPtr ctx_;
-    tls::SslPtr ssl_;
-    int fd_ = -1;
-};
-
-}  // namespace
 
 TEST_CASE("verified clients that stall before or in the middle of a request do not keep others out", "[limits][hostile]") {
     DemoPki pki;
@@ -190,17 +149,17 @@ TEST_CASE("verified clients that stall before or in the middle of a request do n
         return ok && std::chrono::steady_clock::now() - start < limit;
     };
     SECTION("silent after the handshake: closed to make room after a grace second") {
-        RawTlsClient silent(pki, echo.port(), "");
+        RawTlsClient silent(pki, echo.port(), "coordinator", "");
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         CHECK(served_within(std::chrono::seconds(8)));
     }
     SECTION("half a request line: the same") {
-        RawTlsClient slow(pki, echo.port(), "POST /mcp HTTP/1.1\r\nHost: local");
+        RawTlsClient slow(pki, echo.port(), "coordinator", "POST /mcp HTTP/1.1\r\nHost: local");
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         CHECK(served_within(std::chrono::seconds(8)));
     }
     SECTION("headers sent, body withheld: the 10 s read timeout answers 400, then the connection is idle") {
-        RawTlsClient slow(pki, echo.port(), "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        RawTlsClient slow(pki, echo.port(), "coordinator", "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                                              "Content-Length: 100\r\n\r\n{\"jsonrpc\":");
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         CHECK(served_within(std::chrono::seconds(25)));
