@@ -203,8 +203,6 @@ VerifyFailure describe(Code code, size_t position, const Certificate* cert) {
         case Code::CA_CERT_NOT_FOR_CERT_ISSUER: return {CheckFailure::not_a_ca, "issuer is not a CA" + which};
         case Code::CERT_CHAIN_TOO_LONG: return {CheckFailure::path_length, "path length exceeded" + which};
         case Code::NAME_CONSTRAINT_ERROR: return {CheckFailure::name_constraints, "name constraints violated"};
-        case Code::INVALID_USAGE:  // Botan's only usage check here: keyCertSign without cA
-            return {CheckFailure::wrong_purpose, "key usage keyCertSign in a certificate that is not a CA" + which};
         case Code::SIGNATURE_ERROR: return {CheckFailure::bad_signature, "bad signature" + which};
         case Code::CERT_PUBKEY_INVALID: return {CheckFailure::malformed, "invalid public key" + which};
         case Code::SIGNATURE_ALGO_UNKNOWN:
@@ -466,6 +464,10 @@ VerifyResult verify_chain_unguarded(const std::vector<Certificate>& chain, const
             if (i < path.size() && path[i]) path_cert = wrap_certificate(*path[i]);
             for (auto code : statuses[i]) {
                 if (code < Code::FIRST_ERROR_STATUS || replaced_by_our_rules(code)) continue;
+                // Botan's INVALID_USAGE on the leaf means keyCertSign without cA (RFC 5280
+                // 4.2.1.3): inconsistent, but harmless, since only a CA may issue; Go and
+                // rustls accept it, and so do we.
+                if (code == Code::INVALID_USAGE && i == 0) continue;
                 add_failure(result.failures, describe(code, i, path_cert ? &*path_cert : cert));
                 described = true;
             }

@@ -1,9 +1,12 @@
 // Rules for one certificate wherever it sits in a path, and for a TLS leaf (docs/verification-
 // policy.md: "Critical extensions", "Well-formed certificates", "The TLS leaf", algorithms).
-// Botan 2 parses certificates leniently; these rules refuse what RFC 5280 4.1-4.2 forbids and it
-// lets through (critical extensions nobody enforces, bad serial numbers, malformed names, missing
-// key identifiers, unknown qualifiers in critical policies), keys and signature algorithms outside
-// the ones we accept, and leaves whose EKU or cA would let a TLS key serve another purpose.
+// Botan 2 parses certificates leniently; these rules refuse what would let a certificate mean
+// more than it says: critical extensions nobody enforces, names or extensions that do not decode
+// (they could not be matched against name constraints or hosts), keys and signature algorithms
+// outside the ones we accept, and leaves that are CAs or claim any purpose. Each rule has a
+// security reason; RFC 5280 profile rules without one (key identifiers, serial number form,
+// criticality of informational extensions) are not enforced, as Go's crypto/x509 and
+// rustls-webpki do not enforce them: certificates made by common tools must work.
 #include "pki/internal/der.hpp"
 #include "pki/internal/rule_support.hpp"
 #include "pki/names.hpp"
@@ -63,20 +66,16 @@ void check_certificate(const Botan::X509_Certificate& cert, size_t position, boo
     auto malformed = [&](const std::string& what) { failures.push_back({CheckFailure::malformed, what + which}); };
     const auto extensions = extensions_of(cert);
 
-    // Critical extensions: those the verifier (or Botan, for it) enforces; a few must never be
-    // critical (RFC 5280 4.2.1.1, 4.2.1.2, 4.2.2.1, 4.2.2.2).
-    static const std::set<std::string> processed = {
+    // Critical extensions: those the verifier (or Botan, for it) enforces, and informational ones
+    // that mean the same critical or not. Any other critical extension says the issuer expects
+    // a rule we do not apply: refused, as by every verifier.
+    static const std::set<std::string> understood = {
         oid::kBasicConstraints, oid::kKeyUsage, oid::kExtKeyUsage, oid::kSubjectAltName, oid::kIssuerAltName,
         oid::kNameConstraints, oid::kCertificatePolicies, oid::kPolicyMappings, oid::kPolicyConstraints,
-        oid::kInhibitAnyPolicy, oid::kCrlDistributionPoints};
-    static const std::map<std::string, std::string> never_critical = {
-        {oid::kAuthorityKeyId, "authorityKeyIdentifier"}, {oid::kSubjectKeyId, "subjectKeyIdentifier"},
-        {oid::kAuthorityInfoAccess, "authorityInfoAccess"}, {oid::kSubjectInfoAccess, "subjectInfoAccess"}};
-    for (const auto& [id, ext] : extensions) {
-        if (!ext.critical) continue;
-        if (auto it = never_critical.find(id); it != never_critical.end()) malformed("critical " + it->second + " extension");
-        else if (!processed.count(id)) failures.push_back({CheckFailure::malformed, "unknown critical extension" + which});
-    }
+        oid::kInhibitAnyPolicy, oid::kCrlDistributionPoints, oid::kAuthorityKeyId, oid::kSubjectKeyId,
+        oid::kAuthorityInfoAccess, oid::kSubjectInfoAccess};
+    for (const auto& [id, ext] : extensions)
+        if (ext.critical && !understood.count(id)) failures.push_back({CheckFailure::malformed, "unknown critical extension" + which});
     // Extensions Botan decodes for us must have decoded.
     static const std::map<std::string, std::string> botan_decoded = {
         {oid::kBasicConstraints, "basicConstraints"}, {oid::kKeyUsage, "keyUsage"}, {oid::kExtKeyUsage, "extendedKeyUsage"},
@@ -88,26 +87,16 @@ void check_certificate(const Botan::X509_Certificate& cert, size_t position, boo
         if (!object || dynamic_cast<const Botan::Cert_Extension::Unknown_Extension*>(object)) malformed("malformed " + name + " extension");
     }
 
-    // Serial number: positive, at most 20 octets (RFC 5280 4.1.2.2); an anchor's serial number
-    // plays no part in trusting it (some public roots have serial 0).
-    const auto serial = cert.serial_number();
-    const bool zero = std::all_of(serial.begin(), serial.end(), [](uint8_t b) { return b == 0; });
-    if (is_anchor) {
-    } else if (cert.is_serial_negative()) malformed("negative serial number");
-    else if (zero) malformed("serial number is zero");
-    else {
-        size_t first = 0;
-        while (first + 1 < serial.size() && serial[first] == 0) ++first;
-        const size_t octets = serial.size() - first + ((serial[first] & 0x80) ? 1 : 0);
-        if (octets > 20) malformed("serial number longer than 20 octets");
-    }
-
-    // Names: a well-formed subjectAltName; an empty subject needs a critical one (4.2.1.6).
-    bool empty_subject = false;
+    // Names: they are matched against hosts, allow-lists and name constraints, so they must
+    // decode, and a dNSName must be one (a name we cannot read could slip past a constraint).
+    // Paths are built and CRLs matched by issuer name: an empty issuer, or a CA with an empty
+    // subject, would match any other such CA.
+    const bool ca = asserts_ca(extensions);
     try {
-        empty_subject = der::parse_name(cert.raw_subject_dn()).empty();
+        if (der::parse_name(cert.raw_subject_dn()).empty() && ca) malformed("CA certificate with an empty subject");
+        if (der::parse_name(cert.raw_issuer_dn()).empty()) malformed("empty issuer name");
     } catch (const der::Malformed&) {
-        malformed("malformed subject name");
+        malformed("malformed subject or issuer name");
     }
     const Extension* san = find(extensions, oid::kSubjectAltName);
     if (san) {
@@ -124,20 +113,7 @@ void check_certificate(const Botan::X509_Certificate& cert, size_t position, boo
             malformed("malformed subjectAltName");
         }
     }
-    if (empty_subject && (!san || !san->critical)) malformed("empty subject without a critical subjectAltName");
 
-    // Key identifiers (4.2.1.1, 4.2.1.2): CAs have a subjectKeyIdentifier; every certificate
-    // not self-issued has an authorityKeyIdentifier with a keyIdentifier.
-    const bool ca = asserts_ca(extensions);
-    if (ca && !find(extensions, oid::kSubjectKeyId)) malformed("CA certificate without subjectKeyIdentifier");
-    const Extension* aki = find(extensions, oid::kAuthorityKeyId);
-    if (!aki && !self_issued(cert) && cert.x509_version() == 3) malformed("certificate without authorityKeyIdentifier");
-    if (aki) {
-        try {
-            if (!der::parse_authority_key_id(aki->value).has_key_id) malformed("authorityKeyIdentifier without keyIdentifier");
-        } catch (const der::Malformed&) {
-        }
-    }
     if (const Extension* dp = find(extensions, oid::kCrlDistributionPoints)) {
         try {
             der::parse_crl_distribution_points(dp->value);
@@ -145,20 +121,15 @@ void check_certificate(const Botan::X509_Certificate& cert, size_t position, boo
             malformed("malformed cRLDistributionPoints extension");
         }
     }
-    // In a critical certificatePolicies, policy qualifiers must be ones RFC 5280 defines
-    // (CPS pointer, user notice): an unknown qualifier is unknown critical content.
+    // Certificate policies are processed along the path (a CA's policy constraints are its
+    // restrictions), so they must decode.
     if (const Extension* cp = find(extensions, oid::kCertificatePolicies)) {
         try {
-            for (const auto& info : der::parse_certificate_policies(cp->value))
-                for (const auto& q : info.qualifier_oids)
-                    if (cp->critical && q != oid::kCpsQualifier && q != oid::kUserNoticeQualifier)
-                        malformed("unknown policy qualifier in critical certificatePolicies");
+            der::parse_certificate_policies(cp->value);
         } catch (const der::Malformed&) {
             malformed("malformed certificatePolicies extension");
         }
     }
-    // nameConstraints only in CA certificates (4.2.1.10).
-    if (!ca && find(extensions, oid::kNameConstraints)) malformed("nameConstraints in a certificate that is not a CA");
 
     // Algorithms.
     check_key_algorithm(cert, position, failures);
@@ -166,20 +137,17 @@ void check_certificate(const Botan::X509_Certificate& cert, size_t position, boo
         failures.push_back({CheckFailure::weak_signature, "unsupported signature algorithm" + which});
 }
 
+// What a TLS leaf may not be, beyond an EKU that names another purpose (the verifier checks
+// that one): anyExtendedKeyUsage is meant for CAs, and rustls and Chrome refuse it for a TLS
+// peer; a CA certificate as the peer would let a key that can issue certificates act as a server
+// or client too (rustls refuses it as well). A leaf without EKU may serve any purpose, as RFC
+// 5280 says and Go and rustls accept.
 void check_tls_leaf(const Botan::X509_Certificate& leaf, Purpose purpose, std::vector<VerifyFailure>& failures) {
     if (purpose == Purpose::any) return;
     const std::string name = purpose_eku_name(purpose);
-    const auto extensions = extensions_of(leaf);
-    const auto ekus = eku_oids(leaf);
-    if (!find(extensions, oid::kExtKeyUsage))
-        failures.push_back({CheckFailure::wrong_purpose, "EKU does not allow " + name + " (the certificate has no extendedKeyUsage)"});
-    if (contains(ekus, oid::kAnyExtendedKeyUsage))
+    if (contains(eku_oids(leaf), oid::kAnyExtendedKeyUsage))
         failures.push_back({CheckFailure::wrong_purpose, "EKU anyExtendedKeyUsage is not accepted for " + name});
-    for (const auto& [id, what] : {std::pair<std::string, std::string>{oid::kCodeSigning, "codeSigning"},
-                                   {oid::kTimeStamping, "timeStamping"}, {oid::kOcspSigning, "OCSPSigning"}})
-        if (contains(ekus, id))
-            failures.push_back({CheckFailure::wrong_purpose, "EKU also allows " + what + " (not accepted for " + name + ")"});
-    if (asserts_ca(extensions) && !leaf.is_self_signed())
+    if (asserts_ca(extensions_of(leaf)) && !leaf.is_self_signed())
         failures.push_back({CheckFailure::wrong_purpose, "certificate is a CA, not an end entity (not accepted for " + name + ")"});
 }
 

@@ -2,6 +2,7 @@
 #include "test/unit/x509_policy_fixture.hpp"
 
 #include <catch2/catch.hpp>
+#include <vector>
 
 using namespace x509_policy;
 using mcpmtls::pki::CheckFailure;
@@ -25,21 +26,23 @@ TEST_CASE("an RSA-1024 issuer is refused", "[x509]") {
     CHECK(r.failures.front().kind == CheckFailure::weak_key);
 }
 
-TEST_CASE("a serial number must be positive", "[x509]") {
+// RFC 5280 profile rules without a security reason are not enforced, as Go's crypto/x509 and
+// rustls-webpki do not enforce them: Python's cryptography and `openssl x509 -req` make such
+// certificates (docs/verification-policy.md, "What is not enforced").
+TEST_CASE("a zero serial number is a profile slip, not a reason to refuse", "[x509]") {
     auto r = Certs::get().verify({"serialzero"}, {"root"});
-    CHECK_FALSE(r.valid());
-    CHECK(has_failure(r, "serial number is zero"));
+    INFO(all_reasons(r));
+    CHECK(r.valid());
 }
 
-TEST_CASE("authorityKeyIdentifier must be present and non-critical", "[x509]") {
-    CHECK(has_failure(Certs::get().verify({"critaki"}, {"root"}), "critical authorityKeyIdentifier extension"));
-    CHECK(has_failure(Certs::get().verify({"noaki"}, {"root"}), "certificate without authorityKeyIdentifier"));
-}
-
-TEST_CASE("a CA certificate needs a subjectKeyIdentifier", "[x509]") {
-    auto r = Certs::get().verify({"under_noski", "noski_ca"}, {"root"});
-    CHECK_FALSE(r.valid());
-    CHECK(has_failure(r, "CA certificate without subjectKeyIdentifier"));
+TEST_CASE("missing or critical key identifiers are not a reason to refuse", "[x509]") {
+    auto critical_aki = Certs::get().verify({"critaki"}, {"root"});
+    auto no_aki = Certs::get().verify({"noaki"}, {"root"});
+    auto ca_without_ski = Certs::get().verify({"under_noski", "noski_ca"}, {"root"});
+    INFO(all_reasons(critical_aki) << all_reasons(no_aki) << all_reasons(ca_without_ski));
+    CHECK(critical_aki.valid());
+    CHECK(no_aki.valid());
+    CHECK(ca_without_ski.valid());
 }
 
 TEST_CASE("a malformed subjectAltName is refused", "[x509]") {
