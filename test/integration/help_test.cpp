@@ -69,13 +69,8 @@ TEST_CASE("a server's --help names every setting, flags and --config keys alike"
 
 // The manual pages are written by hand; this keeps them from falling behind the specs.
 TEST_CASE("the man pages document every option of every command and server", "[help]") {
-    const std::string root = [] {
-        std::string file = __FILE__;  // test/integration/help_test.cpp, relative to the source root
-        const auto at = file.rfind("test/integration/");
-        return at == std::string::npos || at == 0 ? std::string(".") : file.substr(0, at - 1);
-    }();
     auto documents = [&](const std::string& page, const ArgSpec& spec) {
-        const std::string text = read_text(root + "/man/" + page);
+        const std::string text = read_text(source_path("man/" + page));
         for (const auto& option : spec.options()) {
             INFO(page << ": " << option.name());
             if (option.config_only()) CHECK(text.find("\\fB" + option.config_key() + "\\fR") != std::string::npos);

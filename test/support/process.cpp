@@ -106,6 +106,13 @@ bool TcpConnection::closed_by_server_within(std::chrono::milliseconds wait) {
     }
 }
 
+std::string source_path(const std::string& relative) {
+    std::string file = __FILE__;  // test/support/process.cpp, relative to the source root or absolute
+    const auto at = file.rfind("test/support/");
+    const std::string root = at == std::string::npos || at == 0 ? std::string(".") : file.substr(0, at - 1);
+    return root + "/" + relative;
+}
+
 std::string bin_path(const std::string& name) {
     const char* dir = std::getenv("MCPMTLS_BIN");
     if (!dir || !*dir) throw std::runtime_error("MCPMTLS_BIN is not set (run the tests through make test)");

@@ -54,6 +54,9 @@ private:
     int fd_ = -1;
 };
 
+// A file of the source tree (tests run from its root, as make test runs them).
+std::string source_path(const std::string& relative);
+
 // Absolute path of a built program, from MCPMTLS_BIN.
 std::string bin_path(const std::string& name);
 // False when the binaries under test are sanitizer builds (make test-sanitize / test-tsan set
