@@ -127,13 +127,17 @@ BenchReport run_bench(const BenchOptions& options, std::shared_ptr<const tls::Cl
                     failed.fetch_add(1, std::memory_order_relaxed);
                     connection.close();
                 }
-                if (options.new_connection_per_request && connection.connected()) {
-                    if (connection.session_info().resumed) ++result.resumed;
-                    connection.close();
-                }
+                if (options.new_connection_per_request && connection.connected()) connection.close();
                 done.fetch_add(1, std::memory_order_relaxed);
+                if (options.think.count() > 0) {
+                    // A sparse client: idle on its connection, but not past the end of the run.
+                    const auto wake = std::min<Clock::time_point>(Clock::now() + options.think, total ? Clock::time_point::max() : deadline);
+                    while (Clock::now() < wake && !stop.load(std::memory_order_relaxed))
+                        std::this_thread::sleep_for(std::min<Clock::duration>(wake - Clock::now(), std::chrono::milliseconds(50)));
+                }
             }
             result.handshakes = connection.handshakes();
+            result.resumed = connection.resumed_handshakes();
         });
     }
     std::thread progress_thread([&] {

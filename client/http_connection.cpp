@@ -182,6 +182,7 @@ void HttpConnection::connect() {
         close();
         throw ConnectionError(kind, message);
     }
+    if (SSL_session_reused(ssl_.get()) == 1) ++resumed_handshakes_;
 }
 
 std::string HttpConnection::describe_tls_failure(int ssl_ret, const std::string& during) {

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
@@ -101,6 +102,17 @@ void make_directories(const std::string& path, mode_t mode) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
         throw OperationError(path + " is not a directory");
+}
+
+size_t raise_open_file_limit() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+        getrlimit(RLIMIT_NOFILE, &limit);
+    }
+    return static_cast<size_t>(limit.rlim_cur);
 }
 
 FileLock::FileLock(const std::string& lock_path) {

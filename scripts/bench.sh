@@ -1,73 +1,156 @@
 #!/bin/bash
-# make bench: the echo server with a throw-away PKI, driven by `client bench` over mutual TLS.
-# Server CPU time and peak RSS come from /proc, so the per-request figures hold on a busy machine.
-# Writes bench/results.json and prints a table.
+# make bench: the echo server with a throw-away PKI and its default settings, driven by
+# `client bench` over mutual TLS; the connection-layer workloads also run, in the same way and
+# on the same certificates, against the Go reference server (../shared/peers/go-mcp-mtls:
+# net/http + crypto/tls). Server CPU time and peak RSS come from /proc, so the figures hold on a
+# busy machine. Writes bench/results.json and prints a table.
 # env: DURATION (s, default 10), CONNECTIONS (default 16), HANDSHAKES (requests, default 2000),
-#      MANY (concurrent keep-alive clients for the latency run, default 256)
+#      MANY (keep-alive clients for the latency run, default 256), FLEET (default 1000),
+#      IDLE (idle keep-alive connections, default 256), STALLED (default 1000), GO_PEER (0: skip Go)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10} CONNECTIONS=${CONNECTIONS:-16} HANDSHAKES=${HANDSHAKES:-2000} MANY=${MANY:-256}
+FLEET=${FLEET:-1000} IDLE=${IDLE:-256} STALLED=${STALLED:-1000} GO_PEER=${GO_PEER:-1}
+ulimit -n "$(ulimit -Hn)"  # a thousand connections on each side
 work=$(mktemp -d /tmp/mcp-mtls-bench.XXXXXX)
-server_pid=
-cleanup() { [[ -n $server_pid ]] && kill -TERM "$server_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+pids=()
+cleanup() { for p in "${pids[@]:-}"; do kill -TERM "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 scripts/demo-pki.sh "$work/certs" >/dev/null
-bin/echo-server --port 0 --cert "$work/certs/echo.crt" --key "$work/certs/echo.key" --ca "$work/certs/ca-bundle.crt" \
-  --max-connections 512 >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 100); do grep -q server_started "$work/server.log" && break; sleep 0.05; done
-port=$(sed -n 's/.*server_started.* port=\([0-9]*\).*/\1/p' "$work/server.log")
-url="https://localhost:$port/mcp"
-client=(bin/client --ca "$work/certs/ca-bundle.crt" --cert "$work/certs/coordinator.crt" --key "$work/certs/coordinator.key")
-ticks() { awk '{print $14+$15}' "/proc/$server_pid/stat"; }
+certs=$work/certs
+client=(bin/client --ca "$certs/ca-bundle.crt" --cert "$certs/coordinator.crt" --key "$certs/coordinator.key")
 clk=$(getconf CLK_TCK)
+ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+rss() { awk "/$2/{print \$2}" "/proc/$1/status"; }
 
-run() { # run NAME ARGS... -> one JSON object per workload in $work/NAME.json
-  local name=$1; shift
-  local before after
-  before=$(ticks)
-  "${client[@]}" bench --server "$url" --quiet --json "$@" >"$work/$name.json"
-  after=$(ticks)
-  python3 - "$work/$name.json" "$before" "$after" "$clk" "$name" <<'PY'
+bin/echo-server --port 0 --cert "$certs/echo.crt" --key "$certs/echo.key" --ca "$certs/ca-bundle.crt" >"$work/ours.log" 2>&1 &
+ours_pid=$!; pids+=("$ours_pid")
+for _ in $(seq 100); do grep -q server_started "$work/ours.log" && break; sleep 0.05; done
+ours_port=$(sed -n 's/.*server_started.* port=\([0-9]*\).*/\1/p' "$work/ours.log")
+
+go_pid=
+if [[ $GO_PEER == 1 && -f ../shared/peers/go-mcp-mtls/main.go ]] && command -v go >/dev/null; then
+  cache=${XDG_CACHE_HOME:-$HOME/.cache}/mcp-mtls-peers; mkdir -p "$cache"
+  if [[ ! -x $cache/go-peer || ../shared/peers/go-mcp-mtls/main.go -nt $cache/go-peer ]]; then
+    (cd ../shared/peers/go-mcp-mtls && GOFLAGS=-mod=mod GOCACHE=$cache/gocache go build -o "$cache/go-peer" .)
+  fi
+  go_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  "$cache/go-peer" -addr "127.0.0.1:$go_port" -cert "$certs/echo.crt" -key "$certs/echo.key" -ca "$certs/ca-bundle.crt" 2>"$work/go.log" &
+  go_pid=$!; pids+=("$go_pid")
+  for _ in $(seq 100); do "${client[@]}" --server "go=https://localhost:$go_port/mcp" call go echo message=up >/dev/null 2>&1 && break; sleep 0.1; done
+fi
+
+# bench SERVER NAME ARGS...: one `client bench` run -> $work/SERVER-NAME.json, with server CPU.
+bench() {
+  local who=$1 name=$2; shift 2
+  local pid=${who}_pid port=${who}_port before after
+  pid=${!pid} port=${!port}
+  before=$(ticks "$pid")
+  "${client[@]}" bench --server "https://localhost:$port/mcp" --quiet --json "$@" >"$work/$who-$name.json" || true
+  after=$(ticks "$pid")
+  python3 - "$work/$who-$name.json" "$before" "$after" "$clk" "$name" "$who" <<'PY'
 import json, sys
-path, before, after, clk, name = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+path, before, after, clk, name, who = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
 r = json.load(open(path))
 total = r["ok"] + r["failed"]
-r["workload"] = name
-r["server_cpu_seconds"] = (after - before) / clk
-r["server_cpu_us_per_request"] = round((after - before) / clk * 1e6 / max(total, 1), 1)
+r.update(workload=name, server_under_test=who, server_cpu_seconds=(after - before) / clk,
+         server_cpu_us_per_request=round((after - before) / clk * 1e6 / max(total, 1), 1))
 json.dump(r, open(path, "w"))
 PY
 }
 
-rss_idle=$(awk '/VmRSS/{print $2}' "/proc/$server_pid/status")
-run keepalive --connections "$CONNECTIONS" --duration "$DURATION"
-run handshake --connections "$CONNECTIONS" --requests "$HANDSHAKES" --new-connection-per-request --no-resumption
-run resumption --connections "$CONNECTIONS" --requests "$HANDSHAKES" --new-connection-per-request
-rss_before_many=$(awk '/VmRSS/{print $2}' "/proc/$server_pid/status")
-run many_clients --connections "$MANY" --duration "$DURATION"
-peak_rss=$(awk '/VmHWM/{print $2}' "/proc/$server_pid/status")
+# idle SERVER: IDLE connections make one request each, then stay open and idle; the server's
+# CPU is measured once they are all established, over 5 s.
+idle() {
+  local who=$1 pid=${1}_pid port=${1}_port
+  pid=${!pid} port=${!port}
+  "${client[@]}" bench --server "https://localhost:$port/mcp" --quiet --json --connections "$IDLE" --think 3600000 \
+    --duration 12 >"$work/$who-idle-run.json" &
+  local bench_pid=$!
+  sleep 5
+  local before after; before=$(ticks "$pid"); sleep 5; after=$(ticks "$pid")
+  wait "$bench_pid" || true
+  python3 -c "import json,sys; json.dump({'connections': $IDLE, 'seconds': 5, 'server_cpu_percent_of_one_core': round(($after-$before)/$clk/5*100, 2)}, open('$work/$who-idle.json','w'))"
+}
+
+# stalled SERVER: STALLED TCP connections that never send a ClientHello, then one valid call.
+stalled() {
+  local who=$1 port=${1}_port
+  port=${!port}
+  python3 - "$port" "$STALLED" >"$work/$who-stalled.out" <<'PY' &
+import socket, sys, time
+port, n = int(sys.argv[1]), int(sys.argv[2])
+held = []
+for _ in range(n):
+    try:
+        held.append(socket.create_connection(("127.0.0.1", port)))
+    except OSError:
+        break
+print(len(held), flush=True)
+time.sleep(30)
+PY
+  local holder=$!
+  for _ in $(seq 100); do [[ -s $work/$who-stalled.out ]] && break; sleep 0.1; done
+  sleep 1
+  local start end ok=true
+  start=$(date +%s.%N)
+  "${client[@]}" --timeout 30 --server "s=https://localhost:$port/mcp" call s echo message=through >/dev/null 2>&1 || ok=false
+  end=$(date +%s.%N)
+  kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null || true
+  python3 -c "import json; json.dump({'stalled_connections': int(open('$work/$who-stalled.out').read().split()[0]), 'valid_call_seconds': round($end-$start, 3), 'valid_call_ok': '$ok'=='true'}, open('$work/$who-stalled.json','w'))"
+}
+
+rss_idle=$(rss "$ours_pid" VmRSS)
+bench ours keepalive --connections "$CONNECTIONS" --duration "$DURATION"
+bench ours handshake --connections "$CONNECTIONS" --requests "$HANDSHAKES" --new-connection-per-request --no-resumption
+bench ours resumption --connections "$CONNECTIONS" --requests "$HANDSHAKES" --new-connection-per-request
+rss_before_many=$(rss "$ours_pid" VmRSS)
+bench ours many_clients --connections "$MANY" --duration "$DURATION"
+rss_after_many=$(rss "$ours_pid" VmHWM)
+bench ours fleet --connections "$FLEET" --duration "$DURATION"
+idle ours
+stalled ours
+peak_rss=$(rss "$ours_pid" VmHWM)
+if [[ -n $go_pid ]]; then
+  bench go keepalive --connections "$CONNECTIONS" --duration "$DURATION"
+  bench go fleet --connections "$FLEET" --duration "$DURATION"
+  idle go
+  stalled go
+fi
 
 mkdir -p bench
-python3 - "$work" "$rss_idle" "$rss_before_many" "$peak_rss" "$MANY" <<'PY'
+python3 - "$work" "$rss_idle" "$rss_before_many" "$rss_after_many" "$peak_rss" "$MANY" <<'PY'
 import json, os, platform, subprocess, sys, datetime
-work, rss_idle, rss_before, peak, many = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-rows = [json.load(open(os.path.join(work, n + ".json"))) for n in ("keepalive", "handshake", "resumption", "many_clients")]
+work, rss_idle, rss_before, rss_many, peak, many = sys.argv[1], *map(int, sys.argv[2:7])
+def load(name):
+    path = os.path.join(work, name + ".json")
+    return json.load(open(path)) if os.path.exists(path) else None
+ours = [load("ours-" + n) for n in ("keepalive", "handshake", "resumption", "many_clients", "fleet")]
+go = [r for r in (load("go-keepalive"), load("go-fleet")) if r]
 cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True, text=True).stdout.strip()
 result = {
     "date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
     "machine": {"cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release()},
     "command": "make bench",
-    "server": "bin/echo-server --max-connections 512",
-    "workloads": rows,
+    "server": "bin/echo-server (default settings)",
+    "workloads": ours + go,
+    "idle": {"ours": load("ours-idle"), "go": load("go-idle")},
+    "stalled": {"ours": load("ours-stalled"), "go": load("go-stalled")},
     "memory": {"rss_idle_kib": rss_idle, "peak_rss_kib": peak,
-               "rss_growth_per_keepalive_connection_kib": round(max(peak - rss_before, 0) / many, 1)},
+               "rss_growth_per_keepalive_connection_kib": round(max(rss_many - rss_before, 0) / many, 1)},
 }
 json.dump(result, open("bench/results.json", "w"), indent=2)
-print(f"{'workload':<14}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'failed':>8}{'cpu us/req':>12}")
-for r in rows:
+print(f"{'workload':<14}{'server':>7}{'conns':>6}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}{'failed':>7}{'handshakes':>11}{'resumed':>8}{'cpu us/req':>11}")
+for r in ours + go:
     l = r["latency_ms"]
-    print(f"{r['workload']:<14}{r['connections']:>6}{r['requests_per_second']:>10.0f}{l['p50']:>9.2f}{l['p99']:>9.2f}{l['max']:>9.2f}{r['failed']:>8}{r['server_cpu_us_per_request']:>12}")
+    print(f"{r['workload']:<14}{r['server_under_test']:>7}{r['connections']:>6}{r['requests_per_second']:>9.0f}{l['p50']:>8.2f}{l['p99']:>8.2f}{l['max']:>8.1f}{r['failed']:>7}{r['handshakes']:>11}{r['resumed_handshakes']:>8}{r['server_cpu_us_per_request']:>11}")
+fleet = {r["server_under_test"]: r for r in ours + go if r["workload"] == "fleet"}
+if "go" in fleet:
+    print(f"fleet of {fleet['ours']['connections']}: ours/go req/s = {fleet['ours']['requests_per_second'] / max(fleet['go']['requests_per_second'], 1):.2f}")
+for who in ("ours", "go"):
+    i, s = result["idle"][who], result["stalled"][who]
+    if i: print(f"{who}: {i['connections']} idle keep-alive connections cost {i['server_cpu_percent_of_one_core']}% of one core")
+    if s: print(f"{who}: with {s['stalled_connections']} stalled TCP connections, a valid call took {s['valid_call_seconds']} s (ok: {s['valid_call_ok']})")
 print(f"server RSS: idle {rss_idle} KiB, peak {peak} KiB, growth per keep-alive connection {result['memory']['rss_growth_per_keepalive_connection_kib']} KiB")
 print("written: bench/results.json")
 PY

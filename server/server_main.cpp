@@ -1,6 +1,7 @@
 #include "server/server_main.hpp"
 
 #include "common/error.hpp"
+#include "common/files.hpp"
 #include "common/log.hpp"
 #include "common/version.hpp"
 
@@ -184,6 +185,12 @@ int run_server_main(const ServerDescription& d, int argc, char** argv) {
     const sigset_t signals = handled_signals();
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     setup_logging(config.log_format, config.verbose ? spdlog::level::debug : spdlog::level::info, /*asynchronous=*/true);
+    // Every connection is a descriptor, and so are the files a reload reads.
+    const size_t open_files = raise_open_file_limit();
+    if (open_files < config.connections.max_connections + 64)
+        log_event(spdlog::level::warn, "open_file_limit",
+                  {{"limit", open_files}, {"max_connections", config.connections.max_connections},
+                   {"effect", "connections beyond the limit are refused by the kernel; raise the hard limit (ulimit -Hn)"}});
 
     std::unique_ptr<tls::ServerTlsContext> tls_context;
     try {

@@ -1,5 +1,6 @@
 // client bench: the mTLS load generator's command line (client/bench.cpp does the work).
 #include "client/bench.hpp"
+#include "common/files.hpp"
 #include "client/cli/commands.hpp"
 
 #include "common/strings.hpp"
@@ -13,6 +14,7 @@ using nlohmann::json;
 
 int bench(const Args& args) {
     const CoordinatorOptions options = coordinator_options(args);
+    raise_open_file_limit();  // a thousand connections need a thousand descriptors
     if (options.servers.size() != 1)
         throw InputError("bench needs exactly one server: --server NAME or --server URL");
     BenchOptions bench;
@@ -34,6 +36,8 @@ int bench(const Args& args) {
     bench.duration_seconds = static_cast<double>(args.integer("duration"));
     if (args.given("requests")) bench.requests = static_cast<size_t>(args.integer("requests"));
     if (args.given("rate")) bench.rate = static_cast<double>(args.integer("rate"));
+    bench.think = std::chrono::milliseconds(args.integer("think"));
+    if (bench.think.count() > 0 && bench.rate > 0) throw InputError("--think and --rate exclude each other");
     bench.new_connection_per_request = args.flag("new-connection-per-request");
     bench.tls_resumption = !args.flag("no-resumption");
     bench.progress = !args.flag("quiet") && !args.flag("json");
@@ -74,6 +78,10 @@ Command bench_command() {
                 .add(Option::flag("new-connection-per-request", "a TLS handshake for every request"))
                 .add(Option::flag("no-resumption", "with a new connection per request, never resume TLS sessions"))
                 .add(Option::integer("rate", "R", 1, 10000000, "open loop at R requests/s in total (default: closed loop)"))
+                .add(Option::integer("think", "MS", 0, 3600000,
+                                     "each connection pauses this long after every answer, idle on its kept-alive "
+                                     "connection: sparse clients (a pause longer than the run holds idle connections)")
+                         .fallback(0))
                 .add(Option::flag("quiet", "no progress line")),
             bench};
 }

@@ -3,6 +3,7 @@
 #include "client/coordinator.hpp"
 
 #include <nlohmann/json.hpp>
+#include <chrono>
 #include <string>
 
 namespace mcpmtls::client {
@@ -17,6 +18,7 @@ struct BenchOptions {
     bool new_connection_per_request = false;
     bool tls_resumption = true;    // with a new connection per request: offer session tickets
     double rate = 0;               // requests/s across all connections (open loop); 0 = closed loop
+    std::chrono::milliseconds think{0};  // pause after each answer (sparse clients), keeping the connection
     bool progress = true;          // a progress line on stderr every second
 };
 

@@ -82,6 +82,7 @@ public:
     const tls::ServerVerdict& verdict() const { return verdict_; }
     TlsSessionInfo session_info() const;
     size_t handshakes() const { return handshakes_; }
+    size_t resumed_handshakes() const { return resumed_handshakes_; }  // of handshakes(), those that resumed a session
     // Keep TLS sessions for resumption across reconnects (default on).
     void set_session_reuse(bool on) { reuse_sessions_ = on; }
 
@@ -100,6 +101,7 @@ private:
     tls::ServerVerdict verdict_;
     std::string read_buffer_;
     size_t handshakes_ = 0;
+    size_t resumed_handshakes_ = 0;
     bool reuse_sessions_ = true;
     bool fresh_ = false;  // connected for this request: no retry on failure
     SSL_SESSION* saved_session_ = nullptr;

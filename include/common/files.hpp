@@ -18,6 +18,11 @@ void write_file_atomic(const std::string& path, const std::string& content, mode
 // Creates the directory (and parents) if missing.
 void make_directories(const std::string& path, mode_t mode = 0755);
 
+// Raises the soft limit on open files to the hard limit, as Go programs do at start: a server
+// with a thousand connections (or a load generator opening them) needs more than the common
+// default of 1024. Returns the limit now in force.
+size_t raise_open_file_limit();
+
 // An exclusive advisory lock (flock) on a lock file, held for the object's lifetime.
 class FileLock {
 public:
