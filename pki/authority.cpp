@@ -4,12 +4,12 @@
 #include "common/files.hpp"
 #include "common/strings.hpp"
 #include "pki/internal/botan_access.hpp"
+#include "pki/internal/ca_signing.hpp"
 #include "pki/internal/x509_names.hpp"
 #include "pki/names.hpp"
 
 #include <botan/bigint.h>
 #include <botan/der_enc.h>
-#include <botan/ecc_key.h>
 #include <botan/hex.h>
 #include <botan/pem.h>
 #include <botan/pubkey.h>
@@ -18,6 +18,7 @@
 #include <botan/x509_crl.h>
 #include <botan/x509_ext.h>
 #include <cstdlib>
+#include <functional>
 #include <unistd.h>
 
 namespace mcpmtls::pki {
@@ -26,91 +27,17 @@ namespace {
 using std::chrono::system_clock;
 namespace ext = Botan::Cert_Extension;
 
-// Clocks of peers drift; a certificate must not be "not yet valid" on a machine a little behind.
-constexpr auto kClockSkewBackdate = std::chrono::minutes(5);
-
-std::string signature_hash_for(const Botan::Private_Key& key) {
-    const std::string algo = key.algo_name();
-    if (algo == "Ed25519") return "Pure";
-    if (algo == "ECDSA" && key.key_length() >= 384) return "SHA-384";
-    return "SHA-256";
-}
-
-// 159 random bits with the top bit of the first byte clear (positive) and the next one set, so
-// the serial is always 20 bytes in DER: at least 128 bits of entropy, as step and cfssl do.
-Botan::BigInt random_serial(const Inventory& inventory) {
-    Botan::System_RNG rng;
-    for (;;) {
-        uint8_t bytes[20];
-        rng.randomize(bytes, sizeof bytes);
-        bytes[0] = static_cast<uint8_t>((bytes[0] & 0x7f) | 0x40);
-        Botan::BigInt serial(bytes, sizeof bytes);
-        if (!inventory.has_serial(to_hex(bytes, sizeof bytes))) return serial;
-    }
-}
-
-Botan::X509_DN make_dn(const std::string& common_name, bool with_organization) {
-    Botan::X509_DN dn;
-    if (with_organization) dn.add_attribute("X520.Organization", "mcp-mtls");
-    dn.add_attribute("X520.CommonName", common_name);
-    return dn;
-}
-
-Certificate sign(const Botan::Private_Key& signer, const Botan::X509_DN& issuer_dn,
-                 const std::vector<uint8_t>& subject_public_key, const Botan::X509_DN& subject_dn,
-                 const Botan::Extensions& extensions, system_clock::time_point not_before,
-                 system_clock::time_point not_after, const Botan::BigInt& serial) {
-    Botan::System_RNG rng;
-    Botan::AlgorithmIdentifier sig_algo;
-    std::unique_ptr<Botan::PK_Signer> signer_op(
-        Botan::choose_sig_format(signer, rng, signature_hash_for(signer), sig_algo));
-    auto cert = Botan::X509_CA::make_cert(signer_op.get(), rng, serial, sig_algo, subject_public_key,
-                                          Botan::X509_Time(not_before), Botan::X509_Time(not_after), issuer_dn,
-                                          subject_dn, extensions);
-    return wrap_certificate(cert);
-}
-
-std::vector<uint8_t> key_identifier(const std::vector<uint8_t>& public_key_info) {
-    // RFC 7093 method 1: leftmost 160 bits of SHA-256 of the public key... Botan computes it
-    // over the SubjectPublicKeyInfo; any stable unique value satisfies RFC 5280.
-    ext::Subject_Key_ID ski(public_key_info, "SHA-256");
-    auto id = ski.get_key_id();
-    id.resize(20);
-    return id;
-}
-
-// A self-signed root: v3, CA:TRUE with pathLen 0 (it signs leaves only, so a leaked leaf key
-// can never act as a CA), keyCertSign + cRLSign, key identifiers, backdated for clock skew.
-Certificate make_root(const PrivateKey& key, const std::string& common_name, long days, const Inventory& inventory) {
+// A self-signed root: v3, CA:TRUE with pathLen `path_len` (0 by default: it signs leaves only,
+// so a leaked leaf key can never act as a CA; 1 lets it sign an intermediate), keyCertSign +
+// cRLSign, key identifiers, backdated for clock skew.
+Certificate make_root(const PrivateKey& key, const std::string& common_name, long days, size_t path_len,
+                      const Inventory& inventory) {
     const auto public_key = key.public_key_info();
-    const auto key_id = key_identifier(public_key);
-    Botan::Extensions extensions;
-    extensions.add(new ext::Basic_Constraints(true, 0), true);
-    extensions.add(new ext::Key_Usage(Botan::Key_Constraints(Botan::KEY_CERT_SIGN | Botan::CRL_SIGN)), true);
-    extensions.add(new ext::Subject_Key_ID(key_id));
-    extensions.add(new ext::Authority_Key_ID(key_id));
+    const auto extensions = ca_extensions(public_key, key_identifier(public_key), path_len);
     const auto dn = make_dn(common_name, true);
     const auto now = system_clock::now();
     return sign(*key.impl().key, dn, public_key, dn, extensions, now - kClockSkewBackdate,
                 now + std::chrono::hours(24) * days, random_serial(inventory));
-}
-
-struct LoadedCa {
-    Certificate cert;
-    PrivateKey key;
-};
-
-LoadedCa load_ca(const CaDirectory& dir, const std::string& passphrase) {
-    if (!file_exists(dir.ca_cert()) || !file_exists(dir.ca_key()))
-        throw InputError("no CA in " + dir.dir() + " (run: pki init --dir " + dir.dir() + ")");
-    auto cert = Certificate::load(dir.ca_cert());
-    auto key = PrivateKey::load(dir.ca_key(), passphrase);
-    if (!cert.matches_key(key)) throw InputError(dir.ca_key() + " does not belong to " + dir.ca_cert());
-    return {cert, key};
-}
-
-void write_key_file(const std::string& path, const PrivateKey& key, const std::string& passphrase) {
-    write_file_atomic(path, passphrase.empty() ? key.to_pem() : key.to_encrypted_pem(passphrase), 0600);
 }
 
 std::string crl_reason_name_checked(const std::string& reason) {
@@ -201,25 +128,39 @@ std::vector<LoadedCa> signing_cas(const CaDirectory& dir, const std::string& pas
     return cas;
 }
 
+// The DER form once asked for (pki crl --der) is kept in step with every later CRL, so that
+// what an HTTP server publishes never lags behind ca.crl.
 void write_crl_locked(const CaDirectory& dir, Inventory& inventory, std::chrono::seconds validity,
-                      const std::string& passphrase) {
+                      const std::string& passphrase, bool der = false) {
     const long number = inventory.next_crl_number();
+    const bool write_der = der || file_exists(dir.crl_der());
     std::string pem;
+    std::vector<std::pair<std::string, std::string>> der_files;  // path, content
     for (const auto& ca : signing_cas(dir, passphrase)) {
         std::vector<const InventoryEntry*> revoked;
         for (const auto& entry : inventory.entries())
             if (entry.is_revoked() && entry.issuer_fingerprint_sha256 == ca.cert.fingerprint_sha256())
                 revoked.push_back(&entry);
-        pem += build_crl_pem(ca, revoked, number, validity);
+        const std::string crl = build_crl_pem(ca, revoked, number, validity);
+        pem += crl;
+        if (write_der) {
+            std::string label;
+            const auto bytes = Botan::PEM_Code::decode(crl, label);
+            der_files.emplace_back(der_files.empty() ? dir.crl_der() : dir.previous_crl_der(),
+                                   std::string(bytes.begin(), bytes.end()));
+        }
     }
     write_file_atomic(dir.crl(), pem, 0644);
+    for (const auto& [path, content] : der_files) write_file_atomic(path, content, 0644);
 }
 
 }  // namespace
 
 std::string leaf_kind_name(LeafKind kind) { return kind == LeafKind::server ? "server" : "client"; }
 
-std::string passphrase_from(const std::string& passphrase_file) {
+std::string passphrase_from(const std::string& passphrase_file) { return passphrase_from(passphrase_file, "PKI_PASSPHRASE"); }
+
+std::string passphrase_from(const std::string& passphrase_file, const char* environment_variable) {
     if (!passphrase_file.empty()) {
         std::string content = read_file(passphrase_file);
         auto newline = content.find('\n');
@@ -228,132 +169,104 @@ std::string passphrase_from(const std::string& passphrase_file) {
         if (first.empty()) throw InputError(passphrase_file + " holds an empty passphrase");
         return first;
     }
-    const char* env = std::getenv("PKI_PASSPHRASE");
+    const char* env = std::getenv(environment_variable);
     return env ? std::string(env) : std::string();
 }
 
 Certificate init_ca(const CaDirectory& dir, const CaInitOptions& options) {
-    if (options.days < 1 || options.days > 36500) throw InputError("--days must be between 1 and 36500");
-    if (options.common_name.empty()) throw InputError("--cn cannot be empty");
+    check_ca_options(options);
     make_directories(dir.dir());
     FileLock lock(dir.lock());
-    if (!options.force && (file_exists(dir.ca_cert()) || file_exists(dir.ca_key())))
-        throw OperationError("a CA already exists in " + dir.dir() + " (use --force to replace it)");
+    require_no_ca(dir, options.force);
 
     auto key = PrivateKey::generate(options.key_type);
-    auto cert = make_root(key, options.common_name, options.days, Inventory());
-
-    Inventory inventory;
-    auto entry = InventoryEntry::from_certificate(cert, "ca", "ca", cert.fingerprint_sha256());
-    entry.lifetime_days = options.days;
-    entry.key_type = key_type_name(options.key_type);
-    inventory.add(entry);
-    if (options.force && file_exists(dir.inventory()))
-        ::rename(dir.inventory().c_str(), (dir.inventory() + ".replaced").c_str());
-    // Key first: a certificate whose key is missing is worse than a stray key.
-    write_key_file(dir.ca_key(), key, options.passphrase);
-    write_file_atomic(dir.ca_cert(), cert.pem(), 0644);
-    write_file_atomic(dir.bundle(), cert.pem(), 0644);
-    inventory.save(dir.inventory());
-    ::unlink(dir.previous_ca_cert().c_str());
-    ::unlink(dir.previous_ca_key().c_str());
-    ::unlink(dir.crl().c_str());
+    auto cert = make_root(key, options.common_name, options.days, options.path_len, Inventory());
+    install_ca(dir, key, cert, cert.pem(), cert.fingerprint_sha256(), options);
     return cert;
 }
 
 namespace {
 
-SubjectAltNames checked_sans(const IssueOptions& options) {
-    SubjectAltNames sans = options.sans;
-    for (const auto& dns : sans.dns)
-        if (!is_valid_dns_name(dns, options.kind == LeafKind::server)) throw InputError("bad DNS name '" + dns + "'");
-    for (auto& ip : sans.ips) {
-        std::string canonical = canonical_ip(ip);
-        if (canonical.empty()) throw InputError("bad IP address '" + ip + "'");
-        ip = canonical;
-    }
-    for (const auto& uri : sans.uris)
-        if (!is_valid_uri(uri)) throw InputError("bad URI '" + uri + "' (expected e.g. spiffe://demo/coordinator)");
-    for (const auto& email : sans.emails)
-        if (!is_valid_email(email)) throw InputError("bad e-mail address '" + email + "'");
-    if (options.kind == LeafKind::server && sans.dns.empty() && sans.ips.empty()) {
-        sans.dns = {"localhost"};
-        sans.ips = {"127.0.0.1"};
-    }
-    if (options.kind == LeafKind::server && (!sans.uris.empty() || !sans.emails.empty()))
-        throw InputError("server certificates take --dns and --ip names only");
-    return sans;
+// Before anything is generated or signed. A key file without its certificate would be taken
+// for the key of a certificate signed from a CSR, so it blocks the name too.
+void require_new_name(const CaDirectory& dir, Inventory& inventory, const std::string& name) {
+    if (file_exists(dir.leaf_cert(name)) || inventory.find_current(name))
+        throw OperationError("a certificate named '" + name + "' already exists (use: pki rotate " + name + ")");
+    if (file_exists(dir.leaf_key(name)))
+        throw OperationError(dir.leaf_key(name) + " exists without its certificate; remove it or choose another name");
 }
 
-struct NewLeaf {
-    Certificate certificate;
-    PrivateKey key;
-    InventoryEntry entry;
-    std::vector<std::string> notes;
-};
-
-// Signs a leaf for `options` with the loaded CA; writes nothing. Caller holds the lock.
-NewLeaf make_leaf(const LoadedCa& ca, const Inventory& inventory, const IssueOptions& options) {
-    const SubjectAltNames sans = checked_sans(options);
-    std::vector<std::string> notes;
-    const auto now = system_clock::now();
-    auto not_after = now + std::chrono::hours(24) * options.days;
-    if (not_after > ca.cert.not_after()) {
-        not_after = ca.cert.not_after();
-        notes.push_back("lifetime shortened to end with the CA certificate on " + format_rfc3339(not_after));
-    }
-    if (not_after <= now) throw OperationError("the CA certificate has expired; rotate the CA first");
-
-    auto key = PrivateKey::generate(options.key_type);
-    const auto public_key = key.public_key_info();
-    Botan::Extensions extensions;
-    extensions.add(new ext::Basic_Constraints(false), true);
-    extensions.add(new ext::Key_Usage(Botan::DIGITAL_SIGNATURE), true);
-    extensions.add(new ext::Extended_Key_Usage({Botan::OID::from_string(
-        options.kind == LeafKind::server ? "PKIX.ServerAuth" : "PKIX.ClientAuth")}));
-    if (!sans.empty())
-        extensions.add(new RawExtension(Botan::OID::from_string("X509v3.SubjectAlternativeName"),
-                                        "X509v3.SubjectAlternativeName", encode_general_names(sans)));
-    extensions.add(new ext::Subject_Key_ID(key_identifier(public_key)));
-    extensions.add(new ext::Authority_Key_ID(ca.cert.impl().cert.subject_key_id()));
-
-    auto cert = sign(*ca.key.impl().key, ca.cert.impl().cert.subject_dn(), public_key, make_dn(options.name, false),
-                     extensions, now - kClockSkewBackdate, not_after, random_serial(inventory));
-    auto entry = InventoryEntry::from_certificate(cert, options.name, leaf_kind_name(options.kind),
-                                                  ca.cert.fingerprint_sha256());
-    entry.lifetime_days = options.days;
-    entry.key_type = key_type_name(options.key_type);
-    return {cert, key, entry, notes};
-}
-
-}  // namespace
-
-IssuedCertificate issue_certificate(const CaDirectory& dir, const IssueOptions& options) {
-    validate_certificate_name(options.name);
-    if (options.days < 1 || options.days > 3650) throw InputError("--days must be between 1 and 3650");
-    checked_sans(options);  // bad input is reported before the CA key is even read
-
-    FileLock lock(dir.lock());
-    auto ca = load_ca(dir, options.ca_passphrase);
-    auto inventory = Inventory::load(dir.inventory());
-    if (file_exists(dir.leaf_cert(options.name)) || inventory.find_current(options.name))
-        throw OperationError("a certificate named '" + options.name + "' already exists (use: pki rotate " +
-                             options.name + ")");
-    auto leaf = make_leaf(ca, inventory, options);
+// NAME.crt (leaf, then the CA: the chain servers and clients send) and the inventory entry, plus
+// NAME.key when the key is ours. Whatever fails, no half of it stays behind.
+void write_new_leaf(const CaDirectory& dir, Inventory& inventory, const LoadedCa& ca, const SignedLeaf& leaf,
+                    const PrivateKey* key) {
+    const auto key_path = dir.leaf_key(leaf.entry.name);
+    const auto cert_path = dir.leaf_cert(leaf.entry.name);
     inventory.add(leaf.entry);
-
-    const auto key_path = dir.leaf_key(options.name);
-    const auto cert_path = dir.leaf_cert(options.name);
-    write_key_file(key_path, leaf.key, "");
+    if (key) write_key_file(key_path, *key, "");
     try {
         write_file_atomic(cert_path, leaf.certificate.pem() + ca.cert.pem(), 0644);
         inventory.save(dir.inventory());
     } catch (...) {
         ::unlink(cert_path.c_str());
-        ::unlink(key_path.c_str());
+        if (key) ::unlink(key_path.c_str());
         throw;
     }
+}
+
+// The key a new leaf certifies: one generated here, or the public key of a CSR.
+struct LeafKey {
+    std::optional<PrivateKey> key;  // empty: the holder of a CSR keeps it
+    std::vector<uint8_t> public_key_info;
+    std::string key_type;
+};
+
+// What issue and sign share: the checks (before the CA key is even read), the lock, a name not
+// taken yet, our profile for the kind, and NAME.crt (with NAME.key when the key is ours).
+IssuedCertificate sign_new_leaf(const CaDirectory& dir, const LeafRequest& request, const std::function<LeafKey()>& make_key) {
+    validate_certificate_name(request.name);
+    check_lifetime(request.lifetime);
+    const LeafProfile profile{request.kind, request.name, checked_sans(request.kind, request.sans), request.lifetime};
+
+    FileLock lock(dir.lock());
+    auto ca = load_ca(dir, request.ca_passphrase);
+    auto inventory = Inventory::load(dir.inventory());
+    require_new_name(dir, inventory, request.name);
+    const LeafKey key = make_key();
+    auto leaf = sign_leaf(ca, inventory, profile, key.public_key_info);
+    leaf.entry.key_type = key.key_type;
+    leaf.entry.from_csr = !key.key;
+    write_new_leaf(dir, inventory, ca, leaf, key.key ? &*key.key : nullptr);
     return {leaf.certificate, leaf.entry, leaf.notes};
+}
+
+}  // namespace
+
+IssuedCertificate issue_certificate(const CaDirectory& dir, const IssueOptions& options) {
+    return sign_new_leaf(dir, options, [&] {
+        auto key = PrivateKey::generate(options.key_type);
+        return LeafKey{key, key.public_key_info(), key_type_name(options.key_type)};
+    });
+}
+
+SignedRequest sign_certificate_request(const CaDirectory& dir, const CertificateRequest& request,
+                                       const LeafRequest& options) {
+    const auto issued = sign_new_leaf(
+        dir, options, [&] { return LeafKey{std::nullopt, request.public_key_info(), request.public_key_algorithm()}; });
+    SignedRequest result{issued, {}};
+    const auto granted = issued.certificate.subject_alt_names();
+    auto not_granted = [](const std::vector<std::string>& asked, const std::vector<std::string>& given) {
+        std::vector<std::string> out;
+        for (const auto& name : asked)
+            if (std::find(given.begin(), given.end(), name) == given.end()) out.push_back(name);
+        return out;
+    };
+    const auto asked = request.requested_names();
+    result.names_not_granted.dns = not_granted(asked.dns, granted.dns);
+    result.names_not_granted.ips = not_granted(asked.ips, granted.ips);
+    result.names_not_granted.uris = not_granted(asked.uris, granted.uris);
+    result.names_not_granted.emails = not_granted(asked.emails, granted.emails);
+    return result;
 }
 
 InventoryEntry revoke_certificate(const CaDirectory& dir, const std::string& name, const std::string& serial,
@@ -370,6 +283,7 @@ InventoryEntry revoke_certificate(const CaDirectory& dir, const std::string& nam
         if (!entry) throw OperationError("no certificate named '" + name + "' in the inventory");
     }
     if (entry->kind == "ca") throw OperationError("a CA is not revoked by its own CRL; use pki rotate-ca");
+    // An intermediate this root signed (pki init --intermediate) is revoked here, in the root's CRL.
     if (entry->is_revoked()) throw OperationError("certificate '" + entry->name + "' (serial " + entry->serial + ") is already revoked");
     entry->status = "revoked";
     entry->revoked_at = system_clock::now();
@@ -381,10 +295,10 @@ InventoryEntry revoke_certificate(const CaDirectory& dir, const std::string& nam
     return result;
 }
 
-void write_crl(const CaDirectory& dir, std::chrono::seconds validity, const std::string& ca_passphrase) {
+void write_crl(const CaDirectory& dir, std::chrono::seconds validity, const std::string& ca_passphrase, bool der) {
     FileLock lock(dir.lock());
     auto inventory = Inventory::load(dir.inventory());
-    write_crl_locked(dir, inventory, validity, ca_passphrase);
+    write_crl_locked(dir, inventory, validity, ca_passphrase, der);
     inventory.save(dir.inventory());
 }
 
@@ -415,21 +329,32 @@ RotationResult rotate_certificate(const CaDirectory& dir, const std::string& nam
                                   const std::string& ca_passphrase) {
     validate_certificate_name(name);
     FileLock lock(dir.lock());
-    auto ca = load_ca(dir, ca_passphrase);
+    const auto ca = load_ca(dir, ca_passphrase);
     auto inventory = Inventory::load(dir.inventory());
+    return rotate_locked(dir, ca, inventory, name, revoke_old, ca_passphrase);
+}
+
+RotationResult rotate_locked(const CaDirectory& dir, const LoadedCa& ca, Inventory& inventory, const std::string& name,
+                             bool revoke_old, const std::string& ca_passphrase) {
     auto* current = inventory.find_current(name);
     if (!current) throw OperationError("no certificate named '" + name + "' in the inventory");
     if (current->kind == "ca") throw OperationError("use pki rotate-ca to rotate the CA");
+    if (!current->is_leaf())
+        throw OperationError("'" + name + "' is an intermediate CA: have this root sign a new one in another directory "
+                             "(pki init --intermediate --root-dir ROOTDIR --dir NEWDIR)");
     const InventoryEntry old_entry = *current;
 
-    IssueOptions options;
-    options.kind = old_entry.kind == "server" ? LeafKind::server : LeafKind::client;
-    options.name = name;
-    options.sans = old_entry.sans;
-    options.days = old_entry.lifetime_days > 0 ? old_entry.lifetime_days : 90;
-    options.key_type = old_entry.key_type.empty() ? KeyType::ecdsa_p256 : parse_key_type(old_entry.key_type);
-    auto leaf = make_leaf(ca, inventory, options);
-    const std::string key_text = leaf.key.to_pem();
+    const LeafKind kind = old_entry.kind == "server" ? LeafKind::server : LeafKind::client;
+    const LeafProfile profile{kind, name, old_entry.sans, old_entry.requested_lifetime()};
+    // A leaf signed from a CSR keeps its holder's key, which never was here (as step ca renew
+    // does); every other leaf gets a new key of the same type.
+    std::optional<PrivateKey> key;
+    if (!old_entry.from_csr)
+        key = PrivateKey::generate(old_entry.key_type.empty() ? KeyType::ecdsa_p256 : parse_key_type(old_entry.key_type));
+    auto leaf = sign_leaf(ca, inventory, profile,
+                          key ? key->public_key_info() : old_entry.certificate().impl().cert.subject_public_key_info());
+    leaf.entry.key_type = old_entry.key_type;
+    leaf.entry.from_csr = old_entry.from_csr;
     const std::string chain_text = ca.cert.pem();
     const std::string cert_text = leaf.certificate.pem() + chain_text;
 
@@ -444,14 +369,14 @@ RotationResult rotate_certificate(const CaDirectory& dir, const std::string& nam
     make_directories(dir.rotation_dir(), 0700);
     make_directories(result.bundle_dir, 0700);
     const CaDirectory bundle(result.bundle_dir);  // the CA directory's names: files can be copied over
-    write_file_atomic(bundle.leaf_key(name), key_text, 0600);
+    if (key) write_key_file(bundle.leaf_key(name), *key, "");
     write_file_atomic(bundle.leaf_cert(name), cert_text, 0644);
     write_file_atomic(bundle.path("chain.crt"), chain_text, 0644);
     write_file_atomic(bundle.bundle(), read_file(dir.bundle()), 0644);
 
     // Key, then certificate: a watcher that reads between the two sees a mismatch, rejects it and
     // keeps serving the old pair; its next look finds the matching new pair.
-    write_file_atomic(dir.leaf_key(name), key_text, 0600);
+    if (key) write_key_file(dir.leaf_key(name), *key, "");
     write_file_atomic(dir.leaf_cert(name), cert_text, 0644);
 
     auto* old = inventory.find_serial(old_entry.serial);
@@ -463,6 +388,8 @@ RotationResult rotate_certificate(const CaDirectory& dir, const std::string& nam
         result.old_revoked = true;
     }
     inventory.add(leaf.entry);
+    nlohmann::json files = {name + ".crt", "chain.crt", "ca-bundle.crt"};
+    if (key) files.insert(files.begin() + 1, name + ".key");
     nlohmann::json manifest = {
         {"name", name},
         {"kind", old_entry.kind},
@@ -470,9 +397,10 @@ RotationResult rotate_certificate(const CaDirectory& dir, const std::string& nam
         {"old", manifest_side(old_entry)},
         {"new", manifest_side(leaf.entry)},
         {"old_revoked", revoke_old},
+        {"same_key", !key},
         // Long enough for every server to reload and every client to reconnect.
         {"revoke_old_after", format_rfc3339(now + std::chrono::hours(24))},
-        {"files", {name + ".crt", name + ".key", "chain.crt", "ca-bundle.crt"}},
+        {"files", files},
     };
     write_file_atomic(bundle.path("manifest.json"), manifest.dump(2) + "\n", 0644);
     if (revoke_old) write_crl_locked(dir, inventory, std::chrono::hours(24 * 7), ca_passphrase);
@@ -484,6 +412,10 @@ CaRotationResult start_ca_rotation(const CaDirectory& dir, const std::string& ca
     FileLock lock(dir.lock());
     if (file_exists(dir.previous_ca_cert()))
         throw OperationError("a CA rotation is already in progress (finish it with: pki rotate-ca --finish)");
+    if (!load_ca_certificate(dir).is_self_signed())
+        throw OperationError("the CA in " + dir.dir() + " is an intermediate: have its root sign a new one in another "
+                             "directory (pki init --intermediate --root-dir ROOTDIR --dir NEWDIR) and issue there; peers "
+                             "trust the root, so the leaves of both verify side by side");
     auto old_ca = load_ca(dir, ca_passphrase);
     auto inventory = Inventory::load(dir.inventory());
     auto* old_entry = inventory.find_current("ca");
@@ -500,7 +432,8 @@ CaRotationResult start_ca_rotation(const CaDirectory& dir, const std::string& ca
         base = base.substr(0, generation_mark);
     }
     auto key = PrivateKey::generate(key_type);
-    auto cert = make_root(key, base + " G" + std::to_string(generation + 1), days, inventory);
+    auto cert = make_root(key, base + " G" + std::to_string(generation + 1), days,
+                          old_ca.cert.path_length().value_or(Botan::Cert_Extension::NO_CERT_PATH_LIMIT), inventory);
 
     if (old_entry) old_entry->name = "ca-previous";
     auto entry = InventoryEntry::from_certificate(cert, "ca", "ca", cert.fingerprint_sha256());

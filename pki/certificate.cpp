@@ -4,6 +4,8 @@
 #include "common/files.hpp"
 #include "common/strings.hpp"
 #include "pki/internal/botan_access.hpp"
+#include "pki/internal/der.hpp"
+#include "pki/internal/oids.hpp"
 #include "pki/internal/x509_names.hpp"
 
 #include <arpa/inet.h>
@@ -144,23 +146,90 @@ std::vector<std::string> Certificate::key_usages() const {
     return key_usage_names(impl_->cert.constraints());
 }
 
+namespace {
+
+// Raw value of the extension `id`, empty when absent.
+std::vector<uint8_t> extension_value(const Botan::X509_Certificate& cert, const std::string& id) {
+    const auto oid = Botan::OID(id);
+    const auto& extensions = cert.v3_extensions();
+    return extensions.extension_set(oid) ? extensions.get_extension_bits(oid) : std::vector<uint8_t>();
+}
+
+// A name-constraint base as people type it: "DNS example.com", "URI prod.example", "IP 10.0.0.0/8".
+std::string describe_subtree(const der::GeneralName& base) {
+    switch (base.type) {
+        case der::GeneralName::dns: return "DNS " + base.text;
+        case der::GeneralName::uri: return "URI " + base.text;
+        case der::GeneralName::rfc822: return "email " + base.text;
+        case der::GeneralName::ip: {
+            const size_t half = base.value.size() / 2;
+            char text[INET6_ADDRSTRLEN] = {};
+            if (!inet_ntop(half == 4 ? AF_INET : AF_INET6, base.value.data(), text, sizeof text)) return "IP (invalid)";
+            size_t prefix = 0;
+            for (size_t i = half; i < base.value.size(); ++i)
+                for (int bit = 7; bit >= 0 && ((base.value[i] >> bit) & 1); --bit) ++prefix;
+            return "IP " + std::string(text) + "/" + std::to_string(prefix);
+        }
+        case der::GeneralName::directory: return "directory name";
+        default: return "name of form " + std::to_string(static_cast<int>(base.type));
+    }
+}
+
+}  // namespace
+
+std::string Certificate::name_constraints() const {
+    const auto value = extension_value(impl_->cert, oid::kNameConstraints);
+    if (value.empty()) return "";
+    try {
+        const auto constraints = der::parse_name_constraints(value);
+        auto list = [](const std::vector<der::Subtree>& subtrees) {
+            std::vector<std::string> parts;
+            for (const auto& s : subtrees) parts.push_back(describe_subtree(s.base));
+            return join(parts, ", ");
+        };
+        std::vector<std::string> sections;
+        if (!constraints.permitted.empty()) sections.push_back("permitted " + list(constraints.permitted));
+        if (!constraints.excluded.empty()) sections.push_back("excluded " + list(constraints.excluded));
+        return join(sections, "; ");
+    } catch (const der::Malformed&) {
+        return "malformed";
+    }
+}
+
+std::vector<std::string> Certificate::crl_distribution_points() const {
+    const auto value = extension_value(impl_->cert, oid::kCrlDistributionPoints);
+    std::vector<std::string> uris;
+    if (value.empty()) return uris;
+    try {
+        for (const auto& point : der::parse_crl_distribution_points(value))
+            if (point.name)
+                for (const auto& name : point.name->full_names)
+                    if (name.type == der::GeneralName::uri) uris.push_back(name.text);
+    } catch (const der::Malformed&) {
+    }
+    return uris;
+}
+
 std::string Certificate::subject_key_id_hex() const { return to_hex(impl_->cert.subject_key_id()); }
 std::string Certificate::authority_key_id_hex() const { return to_hex(impl_->cert.authority_key_id()); }
 bool Certificate::is_self_signed() const { return impl_->cert.is_self_signed(); }
 
+std::string describe_public_key(const Botan::Public_Key& key) {
+    std::string algo = key.algo_name();
+    if (auto ec = dynamic_cast<const Botan::EC_PublicKey*>(&key)) {
+        std::string curve = ec->domain().get_curve_oid().to_formatted_string();
+        if (curve == "secp256r1") curve = "P-256";
+        else if (curve == "secp384r1") curve = "P-384";
+        else if (curve == "secp521r1") curve = "P-521";
+        return algo + " " + curve;
+    }
+    if (algo == "RSA" || algo == "DSA") return algo + " " + std::to_string(key.key_length());
+    return algo;
+}
+
 std::string Certificate::public_key_algorithm() const {
     try {
-        auto key = impl_->cert.load_subject_public_key();
-        std::string algo = key->algo_name();
-        if (auto ec = dynamic_cast<const Botan::EC_PublicKey*>(key.get())) {
-            std::string curve = ec->domain().get_curve_oid().to_formatted_string();
-            if (curve == "secp256r1") curve = "P-256";
-            else if (curve == "secp384r1") curve = "P-384";
-            else if (curve == "secp521r1") curve = "P-521";
-            return algo + " " + curve;
-        }
-        if (algo == "RSA" || algo == "DSA") return algo + " " + std::to_string(key->key_length());
-        return algo;
+        return describe_public_key(*impl_->cert.load_subject_public_key());
     } catch (const std::exception&) {
         return "unknown";
     }

@@ -25,6 +25,17 @@ InventoryEntry InventoryEntry::from_certificate(const Certificate& cert, const s
     return entry;
 }
 
+std::chrono::seconds InventoryEntry::requested_lifetime() const {
+    if (lifetime_seconds > 0) return std::chrono::seconds(lifetime_seconds);
+    if (lifetime_days > 0) return std::chrono::hours(24) * lifetime_days;
+    return std::chrono::hours(24 * 90);
+}
+
+void InventoryEntry::set_requested_lifetime(std::chrono::seconds lifetime) {
+    lifetime_seconds = lifetime.count();
+    lifetime_days = static_cast<long>(lifetime.count() / 86400);
+}
+
 Certificate InventoryEntry::certificate() const {
     return Certificate::parse_all(certificate_pem, "inventory entry '" + name + "'").front();
 }
@@ -48,8 +59,10 @@ json to_json(const InventoryEntry& entry) {
         {"issuer_fingerprint_sha256", entry.issuer_fingerprint_sha256},
         {"status", entry.status},
         {"lifetime_days", entry.lifetime_days},
+        {"lifetime_seconds", entry.lifetime_seconds},
         {"key_type", entry.key_type},
     };
+    if (entry.from_csr) out["from_csr"] = true;
     if (entry.revoked_at) {
         out["revoked_at"] = format_rfc3339(*entry.revoked_at);
         out["revocation_reason"] = entry.revocation_reason;
@@ -84,6 +97,8 @@ InventoryEntry entry_from_json(const json& in) {
     if (in.contains("revoked_at")) entry.revoked_at = parse_rfc3339(in.at("revoked_at").get<std::string>());
     entry.revocation_reason = in.value("revocation_reason", "");
     entry.lifetime_days = in.value("lifetime_days", 0L);
+    entry.lifetime_seconds = in.value("lifetime_seconds", 0L);
+    entry.from_csr = in.value("from_csr", false);
     entry.key_type = in.value("key_type", "");
     entry.certificate_pem = in.value("certificate_pem", "");
     return entry;
@@ -97,6 +112,7 @@ Inventory Inventory::load(const std::string& path) {
     try {
         json doc = json::parse(read_file(path));
         inventory.crl_number_ = doc.value("crl_number", 0L);
+        inventory.crl_url_ = doc.value("crl_url", "");
         for (const auto& item : doc.at("certificates")) inventory.entries_.push_back(entry_from_json(item));
     } catch (const InputError&) {
         throw;
@@ -114,6 +130,7 @@ void Inventory::save(const std::string& path) const {
         items.push_back(std::move(item));
     }
     json doc = {{"version", 1}, {"crl_number", crl_number_}, {"certificates", items}};
+    if (!crl_url_.empty()) doc["crl_url"] = crl_url_;
     write_file_atomic(path, doc.dump(2) + "\n", 0644);
 }
 

@@ -82,9 +82,8 @@ std::string PrivateKey::to_pem() const { return Botan::PKCS8::PEM_encode(*impl_-
 
 std::string PrivateKey::to_encrypted_pem(const std::string& passphrase) const {
     Botan::System_RNG rng;
-    // 310,000 PBKDF2-SHA256 iterations: the OWASP figure; a CA key is decrypted rarely.
-    return Botan::PKCS8::PEM_encode_encrypted_pbkdf_iter(*impl_->key, rng, passphrase, 310000, "AES-256/CBC",
-                                                         "SHA-256");
+    return Botan::PKCS8::PEM_encode_encrypted_pbkdf_iter(*impl_->key, rng, passphrase, kPassphraseIterations,
+                                                         "AES-256/CBC", "SHA-256");
 }
 
 std::vector<uint8_t> PrivateKey::public_key_info() const { return impl_->key->subject_public_key(); }

@@ -5,6 +5,7 @@
 #include "common/strings.hpp"
 #include "pki/internal/botan_access.hpp"
 #include "pki/internal/chain_rules.hpp"
+#include "pki/internal/key_policy.hpp"
 #include "pki/names.hpp"
 
 #include <algorithm>
@@ -181,9 +182,6 @@ std::vector<std::string> VerifyResult::failed_check_names() const {
 namespace {
 
 using Code = Botan::Certificate_Status_Code;
-
-// Botan's minimum: 110 accepts RSA-2048 (Botan rates it 110) and P-256 (128); rejects RSA-1024.
-constexpr size_t kMinimumKeyStrength = 110;
 
 VerifyFailure describe(Code code, size_t position, const Certificate* cert) {
     const bool leaf = position == 0;

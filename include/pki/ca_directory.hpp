@@ -18,6 +18,7 @@ public:
     std::string ca_key() const { return path("ca.key"); }
     std::string bundle() const { return path("ca-bundle.crt"); }  // every CA currently trusted
     std::string crl() const { return path("ca.crl"); }
+    std::string crl_der() const { return path("ca.crl.der"); }  // the same CRL in DER, for HTTP
     std::string inventory() const { return path("index.json"); }
     std::string lock() const { return path(".lock"); }
     std::string leaf_cert(const std::string& name) const { return path(name + ".crt"); }
@@ -27,6 +28,7 @@ public:
     // it issued, until `pki rotate-ca --finish`.
     std::string previous_ca_cert() const { return path("ca-previous.crt"); }
     std::string previous_ca_key() const { return path("ca-previous.key"); }
+    std::string previous_crl_der() const { return path("ca-previous.crl.der"); }
 
     // `pki rotate NAME` leaves each new pair in a bundle of its own below this directory.
     std::string rotation_dir() const { return path("rotation"); }

@@ -43,6 +43,10 @@ public:
     std::vector<std::string> key_usages() const;           // e.g. "digitalSignature", "keyCertSign"
     bool has_key_usage_extension() const;
     bool has_extended_key_usage_extension() const;
+    // nameConstraints in words, e.g. "permitted DNS example.com, URI prod.example; excluded IP
+    // 0.0.0.0/0, IP ::/0"; empty when the certificate has none.
+    std::string name_constraints() const;
+    std::vector<std::string> crl_distribution_points() const;  // the URIs of its CRL distribution points
     std::string subject_key_id_hex() const;
     std::string authority_key_id_hex() const;
     bool is_self_signed() const;

@@ -24,14 +24,20 @@ struct InventoryEntry {
     std::string status = "valid";           // "valid" | "revoked" | "superseded" | "retired"
     std::optional<TimePoint> revoked_at;
     std::string revocation_reason;
-    long lifetime_days = 0;                 // requested lifetime, reused by rotation
-    std::string key_type;
+    long lifetime_days = 0;                 // requested lifetime in whole days (older inventories)
+    long lifetime_seconds = 0;              // requested lifetime (--days or --ttl), reused by rotation
+    std::string key_type;                   // "ecdsa-p256"...; for a CSR the key's algorithm ("RSA 3072")
+    bool from_csr = false;                  // signed from a CSR: the key is its holder's, not in DIR
     std::string certificate_pem;            // kept so that revocation never needs the file
 
     static InventoryEntry from_certificate(const Certificate& cert, const std::string& name, const std::string& kind,
                                            const std::string& issuer_fingerprint);
     Certificate certificate() const;
     bool is_revoked() const { return status == "revoked"; }
+    bool is_leaf() const { return kind == "server" || kind == "client"; }
+    // The lifetime rotation reuses: lifetime_seconds, else lifetime_days, else 90 days.
+    std::chrono::seconds requested_lifetime() const;
+    void set_requested_lifetime(std::chrono::seconds lifetime);
 };
 
 class Inventory {
@@ -48,10 +54,15 @@ public:
     bool has_serial(const std::string& serial_hex) const;
     void add(InventoryEntry entry) { entries_.push_back(std::move(entry)); }
     long next_crl_number() { return ++crl_number_; }
+    // The CRL distribution point written into every certificate signed in this directory
+    // (pki init --crl-url); empty for none.
+    const std::string& crl_url() const { return crl_url_; }
+    void set_crl_url(std::string url) { crl_url_ = std::move(url); }
 
 private:
     std::vector<InventoryEntry> entries_;
     long crl_number_ = 0;
+    std::string crl_url_;
 };
 
 nlohmann::json to_json(const InventoryEntry& entry);

@@ -8,6 +8,10 @@ namespace mcpmtls::pki {
 
 enum class KeyType { ecdsa_p256, ecdsa_p384, ed25519, rsa_3072 };
 
+// PBKDF2-HMAC-SHA256 iterations for everything pki encrypts under a passphrase (CA keys,
+// PKCS#12 files): the OWASP figure; such files are opened rarely.
+constexpr int kPassphraseIterations = 310000;
+
 // "ecdsa-p256" | "ecdsa-p384" | "ed25519" | "rsa-3072"; throws InputError otherwise.
 KeyType parse_key_type(const std::string& name);
 std::string key_type_name(KeyType type);

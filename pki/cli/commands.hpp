@@ -11,6 +11,7 @@ namespace mcpmtls::pki::cli {
 
 Command init_command();
 Command issue_command();
+Command sign_command();
 Command list_command();
 Command inspect_command();
 Command verify_command();
@@ -18,6 +19,8 @@ Command revoke_command();
 Command crl_command();
 Command rotate_command();
 Command rotate_ca_command();
+Command renew_command();
+Command export_command();
 
 // Every command, in the order the overview lists them.
 std::vector<Command> all_commands();

@@ -37,6 +37,10 @@ void print_certificate(const Certificate& cert) {
     if (cert.has_extended_key_usage_extension())
         std::cout << "        Extended Key Usage: " << join(cert.extended_key_usages(), ", ") << "\n";
     if (!sans.empty()) std::cout << "        Subject Alternative Name: " << describe_sans(sans) << "\n";
+    if (const auto constraints = cert.name_constraints(); !constraints.empty())
+        std::cout << "        Name Constraints: " << constraints << "\n";
+    if (const auto points = cert.crl_distribution_points(); !points.empty())
+        std::cout << "        CRL Distribution Points: " << join(points, ", ") << "\n";
     if (!cert.subject_key_id_hex().empty())
         std::cout << "        Subject Key Identifier: " << colon_hex(cert.subject_key_id_hex()) << "\n";
     if (!cert.authority_key_id_hex().empty())

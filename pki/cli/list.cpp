@@ -57,10 +57,10 @@ int run_list(const Args& args) {
         }
         std::cout << out.dump(2) << "\n";
     } else if (!shown.empty() || !window) {
-        std::printf("%-20s %-7s %-18s %-11s %9s  %s\n", "NAME", "KIND", "SERIAL", "EXPIRES", "DAYS LEFT", "STATUS");
+        std::printf("%-20s %-12s %-18s %-11s %9s  %s\n", "NAME", "KIND", "SERIAL", "EXPIRES", "DAYS LEFT", "STATUS");
         for (const auto* entry : shown) {
             std::string serial = entry->serial.size() > 16 ? entry->serial.substr(0, 16) + ".." : entry->serial;
-            std::printf("%-20s %-7s %-18s %-11s %9ld  %s\n", entry->name.c_str(), entry->kind.c_str(), serial.c_str(),
+            std::printf("%-20s %-12s %-18s %-11s %9ld  %s\n", entry->name.c_str(), entry->kind.c_str(), serial.c_str(),
                         date_of(entry->not_after).c_str(), days_left(entry->not_after), effective_status(*entry).c_str());
         }
     }

@@ -5,6 +5,7 @@
 #include "pki/names.hpp"
 #include "pki/verifier.hpp"
 
+#include <algorithm>
 #include <iostream>
 
 namespace mcpmtls::pki::cli {
@@ -22,11 +23,29 @@ ArgSpec verify_spec() {
         .add(Option::flag("verbose", "print every failed check"));
 }
 
+// CRLs signed by a trusted CA, or by an intermediate CA of the presented chain, which signs the
+// CRL of the leaves it issued (pki init --intermediate). Each is then judged against the
+// certificate of the path that issued it; a CRL from anywhere else (a self-signed CA that is not
+// trusted included) is refused as input.
+TrustStore trust_store(const Args& args, const std::vector<Certificate>& chain) {
+    auto anchors = Certificate::load_all(args.text("ca"));
+    std::vector<RevocationList> crls;
+    if (args.given("crl")) crls = RevocationList::load_all(args.text("crl"));
+    for (const auto& crl : crls) {
+        auto signs = [&](const Certificate& ca) { return ca.is_ca() && crl.is_signed_by(ca); };
+        auto intermediate_signs = [&](const Certificate& ca) { return !ca.is_self_signed() && signs(ca); };
+        if (std::none_of(anchors.begin(), anchors.end(), signs) &&
+            std::none_of(chain.begin() + 1, chain.end(), intermediate_signs))
+            throw InputError("CRL issued by " + crl.issuer() + " is not signed by a trusted CA or a CA of the chain");
+    }
+    return TrustStore(std::move(anchors), std::move(crls), TrustStore::CrlIssuers::any_ca);
+}
+
 int run_verify(const Args& args) {
-    auto trust = TrustStore::load(args.text("ca"), args.text("crl"));
     auto chain = Certificate::load_all(args.positionals()[0]);
     if (args.given("untrusted"))
         for (auto& cert : Certificate::load_all(args.text("untrusted"))) chain.push_back(cert);
+    const auto trust = trust_store(args, chain);
     VerifyOptions options;
     const std::string purpose = args.text("purpose");
     options.purpose = purpose == "server" ? Purpose::server_auth : purpose == "client" ? Purpose::client_auth : Purpose::any;
@@ -34,7 +53,7 @@ int run_verify(const Args& args) {
     if (!options.host.empty() && !is_ip_address(options.host) && !is_valid_dns_name(options.host, false))
         throw InputError("bad --host '" + options.host + "'");
     if (args.given("at")) options.at = parse_rfc3339(args.text("at"));
-    const auto result = verify_chain(chain, *trust, options);
+    const auto result = verify_chain(chain, trust, options);
     if (result.valid()) {
         std::cout << "OK\n";
         return kExitOk;

@@ -19,6 +19,8 @@ struct Certificate::Impl {
 };
 
 Certificate wrap_certificate(const Botan::X509_Certificate& cert);
+// "ECDSA P-256", "RSA 3072", "Ed25519": how certificates and CSRs name their keys.
+std::string describe_public_key(const Botan::Public_Key& key);
 // Any X.509 time as a time point, clamped to the time point's range; never throws for a parsed
 // certificate's or CRL's time.
 TimePoint to_time_point(const Botan::X509_Time& time);

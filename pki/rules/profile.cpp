@@ -8,10 +8,10 @@
 // criticality of informational extensions) are not enforced, as Go's crypto/x509 and
 // rustls-webpki do not enforce them: certificates made by common tools must work.
 #include "pki/internal/der.hpp"
+#include "pki/internal/key_policy.hpp"
 #include "pki/internal/rule_support.hpp"
 #include "pki/names.hpp"
 
-#include <botan/ecc_key.h>
 #include <botan/pk_keys.h>
 #include <botan/x509_ext.h>
 
@@ -44,21 +44,12 @@ void check_key_algorithm(const Botan::X509_Certificate& cert, size_t position, s
         failures.push_back({CheckFailure::malformed, "invalid public key" + who(cert, position)});
         return;
     }
-    const std::string algo = key->algo_name();
-    if (algo == "RSA" || algo == "Ed25519") return;
-    if (algo == "ECDSA") {
-        auto* ec = dynamic_cast<const Botan::EC_PublicKey*>(key.get());
-        const std::string curve = ec ? ec->domain().get_curve_oid().to_string() : "";
-        // P-256, P-384, P-521
-        if (curve == "1.2.840.10045.3.1.7" || curve == "1.3.132.0.34" || curve == "1.3.132.0.35") return;
-        failures.push_back({CheckFailure::weak_key, "weak key: ECDSA on a curve other than P-256, P-384 or P-521" + who(cert, position)});
-        return;
-    }
-    failures.push_back({CheckFailure::weak_key, "weak key: " + algo + " keys are not allowed (RSA, ECDSA or Ed25519 only)" +
-                                                    who(cert, position)});
+    const std::string refusal = key_algorithm_refusal(*key);
+    if (!refusal.empty()) failures.push_back({CheckFailure::weak_key, refusal + who(cert, position)});
 }
 
 }  // namespace
+
 
 void check_certificate(const Botan::X509_Certificate& cert, size_t position, bool is_anchor,
                        std::vector<VerifyFailure>& failures) {
