@@ -120,6 +120,18 @@ std::shared_ptr<const TrustStore> TrustStore::load(const std::string& bundle_pat
     return std::make_shared<const TrustStore>(std::move(anchors), std::move(crls));
 }
 
+TrustStore TrustStore::with_crl_signers(std::vector<Certificate> anchors, std::vector<RevocationList> crls,
+                                        const std::vector<Certificate>& intermediates) {
+    for (const auto& crl : crls) {
+        auto signs = [&](const Certificate& ca) { return ca.is_ca() && crl.is_signed_by(ca); };
+        auto intermediate_signs = [&](const Certificate& ca) { return !ca.is_self_signed() && signs(ca); };
+        if (std::none_of(anchors.begin(), anchors.end(), signs) &&
+            std::none_of(intermediates.begin(), intermediates.end(), intermediate_signs))
+            throw InputError("CRL issued by " + crl.issuer() + " is not signed by a trusted CA or by an intermediate CA of the chain");
+    }
+    return TrustStore(std::move(anchors), std::move(crls), CrlIssuers::any_ca);
+}
+
 const std::vector<Certificate>& TrustStore::anchors() const { return impl_->anchors; }
 const std::vector<RevocationList>& TrustStore::crls() const { return impl_->crls; }
 

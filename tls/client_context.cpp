@@ -44,11 +44,19 @@ ClientTlsContext::ClientTlsContext(ClientTlsSettings settings) : settings_(std::
     if (settings_.cert_path.empty() || settings_.key_path.empty())
         throw InputError("the client needs --cert and --key (mutual TLS always presents a client certificate)");
     KeyPair ours = load_key_pair(settings_.cert_path, settings_.key_path);
+    // A CRL may come from an intermediate of our own chain (it issues the servers too).
+    auto load_trust = [&] {
+        std::vector<pki::RevocationList> crls;
+        if (!settings_.crl_path.empty()) crls = pki::RevocationList::load_all(settings_.crl_path);
+        return std::make_shared<const pki::TrustStore>(pki::TrustStore::with_crl_signers(
+            pki::Certificate::load_all(settings_.ca_path), std::move(crls),
+            std::vector<pki::Certificate>(ours.certificates.begin() + 1, ours.certificates.end())));
+    };
     if (settings_.mode == ServerCheckMode::strict && settings_.pin_sha256.empty()) {
         if (settings_.ca_path.empty()) throw InputError("strict mode needs --ca (the trust bundle)");
-        trust_ = pki::TrustStore::load(settings_.ca_path, settings_.crl_path);
+        trust_ = load_trust();
     } else if (!settings_.ca_path.empty() && file_exists(settings_.ca_path)) {
-        trust_ = pki::TrustStore::load(settings_.ca_path, settings_.crl_path);
+        trust_ = load_trust();
     }
     ctx_.reset(SSL_CTX_new(TLS_client_method()));
     if (!ctx_) throw Error(kExitFailed, "cannot create a TLS context");

@@ -28,7 +28,11 @@ std::shared_ptr<const CredentialSnapshot> load_snapshot(const ServerFiles& files
     const std::string crl = use_crl ? read_file(files.crl_path) : std::string();
     std::vector<pki::RevocationList> crls;
     if (use_crl) crls = pki::RevocationList::parse_all(crl, files.crl_path);
-    snap->trust = std::make_shared<const pki::TrustStore>(pki::Certificate::parse_all(bundle, files.ca_path), std::move(crls));
+    // A CRL may come from an intermediate of our own chain (it issues the clients too).
+    const auto& ours = snap->credentials.certificates;
+    snap->trust = std::make_shared<const pki::TrustStore>(pki::TrustStore::with_crl_signers(
+        pki::Certificate::parse_all(bundle, files.ca_path), std::move(crls),
+        std::vector<pki::Certificate>(ours.begin() + 1, ours.end())));
     snap->trust_digest = sha256_hex(bundle + '\0' + crl);
     const bool same_trust = previous && previous->trust_digest == snap->trust_digest;
     snap->trust_generation = previous ? previous->trust_generation + (same_trust ? 0 : 1) : 1;

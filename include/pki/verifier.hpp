@@ -44,6 +44,12 @@ public:
     enum class CrlIssuers { anchors_only, any_ca };
     TrustStore(std::vector<Certificate> anchors, std::vector<RevocationList> crls, CrlIssuers crl_issuers);
     static std::shared_ptr<const TrustStore> load(const std::string& bundle_path, const std::string& crl_path = "");
+    // CRLs signed by an anchor or by one of `intermediates` (the CA certificates of a chain we
+    // hold, which sign the CRLs of the leaves they issued: pki init --intermediate); any other
+    // CRL is an InputError. Each CRL is then judged against the certificate of the path that
+    // issued it (any_ca).
+    static TrustStore with_crl_signers(std::vector<Certificate> anchors, std::vector<RevocationList> crls,
+                                       const std::vector<Certificate>& intermediates);
 
     const std::vector<Certificate>& anchors() const;
     const std::vector<RevocationList>& crls() const;

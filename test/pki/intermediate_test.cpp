@@ -96,6 +96,25 @@ TEST_CASE("two-level PKI: leaves of the intermediate complete mutual TLS with pe
     CHECK(root_index["certificates"][1]["serial"] == openssl_serial(dir.file("ca.crt")));
 }
 
+TEST_CASE("two-level PKI: a client revoked by the intermediate's CRL is refused by a server that trusts only the root",
+          "[pki]") {
+    TempDir root, dir;
+    pki_ok({"init", "--dir", root.path(), "--path-len", "1"});
+    pki_ok({"init", "--intermediate", "--root-dir", root.path(), "--dir", dir.path()});
+    pki_ok({"issue", "server", "echo", "--dns", "localhost", "--ip", "127.0.0.1", "--dir", dir.path()});
+    pki_ok({"issue", "client", "coordinator", "--dir", dir.path()});
+    pki_ok({"issue", "client", "leaver", "--dir", dir.path()});
+    pki_ok({"revoke", "leaver", "--reason", "cessationOfOperation", "--dir", dir.path()});
+    // DIR/ca.crl is signed by the intermediate, which the server's own chain holds; the server
+    // loads it beside DIR/ca-bundle.crt (the root) by default.
+    ServerProcess echo("echo-server", dir.file("echo.crt"), dir.file("echo.key"), dir.file("ca-bundle.crt"));
+    CHECK(our_client(dir.file("ca-bundle.crt"), dir.file("coordinator.crt"), dir.file("coordinator.key"), echo.url(), "still in")
+              .exit_code == 0);
+    const auto refused = our_client(dir.file("ca-bundle.crt"), dir.file("leaver.crt"), dir.file("leaver.key"), echo.url(), "x");
+    CHECK(refused.exit_code == 3);
+    CHECK(echo.process().wait_for_log("certificate is revoked"));
+}
+
 TEST_CASE("init --intermediate refuses a root that can sign only leaves, naming the fix, and writes nothing", "[pki]") {
     TempDir root, dir;
     pki_ok({"init", "--dir", root.path()});  // pathLen 0, the default
