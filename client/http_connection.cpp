@@ -273,17 +273,38 @@ HttpResponse HttpConnection::request_once(const std::string& method,
                                           const std::vector<std::pair<std::string, std::string>>& headers,
                                           const std::string& body,
                                           const std::function<bool(const std::string&)>& stop_reading) {
+    // A large body waits for the server's go-ahead (100 Continue), as curl does: a server that
+    // refuses it (413) says so at once, before the body is sent, and then closes.
+    const bool expect_continue = body.size() >= kExpectContinueFrom;
     std::string out;
     out.reserve(256 + body.size());
     out += method + " " + url_.path + " HTTP/1.1\r\nHost: " + url_.host_header() + "\r\n";
     for (const auto& [key, value] : headers) out += key + ": " + value + "\r\n";
     if (!body.empty() || method == "POST") out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+    if (expect_continue) out += "Expect: 100-continue\r\n";
     out += "\r\n";
-    out += body;
+    if (!expect_continue) out += body;
     write_all(out);
 
-    // Status line and headers.
     char chunk[16384];
+    if (expect_continue) {
+        // A server that ignores Expect gets the body after a second, as RFC 9110 10.1.1 allows.
+        bool final_answer = false;
+        if (readable_within(std::chrono::seconds(1))) {
+            while (read_buffer_.find("\r\n\r\n") == std::string::npos && read_buffer_.size() <= 64 * 1024) {
+                const size_t n = read_some(chunk, sizeof chunk);
+                if (n == 0) break;
+                read_buffer_.append(chunk, n);
+            }
+            if (starts_with(read_buffer_, "HTTP/1.1 100") || starts_with(read_buffer_, "HTTP/1.0 100"))
+                read_buffer_.erase(0, read_buffer_.find("\r\n\r\n") + 4);
+            else
+                final_answer = !read_buffer_.empty();
+        }
+        if (!final_answer) write_all(body);
+    }
+
+    // Status line and headers.
     size_t header_end;
     while ((header_end = read_buffer_.find("\r\n\r\n")) == std::string::npos) {
         if (read_buffer_.size() > 64 * 1024) throw ConnectionError(FailureKind::protocol, "response headers too large");
@@ -384,6 +405,12 @@ HttpResponse HttpConnection::request_once(const std::string& method,
     }
     if (close_after) close();
     return response;
+}
+
+bool HttpConnection::readable_within(std::chrono::milliseconds wait) {
+    if (!read_buffer_.empty() || (ssl_ && SSL_pending(ssl_.get()) > 0)) return true;
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, static_cast<int>(wait.count())) > 0;
 }
 
 TlsSessionInfo HttpConnection::session_info() const {

@@ -6,6 +6,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/ssl.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
@@ -86,6 +87,26 @@ bool bytes_waiting(const ConnectionGovernor::Connection& connection) {
     return ioctl(connection.fd, FIONREAD, &unread) == 0 && unread > 0;
 }
 
+// Before a connection whose client is still sending (a body refused unread) is closed: tell the
+// client we are done (FIN, after the answer and close_notify already written), and read and
+// drop what it still sends for a moment. Closing a socket with unread bytes makes the kernel
+// send a reset, which can destroy the answer before the client reads it; nginx's lingering close
+// does the same.
+void linger(int fd) {
+    ::shutdown(fd, SHUT_WR);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    char sink[16384];
+    size_t drained = 0;
+    while (drained < 8 * 1024 * 1024) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        pollfd p{fd, POLLIN, 0};
+        if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+        const ssize_t n = ::recv(fd, sink, sizeof sink, MSG_DONTWAIT);
+        if (n <= 0) break;
+        drained += static_cast<size_t>(n);
+    }
+}
+
 }  // namespace
 
 ConnectionGovernor::ConnectionGovernor(Limits limits)
@@ -102,6 +123,7 @@ void ConnectionGovernor::forget(void* parent, void* ptr, void*, int, long, void*
         BIO_set_callback_arg(rbio, nullptr);
     }
     ConnectionGovernor& governor = *connection->governor;
+    if (connection->closing == Closing::cut_after_answer) linger(connection->fd);
     {
         std::lock_guard<std::mutex> lock(governor.mutex_);
         governor.connections_.erase(static_cast<const SSL*>(parent));

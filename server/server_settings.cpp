@@ -37,8 +37,10 @@ ArgSpec server_settings(const ServerDescription& d) {
                  .configurable())
         .add(Option::integer("reload-interval", "SECONDS", 1, 3600, "how often watched files are checked for changes")
                  .fallback(2).configurable())
-        .add(Option::integer("keep-alive-timeout", "SECONDS", 1, 3600, "close a connection idle this long between requests")
-                 .fallback(30).configurable())
+        .add(Option::integer("keep-alive-timeout", "SECONDS", 1, 3600,
+                             "close a connection idle this long between requests (an idle connection holds a worker "
+                             "that polls it; a client reconnects cheaply by resuming its TLS session)")
+                 .fallback(5).configurable())
         .add(Option::integer("handshake-timeout", "SECONDS", 1, 300,
                              "close a connection whose TLS handshake has not completed within this time")
                  .fallback(static_cast<long>(ConnectionGovernor::Limits{}.handshake_timeout.count() / 1000))

@@ -61,6 +61,9 @@ struct TlsSessionInfo {
 
 class HttpConnection {
 public:
+    // Bodies from this size on are sent only after the server's 100 Continue.
+    static constexpr size_t kExpectContinueFrom = 64 * 1024;
+
     // `tls` may be null only for http:// URLs.
     HttpConnection(Url url, std::shared_ptr<const tls::ClientTlsContext> tls, Timeouts timeouts = {});
     ~HttpConnection();
@@ -90,6 +93,7 @@ private:
     HttpResponse request_once(const std::string& method, const std::vector<std::pair<std::string, std::string>>& headers,
                               const std::string& body, const std::function<bool(const std::string&)>& stop_reading);
     void write_all(const std::string& data);
+    bool readable_within(std::chrono::milliseconds wait);
     size_t read_some(char* buf, size_t len);  // 0 at EOF
     std::string describe_tls_failure(int ssl_ret, const std::string& during);
 
