@@ -17,7 +17,7 @@ std::string roff(const std::string& name) { return std::regex_replace(name, std:
 
 // The shell block after `heading` in the README, continuation lines joined.
 std::string readme_block(const std::string& heading) {
-    const std::string readme = read_text(source_root() + "/README.md");
+    const std::string readme = read_text(source_path("README.md"));
     const auto at = readme.find(heading);
     if (at == std::string::npos) return "";
     const auto begin = readme.find("```sh\n", at);
@@ -29,7 +29,7 @@ std::string readme_block(const std::string& heading) {
 }  // namespace
 
 TEST_CASE("man/pki.1 has a synopsis line and a section for every pki command", "[pki]") {
-    const std::string page = read_text(source_root() + "/man/pki.1");
+    const std::string page = read_text(source_path("man/pki.1"));
     REQUIRE_FALSE(page.empty());
     const auto registry = mcpmtls::pki::cli::registry();
     for (const auto& command : registry.commands()) {

@@ -77,10 +77,4 @@ std::map<std::string, std::string> snapshot(const std::string& dir) {
     return files;
 }
 
-std::string source_root() {
-    std::string file = __FILE__;  // test/pki/pki_support.cpp, relative to the source root
-    const auto at = file.rfind("test/pki/");
-    return at == std::string::npos || at == 0 ? std::string(".") : file.substr(0, at - 1);
-}
-
 }  // namespace mcpmtls::testing

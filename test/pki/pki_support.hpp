@@ -30,7 +30,4 @@ std::string openssl_key_public_key(const std::string& key);
 // Every file below `dir` with its content, to compare before and after an operation.
 std::map<std::string, std::string> snapshot(const std::string& dir);
 
-// The checkout's root (for man/, README.md, test/tools/), from this file's path.
-std::string source_root();
-
 }  // namespace mcpmtls::testing

@@ -25,7 +25,7 @@ void openssl_csr(const TempDir& dir, const std::string& name, const std::string&
 class GoCsrTool {
 public:
     explicit GoCsrTool(const TempDir& dir) : dir_(dir) {
-        const auto r = run_command({"go", "build", "-o", dir_.file("csrgen"), source_root() + "/test/tools/csr/main.go"}, env(),
+        const auto r = run_command({"go", "build", "-o", dir_.file("csrgen"), source_path("test/tools/csr/main.go")}, env(),
                                    std::chrono::seconds(300));
         if (r.exit_code != 0) throw std::runtime_error("go build test/tools/csr failed: " + r.all());
     }
