@@ -42,6 +42,10 @@ ArgSpec server_settings(const ServerDescription& d) {
         .add(Option::integer("handshake-timeout", "SECONDS", 1, 300,
                              "close a connection whose TLS handshake has not completed within this time")
                  .fallback(5).configurable())
+        .add(Option::integer("sse-heartbeat", "SECONDS", 1, 3600,
+                             "send a comment on an event stream idle this long, so that proxies and load balancers "
+                             "with idle timeouts keep it open")
+                 .fallback(static_cast<long>(runtime.sse_heartbeat.count())).configurable())
         .add(Option::integer("max-sessions", "N", 1, 10000000, "most MCP sessions at once; beyond it initialize gets 503")
                  .fallback(static_cast<long>(runtime.max_sessions)).configurable())
         .add(Option::integer("rate-limit", "N", 0, 1000000,
@@ -79,6 +83,8 @@ ServerConfig resolve_server_config(const ServerDescription& d, const Args& args)
     runtime.name = d.binary;
     runtime.title = d.title;
     runtime.instructions = d.instructions;
+    if (d.register_content) d.register_content(runtime.resources, runtime.prompts);
+    runtime.sse_heartbeat = std::chrono::seconds(args.integer("sse-heartbeat"));
     runtime.allowed_hosts = args.list("allow-host");
     runtime.max_body_bytes = static_cast<size_t>(args.integer("max-body"));
     runtime.max_sessions = static_cast<size_t>(args.integer("max-sessions"));
