@@ -28,7 +28,10 @@ private:
     int rpc_code_;
 };
 
-constexpr const char* kClientProtocolVersion = "2025-06-18";
+// What the client asks for at initialize; it speaks whatever older version a server answers with.
+// 2025-11-25 because the client handles what that version added: priming events, streams the
+// server ends early (SSE polling), elicitation defaults.
+constexpr const char* kClientProtocolVersion = "2025-11-25";
 
 // What the session does with the messages a server sends on its event streams.
 struct ServerMessageHandlers {
