@@ -87,6 +87,9 @@ auto StreamableHttpServer::subscribe_resource(const Call& call) -> Reply {
     if (uri.empty()) return Reply::error(kInvalidParams, "resources/subscribe needs params.uri (a string)");
     // A subscription to nothing would never hear anything: say so instead.
     if (!options_.resources.exists(uri)) return Reply::error(kResourceNotFound, "Resource not found: no resource '" + uri + "'");
+    if (!call.session->subscribed(uri) && call.session->subscription_count() >= Session::kMaxSubscriptions)
+        return Reply::error(kInvalidRequest, "too many subscriptions in this session (at most " +
+                                                 std::to_string(Session::kMaxSubscriptions) + ")");
     call.session->subscribe(uri);
     return Reply::ok(json::object());
 }

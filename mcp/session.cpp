@@ -138,6 +138,11 @@ bool Session::subscribe(const std::string& uri) {
     return subscriptions_.insert(uri).second;
 }
 
+size_t Session::subscription_count() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return subscriptions_.size();
+}
+
 bool Session::unsubscribe(const std::string& uri) {
     std::lock_guard<std::mutex> lock(mutex_);
     return subscriptions_.erase(uri) > 0;

@@ -62,8 +62,11 @@ public:
     // A JSON-RPC response the client POSTed: false when no request of ours waits for it.
     bool deliver_answer(const nlohmann::json& message);
 
-    // Subscriptions; false when nothing changed.
+    // Subscriptions; false when nothing changed. At most kMaxSubscriptions: templates match
+    // without end, and each subscription is memory a client could otherwise grow at will.
+    static constexpr size_t kMaxSubscriptions = 1024;
     bool subscribe(const std::string& uri);
+    size_t subscription_count() const;
     bool unsubscribe(const std::string& uri);
     bool subscribed(const std::string& uri) const;
 
