@@ -15,6 +15,14 @@ std::string text_param(const json& params, const char* name) {
     return params.contains(name) && params[name].is_string() ? params[name].get<std::string>() : "";
 }
 
+// A list entry of a resource or template: the optional fields only when set.
+json with_descriptions(json entry, const std::string& title, const std::string& description, const std::string& mime_type) {
+    if (!title.empty()) entry["title"] = title;
+    if (!description.empty()) entry["description"] = description;
+    if (!mime_type.empty()) entry["mimeType"] = mime_type;
+    return entry;
+}
+
 // Values of a completer, or none when there is no completer (or it fails).
 std::vector<std::string> suggestions(const Completer& completer, const std::string& partial, const json& context) {
     if (!completer) return {};
@@ -46,25 +54,15 @@ auto StreamableHttpServer::set_log_level(const Call& call) -> Reply {
 
 auto StreamableHttpServer::list_resources(const Call&) -> Reply {
     json list = json::array();
-    for (const auto& resource : options_.resources.resources()) {
-        json entry = {{"uri", resource.uri}, {"name", resource.name}};
-        if (!resource.title.empty()) entry["title"] = resource.title;
-        if (!resource.description.empty()) entry["description"] = resource.description;
-        if (!resource.mime_type.empty()) entry["mimeType"] = resource.mime_type;
-        list.push_back(std::move(entry));
-    }
+    for (const auto& r : options_.resources.resources())
+        list.push_back(with_descriptions({{"uri", r.uri}, {"name", r.name}}, r.title, r.description, r.mime_type));
     return Reply::ok({{"resources", list}});
 }
 
 auto StreamableHttpServer::list_resource_templates(const Call&) -> Reply {
     json list = json::array();
-    for (const auto& t : options_.resources.templates()) {
-        json entry = {{"uriTemplate", t.uri_template}, {"name", t.name}};
-        if (!t.title.empty()) entry["title"] = t.title;
-        if (!t.description.empty()) entry["description"] = t.description;
-        if (!t.mime_type.empty()) entry["mimeType"] = t.mime_type;
-        list.push_back(std::move(entry));
-    }
+    for (const auto& t : options_.resources.templates())
+        list.push_back(with_descriptions({{"uriTemplate", t.uri_template}, {"name", t.name}}, t.title, t.description, t.mime_type));
     return Reply::ok({{"resourceTemplates", list}});
 }
 

@@ -2,6 +2,7 @@
 // Prompts (prompts/list, prompts/get): message templates a client offers its user, each one
 // value holding its arguments (with optional completion) and the function that renders it.
 #include "mcp/completion.hpp"
+#include "mcp/named_registry.hpp"
 
 #include <functional>
 #include <map>
@@ -28,16 +29,10 @@ struct Prompt {
     std::function<nlohmann::json(const std::map<std::string, std::string>& arguments)> render;
 };
 
-class PromptRegistry {
+class PromptRegistry : public NamedRegistry<Prompt> {
 public:
-    // Throws std::invalid_argument on an empty or duplicate name.
-    void add(Prompt prompt);
-    const Prompt* find(const std::string& name) const;
-    bool empty() const { return prompts_.empty(); }
-    const std::vector<Prompt>& prompts() const { return prompts_; }
-
-private:
-    std::vector<Prompt> prompts_;
+    PromptRegistry() : NamedRegistry("prompt") {}
+    const std::vector<Prompt>& prompts() const { return items(); }
 };
 
 }  // namespace mcpmtls::mcp

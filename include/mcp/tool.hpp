@@ -1,6 +1,7 @@
 #pragma once
 // What an MCP tool is to the server runtime: a name, JSON schemas and a handler.
 #include "mcp/call_context.hpp"
+#include "mcp/named_registry.hpp"
 
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -43,15 +44,10 @@ struct Tool {
     bool streams = false;
 };
 
-class ToolRegistry {
+class ToolRegistry : public NamedRegistry<Tool> {
 public:
-    // Throws std::invalid_argument on a duplicate or empty name.
-    void add(Tool tool);
-    const Tool* find(const std::string& name) const;
-    const std::vector<Tool>& tools() const { return tools_; }
-
-private:
-    std::vector<Tool> tools_;
+    ToolRegistry() : NamedRegistry("tool") {}
+    const std::vector<Tool>& tools() const { return items(); }
 };
 
 }  // namespace mcpmtls::mcp
