@@ -463,3 +463,28 @@ TEST_CASE("URI templates match one path segment per variable", "[mcp-runtime]") 
     CHECK(mcp::base64_encode("fo") == "Zm8=");
     CHECK(mcp::base64_encode("foo") == "Zm9v");
 }
+
+TEST_CASE("input schemas in JSON Schema 2020-12: $ref to $defs, const, anyOf, oneOf, item counts", "[mcp-runtime]") {
+    const json schema = {{"$schema", "https://json-schema.org/draft/2020-12/schema"},
+                         {"type", "object"},
+                         {"$defs", {{"address", {{"type", "object"}, {"properties", {{"city", {{"type", "string"}}}}}, {"required", {"city"}}}}}},
+                         {"properties",
+                          {{"address", {{"$ref", "#/$defs/address"}}},
+                           {"kind", {{"const", "home"}}},
+                           {"size", {{"anyOf", {{{"type", "integer"}}, {{"enum", {"small", "large"}}}}}}},
+                           {"tags", {{"type", "array"}, {"minItems", 1}, {"maxItems", 2}}},
+                           {"pick", {{"oneOf", {{{"type", "integer"}, {"minimum", 0}}, {{"type", "integer"}, {"maximum", 10}}}}}}}},
+                         {"additionalProperties", false}};
+    auto problem = [&](const json& value) { return mcp::validate_arguments(schema, value).value_or("valid"); };
+    CHECK(problem({{"address", {{"city", "Oslo"}}}, {"kind", "home"}, {"size", "small"}, {"tags", {"a"}}}) == "valid");
+    CHECK(problem({{"address", {{"street", "x"}}}}) == "missing required argument 'address.city'");
+    CHECK(problem({{"kind", "work"}}) == "argument 'kind' must be \"home\"");
+    CHECK(problem({{"size", "medium"}}) == "argument 'size' must be of type integer");  // the first form's reason
+    CHECK(problem({{"size", 3}}) == "valid");
+    CHECK(problem({{"tags", json::array()}}) == "argument 'tags' must have at least 1 items");
+    CHECK(problem({{"tags", {"a", "b", "c"}}}) == "argument 'tags' must have at most 2 items");
+    CHECK(problem({{"pick", 5}}) == "argument 'pick' matches more than one of the allowed forms");
+    CHECK(problem({{"pick", 50}}) == "valid");
+    // A reference cycle ends instead of recursing for ever.
+    CHECK(mcp::validate_arguments({{"$ref", "#"}}, json::object()) == std::nullopt);
+}
