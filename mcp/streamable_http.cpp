@@ -334,8 +334,13 @@ HttpResponse StreamableHttpServer::handle_post(const HttpRequest& request, const
 
     json message = json::parse(request.body, nullptr, false);
     if (message.is_discarded()) return error_response(400, nullptr, kParseError, "invalid JSON (or invalid UTF-8)");
-    if (message.is_array())
+    if (message.is_array()) {
+        // Batches are part of 2025-03-26 only (2025-06-18 removed them): a session of that version may send them.
+        auto session = find_session(request.header("Mcp-Session-Id"), client);
+        if (session && session->protocol_version() == "2025-03-26" && !message.empty())
+            return handle_batch(message, client, session, request.header("Mcp-Session-Id"));
         return error_response(400, nullptr, kInvalidRequest, "JSON-RPC batches are not supported (removed in MCP 2025-06-18)");
+    }
     if (!message.is_object() || message.value("jsonrpc", json()) != "2.0")
         return error_response(400, nullptr, kInvalidRequest, "not a JSON-RPC 2.0 message");
 
@@ -389,18 +394,68 @@ HttpResponse StreamableHttpServer::handle_post(const HttpRequest& request, const
     if (wanted.sse && streams_call(method, params, accept))
         return stream_call(handler->second, id, params, client, session, session_id);
     Outbox outbox;
+    const Reply reply = run_in_place(handler->second, method, id, params, client, session, session_id, outbox);
+    return answer(id, reply, outbox, *session, accept);
+}
+
+// A request answered when it is done, on the worker's thread (tools/call is registered, so that
+// notifications/cancelled reaches it).
+auto StreamableHttpServer::run_in_place(Method handler, const std::string& method, const json& id, const json& params,
+                                        const tls::PeerIdentity& client, const std::shared_ptr<Session>& session,
+                                        const std::string& session_id, Outbox& outbox) -> Reply {
     std::shared_ptr<Session::RunningCall> running;
     if (method == "tools/call") {
         running = session->begin_call(id);
-        if (!running) return json_response(200, rpc_error(id, kInvalidRequest, "a request with this id is already running"));
+        if (!running) return Reply::error(kInvalidRequest, "a request with this id is already running");
     }
-    const Reply reply = (this->*(handler->second))(Call{params, client, session, session_id, id, outbox, running});
+    Reply reply = (this->*handler)(Call{params, client, session, session_id, id, outbox, running});
     if (running) {
         session->end_call(id);
         // The client gave up on the answer; it ignores whatever comes, so say what happened.
-        if (running->cancelled) return json_response(200, rpc_error(id, kRequestCancelled, "the request was cancelled"));
+        if (running->cancelled) return Reply::error(kRequestCancelled, "the request was cancelled");
     }
-    return answer(id, reply, outbox, *session, accept);
+    return reply;
+}
+
+// A 2025-03-26 batch: its requests answered in place, one JSON array of answers (202 when it
+// held only notifications and responses). Messages the requests send go to the GET stream.
+HttpResponse StreamableHttpServer::handle_batch(const json& batch, const tls::PeerIdentity& client,
+                                                const std::shared_ptr<Session>& session, const std::string& session_id) {
+    json answers = json::array();
+    for (const auto& message : batch) {
+        if (!message.is_object() || message.value("jsonrpc", json()) != "2.0") {
+            answers.push_back(rpc_error(nullptr, kInvalidRequest, "not a JSON-RPC 2.0 message"));
+            continue;
+        }
+        const json id = message.contains("id") ? message["id"] : json();
+        if (!message.contains("method")) {
+            if (message.contains("id")) session->deliver_answer(message);
+            continue;
+        }
+        const json params = message.contains("params") ? message["params"] : json::object();
+        if (!message["method"].is_string() || !params.is_object() || (message.contains("id") && !(id.is_string() || id.is_number_integer()))) {
+            answers.push_back(rpc_error(id, kInvalidRequest, "method must be a string, params an object, id a string or an integer"));
+            continue;
+        }
+        const std::string method = message["method"].get<std::string>();
+        if (!message.contains("id")) {
+            if (method == "notifications/cancelled" && params.contains("requestId")) session->cancel_call(params["requestId"]);
+            continue;
+        }
+        auto handler = methods_.find(method);
+        if (method == "initialize" || handler == methods_.end()) {
+            answers.push_back(rpc_error(id, method == "initialize" ? kInvalidRequest : kMethodNotFound,
+                                        method == "initialize" ? "initialize cannot be part of a batch" : "unknown method '" + method + "'"));
+            continue;
+        }
+        Outbox outbox;
+        const Reply reply = run_in_place(handler->second, method, id, params, client, session, session_id, outbox);
+        for (const auto& sent : outbox.buffered) session->standalone_stream()->push(sent);
+        answers.push_back(reply.error_code != 0 ? rpc_error(id, reply.error_code, reply.error_message)
+                                                : json::parse(result_message(id, reply.rendered_result.empty() ? dump(reply.result) : reply.rendered_result)));
+    }
+    if (answers.empty()) return empty_response(202);
+    return json_response(200, answers);
 }
 
 // A JSON-RPC response from the client: the answer to one of our requests (sampling, elicitation).

@@ -160,6 +160,11 @@ private:
     HttpResponse handle_post(const HttpRequest& request, const tls::PeerIdentity& client);
     HttpResponse handle_get(const HttpRequest& request, const tls::PeerIdentity& client);
     HttpResponse handle_delete(const HttpRequest& request, const tls::PeerIdentity& client);
+    HttpResponse handle_batch(const nlohmann::json& batch, const tls::PeerIdentity& client, const std::shared_ptr<Session>& session,
+                              const std::string& session_id);
+    Reply run_in_place(Method handler, const std::string& method, const nlohmann::json& id, const nlohmann::json& params,
+                       const tls::PeerIdentity& client, const std::shared_ptr<Session>& session, const std::string& session_id,
+                       Outbox& outbox);
     HttpResponse handle_client_message(const HttpRequest& request, const tls::PeerIdentity& client, const nlohmann::json& message);
     HttpResponse answer(const nlohmann::json& id, const Reply& reply, Outbox& outbox, Session& session, const std::string& accept);
     bool streams_call(const std::string& method, const nlohmann::json& params, const std::string& accept) const;

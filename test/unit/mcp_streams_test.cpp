@@ -488,3 +488,20 @@ TEST_CASE("input schemas in JSON Schema 2020-12: $ref to $defs, const, anyOf, on
     // A reference cycle ends instead of recursing for ever.
     CHECK(mcp::validate_arguments({{"$ref", "#"}}, json::object()) == std::nullopt);
 }
+
+TEST_CASE("a 2025-03-26 session may send JSON-RPC batches; later versions may not", "[mcp-runtime]") {
+    Harness h;
+    auto old_session = h.initialize("2025-03-26", json::object());
+    const json batch = json::array({rpc("ping", json::object(), 1), {{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}},
+                                    rpc("tools/call", {{"name", "quick"}}, 2), rpc("nope", json::object(), 3), rpc("initialize", json::object(), 4)});
+    auto r = h.post(old_session, batch);
+    REQUIRE(r.status == 200);
+    const json answers = json::parse(r.body);
+    REQUIRE(answers.size() == 4);
+    CHECK(answers[0] == json({{"jsonrpc", "2.0"}, {"id", 1}, {"result", json::object()}}));
+    CHECK(answers[1]["result"]["content"][0]["text"] == "done");
+    CHECK(answers[2]["error"]["code"] == mcp::kMethodNotFound);
+    CHECK(answers[3]["error"]["code"] == mcp::kInvalidRequest);
+    CHECK(h.post(old_session, json::array({{{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}}})).status == 202);
+    CHECK(h.post(h.initialize("2025-06-18"), batch).status == 400);
+}
