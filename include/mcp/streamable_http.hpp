@@ -181,18 +181,11 @@ private:
     void expire_idle_sessions_locked(int64_t now_ms);
 
     nlohmann::json initialize(const nlohmann::json& params, std::string& negotiated) const;
-    Reply ping(const Call& call);
-    Reply list_tools(const Call& call);
-    Reply call_tool(const Call& call);
-    Reply set_log_level(const Call& call);
-    Reply list_resources(const Call& call);
-    Reply list_resource_templates(const Call& call);
-    Reply read_resource(const Call& call);
-    Reply subscribe_resource(const Call& call);
-    Reply unsubscribe_resource(const Call& call);
-    Reply list_prompts(const Call& call);
-    Reply get_prompt(const Call& call);
-    Reply complete(const Call& call);
+    // The method table's handlers (mcp/server_methods.cpp; tools/call in mcp/tool_call.cpp).
+    Reply ping(const Call&), list_tools(const Call&), call_tool(const Call&), set_log_level(const Call&);
+    Reply list_resources(const Call&), list_resource_templates(const Call&), read_resource(const Call&),
+        subscribe_resource(const Call&), unsubscribe_resource(const Call&);
+    Reply list_prompts(const Call&), get_prompt(const Call&), complete(const Call&);
 
     ServerOptions options_;
     ToolRegistry tools_;
