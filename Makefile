@@ -117,7 +117,7 @@ $(foreach l,$(LAYERS),$(eval $(call layer_rules,$(l))))
 LIB_OBJS := $(foreach l,$(LAYERS),$($(l)_OBJS))
 ALL_LIBS := $(call layer_lib,client) $(call libs_of,services)
 
-SERVERS := weather datetime echo
+SERVERS := weather datetime echo everything
 PROGRAMS := $(BINDIR)/pki \
             $(if $(wildcard client/main.cpp),$(BINDIR)/client) \
             $(foreach s,$(SERVERS),$(if $(wildcard services/$(s)/main.cpp),$(BINDIR)/$(s)-server))

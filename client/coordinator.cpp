@@ -2,6 +2,8 @@
 
 #include "common/log.hpp"
 
+#include <iostream>
+
 namespace mcpmtls::client {
 
 std::vector<ServerEndpoint> default_servers() {
@@ -62,7 +64,19 @@ McpSession& Coordinator::session(const std::string& name) {
             for (const auto& s : options_.servers)
                 if (s.name == name) endpoint = &s;
             if (!endpoint) throw InputError("unknown server '" + name + "'");
-            it = sessions_.emplace(name, std::make_unique<McpSession>(name, endpoint->url, tls_, options_.timeouts)).first;
+            auto created = std::make_unique<McpSession>(name, endpoint->url, tls_, options_.timeouts);
+            ServerMessageHandlers handlers;
+            // Declining everything is the same as not taking elicitation at all: then the
+            // server is told so (no capability) instead of asking in vain.
+            if (options_.elicit != ElicitMode::decline)
+                handlers.elicit = [mode = options_.elicit](const nlohmann::json& params) {
+                    return answer_elicitation(mode, params, std::cin, std::cerr);
+                };
+            handlers.notify = [name](const nlohmann::json& notification) {
+                log_event(spdlog::level::debug, "server_notification", {{"server", name}, {"message", notification}});
+            };
+            created->set_handlers(std::move(handlers));
+            it = sessions_.emplace(name, std::move(created)).first;
         }
         session = it->second.get();
     }

@@ -253,26 +253,40 @@ size_t HttpConnection::read_some(char* buf, size_t len) {
 HttpResponse HttpConnection::request(const std::string& method,
                                      const std::vector<std::pair<std::string, std::string>>& headers,
                                      const std::string& body, const std::function<bool(const std::string&)>& stop_reading) {
+    SseEventHandler on_event;
+    if (stop_reading) on_event = [&stop_reading](const SseEvent& event) { return !event.data.empty() && stop_reading(event.data); };
+    return request_events(method, headers, body, on_event);
+}
+
+HttpResponse HttpConnection::request_events(const std::string& method,
+                                            const std::vector<std::pair<std::string, std::string>>& headers,
+                                            const std::string& body, const SseEventHandler& on_event,
+                                            const std::function<void(const HttpResponse&)>& on_headers) {
     fresh_ = false;
     if (!connected()) {
         connect();
         fresh_ = true;
     }
     try {
-        return request_once(method, headers, body, stop_reading);
+        return request_once(method, headers, body, on_event, on_headers);
     } catch (const ConnectionError& e) {
         // A kept-alive connection the server closed in the meantime: retry once, fresh.
         if (fresh_ || e.kind() != FailureKind::closed) throw;
         connect();
         fresh_ = true;
-        return request_once(method, headers, body, stop_reading);
+        return request_once(method, headers, body, on_event, on_headers);
     }
+}
+
+void HttpConnection::abort() {
+    const int fd = fd_.load();
+    if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
 }
 
 HttpResponse HttpConnection::request_once(const std::string& method,
                                           const std::vector<std::pair<std::string, std::string>>& headers,
-                                          const std::string& body,
-                                          const std::function<bool(const std::string&)>& stop_reading) {
+                                          const std::string& body, const SseEventHandler& on_event,
+                                          const std::function<void(const HttpResponse&)>& on_headers) {
     // A large body waits for the server's go-ahead (100 Continue), as curl does: a server that
     // refuses it (413) says so at once, before the body is sent, and then closes.
     const bool expect_continue = body.size() >= kExpectContinueFrom;
@@ -333,6 +347,7 @@ HttpResponse HttpConnection::request_once(const std::string& method,
             response.headers.emplace_back(trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
         }
     }
+    if (on_headers) on_headers(response);
     const bool close_after = to_lower(response.header("Connection")) == "close";
     const bool chunked = to_lower(response.header("Transfer-Encoding")).find("chunked") != std::string::npos;
     const std::string length_text = response.header("Content-Length");
@@ -343,21 +358,33 @@ HttpResponse HttpConnection::request_once(const std::string& method,
         read_buffer_.append(chunk, n);
         return true;
     };
-    // For event streams: true once the caller has what it wanted.
+    // For event streams: each complete event goes to the handler; true once it has what it wanted.
     size_t scanned = 0;
+    std::string pending;  // event-stream text not yet split into events, line ends normalised
     auto stream_done = [&](const std::string& so_far) {
-        if (!event_stream || !stop_reading) return false;
+        if (!event_stream || !on_event) return false;
+        for (; scanned < so_far.size(); ++scanned)
+            if (so_far[scanned] != '\r') pending += so_far[scanned];
         size_t end;
-        while ((end = so_far.find("\n\n", scanned)) != std::string::npos) {
-            std::string event = so_far.substr(scanned, end - scanned);
-            scanned = end + 2;
-            std::string data;
-            for (const auto& line : split(event, '\n')) {
-                std::string l = line;
-                if (!l.empty() && l.back() == '\r') l.pop_back();
-                if (l.rfind("data:", 0) == 0) data += (data.empty() ? "" : "\n") + trim(l.substr(5));
+        while ((end = pending.find("\n\n")) != std::string::npos) {
+            SseEvent event;
+            bool any_field = false;
+            for (const auto& line : split(pending.substr(0, end), '\n')) {
+                if (line.empty() || line[0] == ':') continue;  // comments: heartbeats
+                const auto colon = line.find(':');
+                const std::string field = line.substr(0, colon);
+                std::string value = colon == std::string::npos ? "" : line.substr(colon + 1);
+                if (!value.empty() && value[0] == ' ') value.erase(0, 1);
+                any_field = true;
+                if (field == "data") event.data += (event.data.empty() ? "" : "\n") + value;
+                else if (field == "id") event.id = value;
+                else if (field == "event") event.type = value;
+                else if (field == "retry" && !value.empty() && value.find_first_not_of("0123456789") == std::string::npos)
+                    event.retry_ms = std::atol(value.c_str());
             }
-            if (!data.empty() && stop_reading(data)) return true;
+            pending.erase(0, end + 2);
+            (void)any_field;  // a comment-only block (a heartbeat) still lets the reader stop
+            if (on_event(event)) return true;
         }
         return false;
     };

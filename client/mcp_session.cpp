@@ -1,12 +1,17 @@
 #include "client/mcp_session.hpp"
 
+#include "common/log.hpp"
 #include "common/strings.hpp"
 #include "common/version.hpp"
+
+#include <algorithm>
+#include <future>
+#include <thread>
 
 namespace mcpmtls::client {
 
 McpSession::McpSession(std::string server_name, Url url, std::shared_ptr<const tls::ClientTlsContext> tls, Timeouts timeouts)
-    : name_(std::move(server_name)), connection_(std::move(url), std::move(tls), timeouts) {}
+    : name_(std::move(server_name)), connection_(std::move(url), tls, timeouts), tls_(std::move(tls)), timeouts_(timeouts) {}
 
 McpSession::~McpSession() {
     try {
@@ -34,6 +39,24 @@ bool is_response_to(const json& message, long id) {
            message["id"].get<long>() == id && (message.contains("result") || message.contains("error"));
 }
 
+bool is_event_stream(const HttpResponse& response) {
+    return to_lower(response.header("Content-Type")).find("text/event-stream") != std::string::npos;
+}
+
+// How often an answer's event stream is resumed before giving up.
+constexpr int kMaxResumes = 5;
+constexpr long kDefaultRetryMs = 1000;  // when the server sent no retry field
+
+// Headers to (re)open an event stream with GET, resuming after `last_event_id` when given.
+std::vector<std::pair<std::string, std::string>> stream_headers(std::vector<std::pair<std::string, std::string>> headers,
+                                                                const std::string& last_event_id) {
+    for (auto& [key, value] : headers)
+        if (key == "Accept") value = "text/event-stream";
+    headers.erase(std::remove_if(headers.begin(), headers.end(), [](const auto& h) { return h.first == "Content-Type"; }), headers.end());
+    if (!last_event_id.empty()) headers.emplace_back("Last-Event-ID", last_event_id);
+    return headers;
+}
+
 }  // namespace
 
 json find_rpc_response(const HttpResponse& response, long id) {
@@ -57,43 +80,185 @@ json find_rpc_response(const HttpResponse& response, long id) {
     throw ConnectionError(FailureKind::protocol, "no JSON-RPC answer to request " + std::to_string(id));
 }
 
-json McpSession::request(const std::string& method, const json& params) {
+json McpSession::request(const std::string& method, const json& params) { return exchange(method, params, nullptr); }
+
+json McpSession::exchange(const std::string& method, const json& params, const ProgressHandler& on_progress) {
     if (!initialized_ && method != "initialize") initialize();
-    const long id = next_id_++;
+    long id = next_id_++;
     json message = {{"jsonrpc", "2.0"}, {"id", id}, {"method", method}};
     if (!params.is_null()) message["params"] = params;
-    auto stop_at_answer = [id](const std::string& data) {
-        json event = json::parse(data, nullptr, false);
-        return is_response_to(event, id);
+    json progress_token;
+    if (on_progress && message["params"].is_object()) {
+        progress_token = name_ + "-" + std::to_string(id);
+        message["params"]["_meta"]["progressToken"] = progress_token;
+    }
+    json answer;
+    std::string last_event_id;
+    long retry_ms = kDefaultRetryMs;
+    auto on_event = [&](const SseEvent& event) {
+        if (!event.id.empty()) last_event_id = event.id;
+        if (event.retry_ms >= 0) retry_ms = event.retry_ms;
+        if (event.data.empty() || (!event.type.empty() && event.type != "message")) return false;
+        json received = json::parse(event.data, nullptr, false);
+        if (is_response_to(received, id)) {
+            answer = std::move(received);
+            return true;
+        }
+        if (received.is_object()) handle_server_message(received, progress_token, on_progress);
+        return false;
     };
-    HttpResponse response = connection_.request("POST", headers(method != "initialize"), message.dump(), stop_at_answer);
+    HttpResponse response = connection_.request_events("POST", headers(method != "initialize"), message.dump(), on_event);
     if (response.status == 404 && !session_id_.empty() && method != "initialize") {
         // The server forgot our session (restart or expiry): start a new one, once.
         session_id_.clear();
         initialized_ = false;
         initialize();
-        message["id"] = next_id_++;
-        const long retry_id = message["id"];
-        response = connection_.request("POST", headers(true), message.dump(), [retry_id](const std::string& data) {
-            return is_response_to(json::parse(data, nullptr, false), retry_id);
-        });
+        message["id"] = id = next_id_++;
+        response = connection_.request_events("POST", headers(true), message.dump(), on_event);
         if (response.status >= 400) throw RpcError(0, name_ + ": HTTP " + std::to_string(response.status) + " " + trim(response.body.substr(0, 200)));
-        json answer = find_rpc_response(response, retry_id);
-        if (answer.contains("error"))
-            throw RpcError(answer["error"].value("code", 0), answer["error"].value("message", std::string("unknown error")));
-        return answer["result"];
     }
     if (response.status >= 400 && response.header("Content-Type").find("json") == std::string::npos)
         throw RpcError(0, "HTTP " + std::to_string(response.status) + (response.body.empty() ? "" : ": " + trim(response.body.substr(0, 200))));
-    json answer = find_rpc_response(response, id);
+    // The stream ended before the answer (the server closed it on purpose, or the connection
+    // dropped): come back for the rest after the server's retry delay.
+    for (int attempt = 0; answer.is_null() && is_event_stream(response) && !last_event_id.empty() && attempt < kMaxResumes; ++attempt) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(retry_ms));
+        try {
+            response = connection_.request_events("GET", stream_headers(headers(true), last_event_id), "", on_event);
+        } catch (const ConnectionError& e) {
+            if (e.code() == kExitVerification) throw;
+            continue;  // dropped again: try again
+        }
+        if (response.status >= 400)
+            throw RpcError(0, name_ + ": resuming the answer's event stream failed with HTTP " + std::to_string(response.status));
+    }
+    if (answer.is_null()) answer = find_rpc_response(response, id);
     if (answer.contains("error")) {
         const auto& error = answer["error"];
         throw RpcError(error.value("code", 0), error.value("message", std::string("unknown error")));
     }
-    if (method == "initialize") {
-        session_id_ = response.header("Mcp-Session-Id");
-    }
+    if (method == "initialize") session_id_ = response.header("Mcp-Session-Id");
     return answer["result"];
+}
+
+void McpSession::handle_server_message(const json& message, const json& progress_token, const ProgressHandler& on_progress) {
+    if (!message.contains("method") || !message["method"].is_string()) return;  // an answer to nothing we asked
+    const std::string method = message["method"].get<std::string>();
+    const json params = message.value("params", json::object());
+    if (message.contains("id")) {
+        // A request from the server: answer it on the side connection (this one is busy reading).
+        const json& id = message["id"];
+        try {
+            if (method == "elicitation/create")
+                answer_server(id, handlers_.elicit ? handlers_.elicit(params) : json{{"action", "decline"}}, false);
+            else if (method == "ping")
+                answer_server(id, json::object(), false);
+            else
+                answer_server(id, {{"code", -32601}, {"message", "this client does not handle " + method}}, true);
+        } catch (const ConnectionError&) {
+            throw;
+        } catch (const std::exception& e) {
+            answer_server(id, {{"code", -32603}, {"message", e.what()}}, true);
+        }
+        return;
+    }
+    if (method == "notifications/progress") {
+        if (on_progress && params.value("progressToken", json()) == progress_token) on_progress(params);
+        return;
+    }
+    if (handlers_.notify) handlers_.notify(message);
+}
+
+HttpConnection& McpSession::side_connection() {
+    if (!side_connection_) side_connection_ = std::make_unique<HttpConnection>(connection_.url(), tls_, timeouts_);
+    return *side_connection_;
+}
+
+void McpSession::answer_server(const json& id, const json& result_or_error, bool is_error) {
+    const json message = {{"jsonrpc", "2.0"}, {"id", id}, {is_error ? "error" : "result", result_or_error}};
+    std::lock_guard<std::mutex> lock(side_mutex_);
+    const HttpResponse response = side_connection().request("POST", headers(true), message.dump());
+    if (response.status >= 400)
+        log_event(spdlog::level::warn, "answer_refused", {{"server", name_}, {"status", response.status}});
+}
+
+bool McpSession::listen(const std::atomic<bool>& stop, const std::function<void(bool)>& opened) {
+    if (!initialized_) initialize();
+    HttpConnection* stream;
+    {
+        std::lock_guard<std::mutex> lock(listen_mutex_);
+        listen_connection_ = std::make_unique<HttpConnection>(connection_.url(), tls_, timeouts_);
+        stream = listen_connection_.get();
+    }
+    std::function<void(bool)> tell = opened;
+    auto report = [&tell](bool ok) {
+        if (tell) tell(ok);
+        tell = nullptr;
+    };
+    std::string last_event_id;
+    long retry_ms = kDefaultRetryMs;
+    bool offered = true;
+    while (!stop.load()) {
+        try {
+            const HttpResponse response = stream->request_events(
+                "GET", stream_headers(headers(true), last_event_id), "",
+                [&](const SseEvent& event) {
+                    if (!event.id.empty()) last_event_id = event.id;
+                    if (event.retry_ms >= 0) retry_ms = event.retry_ms;
+                    json received = event.data.empty() ? json() : json::parse(event.data, nullptr, false);
+                    if (received.is_object()) handle_server_message(received, nullptr, nullptr);
+                    return stop.load();
+                },
+                [&](const HttpResponse& head) { report(head.status == 200); });
+            if (response.status == 405) {
+                offered = false;
+                break;
+            }
+            if (response.status == 404 || response.status == 400) break;  // the session is gone
+        } catch (const ConnectionError& e) {
+            report(false);
+            if (e.code() == kExitVerification) break;
+            log_event(spdlog::level::debug, "event_stream_dropped", {{"server", name_}, {"reason", e.what()}, {"last_event_id", last_event_id}});
+        }
+        // Dropped or ended: reopen after the server's retry delay, resuming after the last event.
+        for (long waited = 0; waited < retry_ms && !stop.load(); waited += 50) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    report(false);
+    return offered;
+}
+
+void McpSession::start_listening() {
+    if (listener_.joinable()) return;
+    stop_listening_ = false;
+    listener_done_ = false;
+    auto opened = std::make_shared<std::promise<bool>>();
+    std::future<bool> ready = opened->get_future();
+    listener_ = std::thread([this, opened] {
+        try {
+            listen(stop_listening_, [opened](bool ok) { opened->set_value(ok); });
+        } catch (const std::exception& e) {
+            log_event(spdlog::level::debug, "event_stream_failed", {{"server", name_}, {"reason", e.what()}});
+        }
+        listener_done_ = true;
+    });
+    // A server's request on that stream would be lost if it came before the stream is open.
+    ready.wait_for(std::chrono::seconds(2));
+}
+
+void McpSession::stop_listening() {
+    if (!listener_.joinable()) return;
+    stop_listening_ = true;
+    // Repeated: a stream being reconnected right now has no socket to shut down yet.
+    while (!listener_done_.load()) {
+        {
+            std::lock_guard<std::mutex> lock(listen_mutex_);
+            if (listen_connection_) listen_connection_->abort();
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    listener_.join();
+    std::lock_guard<std::mutex> lock(listen_mutex_);
+    listen_connection_.reset();
 }
 
 void McpSession::notify(const std::string& method, const json& params) {
@@ -105,13 +270,16 @@ void McpSession::notify(const std::string& method, const json& params) {
 
 const json& McpSession::initialize() {
     if (initialized_) return init_result_;
+    json capabilities = json::object();
+    if (handlers_.elicit) capabilities["elicitation"] = json::object();
     json params = {{"protocolVersion", kClientProtocolVersion},
-                   {"capabilities", json::object()},
+                   {"capabilities", capabilities},
                    {"clientInfo", {{"name", "mcp-mtls-client"}, {"version", kVersion}}}};
     init_result_ = request("initialize", params);
     protocol_version_ = init_result_.value("protocolVersion", std::string(kClientProtocolVersion));
     initialized_ = true;
     notify("notifications/initialized", nullptr);
+    if (handlers_.elicit) start_listening();
     return init_result_;
 }
 
@@ -131,7 +299,12 @@ json McpSession::call_tool(const std::string& name, const json& arguments) {
     return request("tools/call", {{"name", name}, {"arguments", arguments}});
 }
 
+json McpSession::call_tool(const std::string& name, const json& arguments, const ProgressHandler& on_progress) {
+    return exchange("tools/call", {{"name", name}, {"arguments", arguments}}, on_progress);
+}
+
 void McpSession::close() {
+    stop_listening();
     if (session_id_.empty() || !connection_.connected()) {
         session_id_.clear();
         connection_.close();

@@ -1,5 +1,7 @@
 // JSON-RPC / MCP request handling: the bytes a verified client can send after the handshake.
-// The first input byte picks the situation (method, session, headers); the rest is the body.
+// The first input byte picks the situation (method, session, headers); the rest is the body
+// (and, with bit 64, also the Last-Event-ID of a GET). Resources, prompts and completion come
+// from the product servers; a streamed answer (a call with a progress token) is read to its end.
 #include "fuzz/common.hpp"
 #include "mcp/streamable_http.hpp"
 #include "services/datetime_tools.hpp"
@@ -27,6 +29,8 @@ struct Server {
     }
     static mcp::ServerOptions options() {
         mcp::ServerOptions o;
+        services::add_datetime_content(o.resources, o.prompts);
+        services::add_weather_content(o.resources, o.prompts, services::make_climate_normals_provider());
         o.name = "fuzz-server";
         o.max_body_bytes = 64 * 1024;
         o.max_sessions = 64;
@@ -61,6 +65,15 @@ struct Server {
     }
 };
 
+// Keeps what a streamed answer writes.
+struct StreamText final : mcp::BodySink {
+    bool write(const std::string& bytes) override {
+        text += bytes;
+        return true;
+    }
+    std::string text;
+};
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -75,11 +88,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (mode & 16) request.headers.emplace_back("Origin", "https://evil.example");
     tls::PeerIdentity who = server.client;
     if (mode & 32) who.common_name = "stranger", who.uris.clear();  // not covered by the policy
+    if (mode & 64) request.headers.emplace_back("Last-Event-ID", request.body.substr(0, 64));
     fuzz::expect_clean_outcome([&] {
         mcp::HttpResponse response = server.http.handle(request, who);
         if (response.status < 200 || response.status > 599) std::abort();
         // Whatever the input, a JSON answer must itself be valid JSON.
         if (response.content_type == "application/json" && !nlohmann::json::accept(response.body)) std::abort();
+        // A POST's stream ends with its call; a GET's would wait for events, so it is only opened.
+        if (response.stream && request.method == "POST") {
+            StreamText sink;
+            for (int step = 0; step < 100; ++step)
+                if (response.stream(sink) != mcp::StreamStep::more) break;
+            if (sink.text.find("data: ") == std::string::npos) std::abort();  // at least the answer
+        }
     });
     return 0;
 }

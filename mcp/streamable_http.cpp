@@ -2,6 +2,7 @@
 
 #include "common/log.hpp"
 #include "common/strings.hpp"
+#include "mcp/internal/jsonrpc.hpp"
 #include "mcp/json_schema.hpp"
 
 #include <algorithm>
@@ -16,8 +17,6 @@ using Clock = std::chrono::steady_clock;
 
 // Deeper documents are refused before parsing: recursion in a parser is a stack to exhaust.
 constexpr int kMaxJsonDepth = 64;
-
-const std::vector<std::string> kLogLevels = {"debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"};
 
 int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
@@ -49,17 +48,10 @@ std::string random_session_id() {
     return to_hex(bytes, sizeof bytes);
 }
 
-HttpResponse json_response(int status, const json& body) {
-    HttpResponse response;
-    response.status = status;
-    response.content_type = "application/json";
-    response.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-    return response;
-}
-
-json rpc_error(const json& id, int code, const std::string& message) {
-    return {{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", code}, {"message", message}}}};
-}
+using internal::dump;
+using internal::json_response;
+using internal::result_message;
+using internal::rpc_error;
 
 HttpResponse error_response(int status, const json& id, int code, const std::string& message) {
     return json_response(status, rpc_error(id, code, message));
@@ -84,6 +76,44 @@ std::string host_of(std::string text) {
     return to_lower(colon == std::string::npos ? text : text.substr(0, colon));
 }
 
+// An answer without a body: 202 for a notification or a response, 200 for a DELETE.
+HttpResponse empty_response(int status) {
+    HttpResponse response;
+    response.status = status;
+    return response;
+}
+
+// One JSON-RPC answer, as the client asked for it: a JSON body, or SSE message events (the
+// messages the request produced first, then the answer).
+HttpResponse framed(std::string message, bool sse, std::vector<std::string> before = {},
+                    std::vector<std::pair<std::string, std::string>> headers = {}) {
+    HttpResponse response;
+    response.status = 200;
+    if (sse) {
+        response.content_type = "text/event-stream";
+        for (const auto& earlier : before) response.body += sse_message_event(earlier);
+        response.body += sse_message_event(message);
+        headers.emplace_back("Cache-Control", "no-cache");
+    } else {
+        response.content_type = "application/json";
+        response.body = std::move(message);
+    }
+    response.headers = std::move(headers);
+    return response;
+}
+
+// What the Accept header allows: JSON, an event stream, or only an event stream.
+struct Acceptance {
+    bool json = true;
+    bool sse = false;
+    bool sse_only() const { return sse && !json; }
+};
+
+Acceptance acceptance(const std::string& accept) {
+    if (accept.empty()) return {true, false};
+    return {accepts(accept, "application/json"), accepts(accept, "text/event-stream")};
+}
+
 }  // namespace
 
 const std::vector<std::string>& supported_protocol_versions() {
@@ -100,13 +130,38 @@ std::string HttpRequest::header(const std::string& name) const {
     return "";
 }
 
+void StreamableHttpServer::Outbox::send(const json& message) {
+    if (live) live->push(dump(message));
+    else buffered.push_back(dump(message));
+}
+
+std::unordered_map<std::string, StreamableHttpServer::Method> StreamableHttpServer::method_table(const ServerOptions& options) {
+    std::unordered_map<std::string, Method> methods = {{"ping", &StreamableHttpServer::ping},
+                                                       {"tools/list", &StreamableHttpServer::list_tools},
+                                                       {"tools/call", &StreamableHttpServer::call_tool},
+                                                       {"logging/setLevel", &StreamableHttpServer::set_log_level}};
+    // A server without resources or prompts does not offer their methods (-32601), as its
+    // capabilities say.
+    if (!options.resources.empty()) {
+        methods.emplace("resources/list", &StreamableHttpServer::list_resources);
+        methods.emplace("resources/templates/list", &StreamableHttpServer::list_resource_templates);
+        methods.emplace("resources/read", &StreamableHttpServer::read_resource);
+        methods.emplace("resources/subscribe", &StreamableHttpServer::subscribe_resource);
+        methods.emplace("resources/unsubscribe", &StreamableHttpServer::unsubscribe_resource);
+    }
+    if (!options.prompts.empty()) {
+        methods.emplace("prompts/list", &StreamableHttpServer::list_prompts);
+        methods.emplace("prompts/get", &StreamableHttpServer::get_prompt);
+    }
+    if (!options.prompts.empty() || !options.resources.templates().empty())
+        methods.emplace("completion/complete", &StreamableHttpServer::complete);
+    return methods;
+}
+
 StreamableHttpServer::StreamableHttpServer(ServerOptions options, ToolRegistry tools)
     : options_(std::move(options)),
       tools_(std::move(tools)),
-      methods_{{"ping", &StreamableHttpServer::ping},
-               {"tools/list", &StreamableHttpServer::list_tools},
-               {"tools/call", &StreamableHttpServer::call_tool},
-               {"logging/setLevel", &StreamableHttpServer::set_log_level}},
+      methods_(method_table(options_)),
       rate_limiter_(options_.rate_limit, options_.rate_burst > 0 ? options_.rate_burst : 2 * options_.rate_limit) {
     json list = json::array();
     for (const auto& tool : tools_.tools()) {
@@ -117,6 +172,13 @@ StreamableHttpServer::StreamableHttpServer(ServerOptions options, ToolRegistry t
     }
     tools_list_json_ = json{{"tools", list}}.dump();
     tool_entries_ = std::move(list);
+}
+
+StreamableHttpServer::~StreamableHttpServer() {
+    std::unique_lock<std::shared_mutex> lock(sessions_mutex_);
+    for (auto& [id, session] : sessions_) session->close();
+    sessions_.clear();
+    // call_threads_, destroyed first of the members, joins the (now cancelled) calls.
 }
 
 size_t StreamableHttpServer::session_count() const {
@@ -144,9 +206,11 @@ HttpResponse StreamableHttpServer::handle(const HttpRequest& request, const tls:
     if (auto refused = refuse_rate_limited(client)) return *refused;
     if (request.method == "POST") return handle_post(request, client);
     if (request.method == "DELETE") return handle_delete(request, client);
+    if (request.method == "GET" && acceptance(request.header("Accept")).sse) return handle_get(request, client);
     HttpResponse response = error_response(405, nullptr, kInvalidRequest,
-                                           "this server offers no server-to-client event stream; use POST");
-    response.headers.emplace_back("Allow", "POST, DELETE");
+                                           "use POST for messages, GET with Accept: text/event-stream for the "
+                                           "server's event stream, DELETE to end a session");
+    response.headers.emplace_back("Allow", "GET, POST, DELETE");
     return response;
 }
 
@@ -182,8 +246,7 @@ std::optional<HttpResponse> StreamableHttpServer::refuse_rate_limited(const tls:
     return response;
 }
 
-std::shared_ptr<StreamableHttpServer::Session> StreamableHttpServer::find_session(const std::string& id,
-                                                                                  const tls::PeerIdentity& client) {
+std::shared_ptr<Session> StreamableHttpServer::find_session(const std::string& id, const tls::PeerIdentity& client) {
     std::shared_ptr<Session> session;
     {
         std::shared_lock<std::shared_mutex> lock(sessions_mutex_);
@@ -195,7 +258,7 @@ std::shared_ptr<StreamableHttpServer::Session> StreamableHttpServer::find_sessio
     const int64_t idle_ms = static_cast<int64_t>(options_.session_idle_timeout.count()) * 1000;
     if (now - session->last_used_ms.load(std::memory_order_relaxed) > idle_ms) return nullptr;
     // A session belongs to the certificate that opened it: another client cannot ride on it.
-    if (session->client_fingerprint != client.fingerprint_sha256) return nullptr;
+    if (session->client_fingerprint() != client.fingerprint_sha256) return nullptr;
     session->last_used_ms.store(now, std::memory_order_relaxed);
     return session;
 }
@@ -203,17 +266,20 @@ std::shared_ptr<StreamableHttpServer::Session> StreamableHttpServer::find_sessio
 void StreamableHttpServer::expire_idle_sessions_locked(int64_t now) {
     const int64_t idle_ms = static_cast<int64_t>(options_.session_idle_timeout.count()) * 1000;
     for (auto it = sessions_.begin(); it != sessions_.end();) {
-        if (now - it->second->last_used_ms.load(std::memory_order_relaxed) > idle_ms) it = sessions_.erase(it);
-        else ++it;
+        if (now - it->second->last_used_ms.load(std::memory_order_relaxed) > idle_ms) {
+            it->second->close();
+            it = sessions_.erase(it);
+        } else {
+            ++it;
+        }
     }
     last_sweep_ms_ = now;
 }
 
 std::string StreamableHttpServer::create_session(const tls::PeerIdentity& client, const std::string& protocol_version,
-                                                 bool& refused) {
-    auto session = std::make_shared<Session>();
-    session->client_fingerprint = client.fingerprint_sha256;
-    session->protocol_version = protocol_version;
+                                                 const json& client_capabilities, bool& refused) {
+    auto session = std::make_shared<Session>(client.fingerprint_sha256, protocol_version, client_capabilities,
+                                             options_.sse_replay_events);
     const int64_t now = now_ms();
     session->last_used_ms = now;
     std::unique_lock<std::shared_mutex> lock(sessions_mutex_);
@@ -229,13 +295,18 @@ std::string StreamableHttpServer::create_session(const tls::PeerIdentity& client
 
 json StreamableHttpServer::initialize(const json& params, std::string& negotiated) const {
     const auto& versions = supported_protocol_versions();
-    const std::string requested = params.value("protocolVersion", "");
+    const std::string requested = params.contains("protocolVersion") && params["protocolVersion"].is_string()
+                                      ? params["protocolVersion"].get<std::string>()
+                                      : "";
+    // The client's version when we speak it, else the one we prefer (the client may then disconnect).
     negotiated = std::find(versions.begin(), versions.end(), requested) != versions.end() ? requested : versions.front();
     json server_info = {{"name", options_.name}, {"version", options_.version}};
     if (!options_.title.empty()) server_info["title"] = options_.title;
-    json result = {{"protocolVersion", negotiated},
-                   {"capabilities", {{"tools", {{"listChanged", false}}}, {"logging", json::object()}}},
-                   {"serverInfo", server_info}};
+    json capabilities = {{"tools", {{"listChanged", false}}}, {"logging", json::object()}};
+    if (!options_.resources.empty()) capabilities["resources"] = {{"subscribe", true}, {"listChanged", false}};
+    if (!options_.prompts.empty()) capabilities["prompts"] = {{"listChanged", false}};
+    if (methods_.count("completion/complete")) capabilities["completions"] = json::object();
+    json result = {{"protocolVersion", negotiated}, {"capabilities", capabilities}, {"serverInfo", server_info}};
     if (!options_.instructions.empty()) result["instructions"] = options_.instructions;
     return result;
 }
@@ -253,111 +324,37 @@ StreamableHttpServer::Reply StreamableHttpServer::Reply::error(int code, std::st
     return reply;
 }
 
-StreamableHttpServer::Reply StreamableHttpServer::ping(const Call&) { return Reply::ok(json::object()); }
-
-StreamableHttpServer::Reply StreamableHttpServer::list_tools(const Call& call) {
-    if (!options_.policy.restricts()) {
-        Reply reply;
-        reply.rendered_result = tools_list_json_;
-        return reply;
-    }
-    json visible = json::array();
-    for (const auto& entry : tool_entries_)
-        if (options_.policy.allows(call.client, entry["name"].get<std::string>())) visible.push_back(entry);
-    return Reply::ok({{"tools", visible}});
+HttpResponse StreamableHttpServer::answer(const json& id, const Reply& reply, Outbox& outbox, Session& session,
+                                          const std::string& accept) {
+    const Acceptance wanted = acceptance(accept);
+    const bool sse = wanted.sse_only() || (wanted.sse && !outbox.buffered.empty());
+    // A client that takes JSON only gets the request's messages on its GET stream, if it has one.
+    if (!sse)
+        for (const auto& message : outbox.buffered) session.standalone_stream()->push(message);
+    if (reply.error_code != 0) return json_response(200, rpc_error(id, reply.error_code, reply.error_message));
+    return framed(result_message(id, reply.rendered_result.empty() ? dump(reply.result) : reply.rendered_result), sse,
+                  sse ? std::move(outbox.buffered) : std::vector<std::string>{});
 }
-
-StreamableHttpServer::Reply StreamableHttpServer::set_log_level(const Call& call) {
-    const json& params = call.params;
-    const std::string level = params.contains("level") && params["level"].is_string() ? params["level"].get<std::string>() : "";
-    auto it = std::find(kLogLevels.begin(), kLogLevels.end(), level);
-    if (it == kLogLevels.end())
-        return Reply::error(kInvalidParams, "level must be one of debug, info, notice, warning, error, critical, alert, emergency");
-    call.session.log_level = static_cast<int>(it - kLogLevels.begin());
-    return Reply::ok(json::object());
-}
-
-StreamableHttpServer::Reply StreamableHttpServer::call_tool(const Call& call) {
-    const auto started = Clock::now();
-    const json& params = call.params;
-    const tls::PeerIdentity& client = call.client;
-    const std::string name = params.contains("name") && params["name"].is_string() ? params["name"].get<std::string>() : "";
-    auto audit = [&](const std::string& outcome) {
-        log_event(outcome == "ok" ? spdlog::level::info : spdlog::level::warn, "tool_call",
-                  {{"client", client.display_name()},
-                   {"client_fingerprint", client.fingerprint_sha256},
-                   {"tool", name},
-                   {"outcome", outcome},
-                   {"duration_us", std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count()},
-                   {"session", call.session_id.substr(0, 8)}});
-    };
-    auto refuse = [&](int code, const std::string& message, const std::string& outcome) {
-        audit(outcome);
-        return Reply::error(code, message);
-    };
-    if (name.empty()) return refuse(kInvalidParams, "tools/call needs params.name (a string)", "invalid_params");
-    const Tool* tool = tools_.find(name);
-    // An unauthorized client learns nothing more than about a tool that does not exist.
-    if (!tool) return refuse(kInvalidParams, "unknown tool '" + name + "'", "unknown_tool");
-    if (!options_.policy.allows(client, name))
-        return refuse(kNotAuthorized, "client '" + client.display_name() + "' is not authorized to call tool '" + name + "'",
-                      "not_authorized");
-    json arguments = params.contains("arguments") && !params["arguments"].is_null() ? params["arguments"] : json::object();
-    if (!arguments.is_object()) return refuse(kInvalidParams, "params.arguments must be an object", "invalid_params");
-    if (auto problem = validate_arguments(tool->input_schema, arguments)) return refuse(kInvalidParams, *problem, "invalid_params");
-
-    ToolResult result;
-    try {
-        result = tool->handler(arguments, ToolCallContext{client});
-    } catch (const InvalidParams& e) {
-        return refuse(kInvalidParams, e.what(), "invalid_params");
-    } catch (const std::exception& e) {
-        result = ToolResult::error(std::string("the tool failed: ") + e.what());
-    }
-    json out = {{"content", std::move(result.content)}, {"isError", result.is_error}};
-    if (!result.structured.is_null() && !result.is_error) out["structuredContent"] = std::move(result.structured);
-    audit(result.is_error ? "tool_error" : "ok");
-    return Reply::ok(std::move(out));
-}
-
-namespace {
-
-// One JSON-RPC answer, as the client asked for it: a JSON body, or one SSE message event.
-HttpResponse framed(std::string message, bool sse, std::vector<std::pair<std::string, std::string>> headers = {}) {
-    HttpResponse response;
-    response.status = 200;
-    if (sse) {
-        response.content_type = "text/event-stream";
-        response.body = "event: message\ndata: " + message + "\n\n";
-        headers.emplace_back("Cache-Control", "no-cache");
-    } else {
-        response.content_type = "application/json";
-        response.body = std::move(message);
-    }
-    response.headers = std::move(headers);
-    return response;
-}
-
-std::string result_message(const json& id, const std::string& rendered_result) {
-    return "{\"jsonrpc\":\"2.0\",\"id\":" + id.dump() + ",\"result\":" + rendered_result + "}";
-}
-
-}  // namespace
 
 HttpResponse StreamableHttpServer::handle_post(const HttpRequest& request, const tls::PeerIdentity& client) {
     if (request.body.size() > options_.max_body_bytes) return body_too_large();
     if (to_lower(request.header("Content-Type")).find("application/json") == std::string::npos)
         return error_response(415, nullptr, kInvalidRequest, "Content-Type must be application/json");
     const std::string accept = request.header("Accept");
-    const bool sse_only = !accept.empty() && !accepts(accept, "application/json") && accepts(accept, "text/event-stream");
-    if (!accept.empty() && !accepts(accept, "application/json") && !accepts(accept, "text/event-stream"))
+    const Acceptance wanted = acceptance(accept);
+    if (!accept.empty() && !wanted.json && !wanted.sse)
         return error_response(406, nullptr, kInvalidRequest, "Accept must allow application/json or text/event-stream");
     if (too_deep(request.body)) return error_response(400, nullptr, kParseError, "JSON nested deeper than 64 levels");
 
     json message = json::parse(request.body, nullptr, false);
     if (message.is_discarded()) return error_response(400, nullptr, kParseError, "invalid JSON (or invalid UTF-8)");
-    if (message.is_array())
+    if (message.is_array()) {
+        // Batches are part of 2025-03-26 only (2025-06-18 removed them): a session of that version may send them.
+        auto session = find_session(request.header("Mcp-Session-Id"), client);
+        if (session && session->protocol_version() == "2025-03-26" && !message.empty())
+            return handle_batch(message, client, session, request.header("Mcp-Session-Id"));
         return error_response(400, nullptr, kInvalidRequest, "JSON-RPC batches are not supported (removed in MCP 2025-06-18)");
+    }
     if (!message.is_object() || message.value("jsonrpc", json()) != "2.0")
         return error_response(400, nullptr, kInvalidRequest, "not a JSON-RPC 2.0 message");
 
@@ -367,7 +364,8 @@ HttpResponse StreamableHttpServer::handle_post(const HttpRequest& request, const
     if (has_id && !(id.is_string() || id.is_number_integer()))
         return error_response(400, nullptr, kInvalidRequest, "id must be a string or an integer");
     if (!has_method) {
-        if (has_id && (message.contains("result") || message.contains("error"))) return HttpResponse{202, "", "", {}};
+        if (has_id && (message.contains("result") || message.contains("error")))
+            return handle_client_message(request, client, message);
         return error_response(400, id, kInvalidRequest, "a request needs a method");
     }
     if (!message["method"].is_string()) return error_response(400, id, kInvalidRequest, "method must be a string");
@@ -385,12 +383,12 @@ HttpResponse StreamableHttpServer::handle_post(const HttpRequest& request, const
         std::string negotiated;
         json result = initialize(params, negotiated);
         bool refused = false;
-        std::string session_id = create_session(client, negotiated, refused);
+        std::string session_id = create_session(client, negotiated, params.value("capabilities", json::object()), refused);
         if (refused) return error_response(503, id, kInternalError, "too many open sessions; try again later");
         log_event(spdlog::level::debug, "session_opened",
                   {{"client", client.display_name()}, {"session", session_id.substr(0, 8)}, {"protocol", negotiated}});
-        return framed(json{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}}.dump(-1, ' ', false, json::error_handler_t::replace),
-                      sse_only, {{"Mcp-Session-Id", session_id}});
+        return framed(dump(json{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}}), wanted.sse_only(), {},
+                      {{"Mcp-Session-Id", session_id}});
     }
 
     const std::string session_id = request.header("Mcp-Session-Id");
@@ -399,25 +397,162 @@ HttpResponse StreamableHttpServer::handle_post(const HttpRequest& request, const
     auto session = find_session(session_id, client);
     if (!session) return error_response(404, id, kInvalidRequest, "unknown or expired session; initialize again");
 
-    if (!has_id) return HttpResponse{202, "", "", {}};  // notifications (initialized, cancelled, ...)
+    if (!has_id) {  // notifications: initialized, cancelled, ...
+        if (method == "notifications/cancelled" && params.contains("requestId"))
+            session->cancel_call(params["requestId"]);
+        return empty_response(202);
+    }
 
     auto handler = methods_.find(method);
     if (handler == methods_.end()) return json_response(200, rpc_error(id, kMethodNotFound, "unknown method '" + method + "'"));
-    const Reply reply = (this->*(handler->second))(Call{params, client, *session, session_id});
-    if (reply.error_code != 0) return json_response(200, rpc_error(id, reply.error_code, reply.error_message));
-    return framed(result_message(id, reply.rendered_result.empty()
-                                          ? reply.result.dump(-1, ' ', false, json::error_handler_t::replace)
-                                          : reply.rendered_result),
-                  sse_only);
+    if (wanted.sse && streams_call(method, params, accept))
+        return stream_call(handler->second, id, params, client, session, session_id);
+    Outbox outbox;
+    const Reply reply = run_in_place(handler->second, method, id, params, client, session, session_id, outbox);
+    return answer(id, reply, outbox, *session, accept);
+}
+
+// A request answered when it is done, on the worker's thread (tools/call is registered, so that
+// notifications/cancelled reaches it).
+auto StreamableHttpServer::run_in_place(Method handler, const std::string& method, const json& id, const json& params,
+                                        const tls::PeerIdentity& client, const std::shared_ptr<Session>& session,
+                                        const std::string& session_id, Outbox& outbox) -> Reply {
+    std::shared_ptr<Session::RunningCall> running;
+    if (method == "tools/call") {
+        running = session->begin_call(id);
+        if (!running) return Reply::error(kInvalidRequest, "a request with this id is already running");
+    }
+    Reply reply = (this->*handler)(Call{params, client, session, session_id, id, outbox, running});
+    if (running) {
+        session->end_call(id);
+        // The client gave up on the answer; it ignores whatever comes, so say what happened.
+        if (running->cancelled) return Reply::error(kRequestCancelled, "the request was cancelled");
+    }
+    return reply;
+}
+
+// A 2025-03-26 batch: its requests answered in place, one JSON array of answers (202 when it
+// held only notifications and responses). Messages the requests send go to the GET stream.
+HttpResponse StreamableHttpServer::handle_batch(const json& batch, const tls::PeerIdentity& client,
+                                                const std::shared_ptr<Session>& session, const std::string& session_id) {
+    json answers = json::array();
+    for (const auto& message : batch) {
+        if (!message.is_object() || message.value("jsonrpc", json()) != "2.0") {
+            answers.push_back(rpc_error(nullptr, kInvalidRequest, "not a JSON-RPC 2.0 message"));
+            continue;
+        }
+        const json id = message.contains("id") ? message["id"] : json();
+        if (!message.contains("method")) {
+            if (message.contains("id")) session->deliver_answer(message);
+            continue;
+        }
+        const json params = message.contains("params") ? message["params"] : json::object();
+        if (!message["method"].is_string() || !params.is_object() || (message.contains("id") && !(id.is_string() || id.is_number_integer()))) {
+            answers.push_back(rpc_error(id, kInvalidRequest, "method must be a string, params an object, id a string or an integer"));
+            continue;
+        }
+        const std::string method = message["method"].get<std::string>();
+        if (!message.contains("id")) {
+            if (method == "notifications/cancelled" && params.contains("requestId")) session->cancel_call(params["requestId"]);
+            continue;
+        }
+        auto handler = methods_.find(method);
+        if (method == "initialize" || handler == methods_.end()) {
+            answers.push_back(rpc_error(id, method == "initialize" ? kInvalidRequest : kMethodNotFound,
+                                        method == "initialize" ? "initialize cannot be part of a batch" : "unknown method '" + method + "'"));
+            continue;
+        }
+        Outbox outbox;
+        const Reply reply = run_in_place(handler->second, method, id, params, client, session, session_id, outbox);
+        for (const auto& sent : outbox.buffered) session->standalone_stream()->push(sent);
+        answers.push_back(reply.error_code != 0 ? rpc_error(id, reply.error_code, reply.error_message)
+                                                : json::parse(result_message(id, reply.rendered_result.empty() ? dump(reply.result) : reply.rendered_result)));
+    }
+    if (answers.empty()) return empty_response(202);
+    return json_response(200, answers);
+}
+
+// A JSON-RPC response from the client: the answer to one of our requests (sampling, elicitation).
+HttpResponse StreamableHttpServer::handle_client_message(const HttpRequest& request, const tls::PeerIdentity& client,
+                                                         const json& message) {
+    const std::string session_id = request.header("Mcp-Session-Id");
+    if (session_id.empty()) return error_response(400, nullptr, kInvalidRequest, "missing Mcp-Session-Id header");
+    auto session = find_session(session_id, client);
+    if (!session) return error_response(404, nullptr, kInvalidRequest, "unknown or expired session; initialize again");
+    // An answer nobody waits for any more (timed out, cancelled) is accepted and dropped.
+    if (!session->deliver_answer(message))
+        log_event(spdlog::level::debug, "unexpected_answer", {{"session", session_id.substr(0, 8)}, {"id", message["id"].dump()}});
+    return empty_response(202);
+}
+
+std::shared_ptr<StreamReader> StreamableHttpServer::reader_for(std::shared_ptr<EventStream> stream, uint64_t cursor,
+                                                               const Session& session) const {
+    SseSettings settings;
+    settings.heartbeat = options_.sse_heartbeat;
+    settings.retry = options_.sse_retry;
+    settings.replay_events = options_.sse_replay_events;
+    return std::make_shared<StreamReader>(std::move(stream), cursor, settings, session.primes_streams());
+}
+
+HttpResponse StreamableHttpServer::event_stream_response(std::shared_ptr<StreamReader> reader) {
+    HttpResponse response;
+    response.status = 200;
+    response.content_type = "text/event-stream";
+    response.headers = {{"Cache-Control", "no-cache"}};
+    response.stream = [reader = std::move(reader)](BodySink& sink) { return reader->pump(sink); };
+    return response;
+}
+
+// The standalone stream (server-initiated messages), or the rest of an earlier stream after the
+// event the client names in Last-Event-ID.
+HttpResponse StreamableHttpServer::handle_get(const HttpRequest& request, const tls::PeerIdentity& client) {
+    const std::string session_id = request.header("Mcp-Session-Id");
+    if (session_id.empty())
+        return error_response(400, nullptr, kInvalidRequest, "missing Mcp-Session-Id header (send initialize first)");
+    auto session = find_session(session_id, client);
+    if (!session) return error_response(404, nullptr, kInvalidRequest, "unknown or expired session; initialize again");
+    std::shared_ptr<EventStream> stream;
+    uint64_t cursor = 0;
+    const std::string last_event = request.header("Last-Event-ID");
+    if (!last_event.empty()) {
+        if (auto event = EventId::parse(last_event)) {
+            stream = session->find_stream(event->stream);
+            cursor = event->sequence;
+        }
+        // An id we never issued, or of a stream long forgotten: nothing can be replayed, so the
+        // client gets the standalone stream from now on, as if it had not asked to resume.
+        if (!stream || cursor > stream->last_sequence())
+            log_event(spdlog::level::debug, "unknown_last_event_id", {{"session", session_id.substr(0, 8)}, {"id", last_event.substr(0, 64)}});
+    }
+    if (!stream || cursor > stream->last_sequence()) {
+        stream = session->standalone_stream();
+        cursor = stream->last_sequence();
+    }
+    return event_stream_response(reader_for(std::move(stream), cursor, *session));
 }
 
 HttpResponse StreamableHttpServer::handle_delete(const HttpRequest& request, const tls::PeerIdentity& client) {
     const std::string session_id = request.header("Mcp-Session-Id");
     if (session_id.empty()) return error_response(400, nullptr, kInvalidRequest, "missing Mcp-Session-Id header");
-    if (!find_session(session_id, client)) return error_response(404, nullptr, kInvalidRequest, "unknown or expired session");
-    std::unique_lock<std::shared_mutex> lock(sessions_mutex_);
-    sessions_.erase(session_id);
-    return HttpResponse{200, "", "", {}};
+    auto session = find_session(session_id, client);
+    if (!session) return error_response(404, nullptr, kInvalidRequest, "unknown or expired session");
+    {
+        std::unique_lock<std::shared_mutex> lock(sessions_mutex_);
+        sessions_.erase(session_id);
+    }
+    session->close();
+    return empty_response(200);
+}
+
+void StreamableHttpServer::resource_updated(const std::string& uri) {
+    std::vector<std::shared_ptr<Session>> subscribers;
+    {
+        std::shared_lock<std::shared_mutex> lock(sessions_mutex_);
+        for (const auto& [id, session] : sessions_)
+            if (session->subscribed(uri)) subscribers.push_back(session);
+    }
+    const std::string message = dump(internal::notification("notifications/resources/updated", {{"uri", uri}}));
+    for (const auto& session : subscribers) session->standalone_stream()->push(message);
 }
 
 }  // namespace mcpmtls::mcp

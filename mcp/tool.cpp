@@ -20,16 +20,4 @@ ToolResult ToolResult::error(const std::string& message) {
     return result;
 }
 
-void ToolRegistry::add(Tool tool) {
-    if (tool.name.empty()) throw std::invalid_argument("a tool needs a name");
-    if (find(tool.name)) throw std::invalid_argument("tool '" + tool.name + "' is registered twice");
-    tools_.push_back(std::move(tool));
-}
-
-const Tool* ToolRegistry::find(const std::string& name) const {
-    for (const auto& tool : tools_)
-        if (tool.name == name) return &tool;
-    return nullptr;
-}
-
 }  // namespace mcpmtls::mcp

@@ -1,5 +1,8 @@
 #include "server/httplib_adapter.hpp"
 
+#include <openssl/ssl.h>
+#include <poll.h>
+
 namespace mcpmtls::server {
 namespace {
 
@@ -21,10 +24,53 @@ bool read_whole(const httplib::Request& req) {
            std::stoull(length) <= req.body.size();
 }
 
-void answer(httplib::Response& res, mcp::HttpResponse response) {
+// A streamed response's end on cpp-httplib: chunks of the chunked body, and the socket of its
+// TLS connection to notice a client that went away while the stream was idle.
+class ChunkSink final : public mcp::BodySink {
+public:
+    ChunkSink(httplib::DataSink& sink, const SSL* ssl) : sink_(sink), ssl_(ssl) {}
+    bool write(const std::string& bytes) override { return sink_.write(bytes.data(), bytes.size()); }
+    // The client sends nothing while it reads a stream, so a readable end of file is its close.
+    bool client_gone() const override {
+        const int fd = ssl_ ? SSL_get_fd(ssl_) : -1;
+        if (fd < 0) return false;
+        pollfd p{fd, POLLRDHUP, 0};
+        return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+    }
+
+private:
+    httplib::DataSink& sink_;
+    const SSL* ssl_;
+};
+
+// The runtime's answer on cpp-httplib's response: a body, or a stream. The connection is busy
+// until a stream ends: only then is it idle for the governor (the releaser runs once the
+// response is over, however it ended).
+// `req` and `finished` matter only for a stream (a refusal before the body never is one).
+// Returns true when the answer is a stream.
+bool answer(httplib::Response& res, mcp::HttpResponse response, const httplib::Request* req = nullptr,
+            const std::function<bool(const httplib::Request&, bool)>& finished = nullptr) {
     res.status = response.status;
     for (const auto& [key, value] : response.headers) res.set_header(key, value);
+    if (response.stream && req) {
+        res.set_chunked_content_provider(
+            response.content_type,
+            [stream = std::move(response.stream), ssl = req->ssl](size_t, httplib::DataSink& sink) {
+                ChunkSink out(sink, ssl);
+                switch (stream(out)) {
+                    case mcp::StreamStep::more: return true;  // httplib checks for shutdown, then calls again
+                    case mcp::StreamStep::done: sink.done(); return true;
+                    case mcp::StreamStep::abort: break;
+                }
+                return false;
+            },
+            [finished, req](bool) {
+                if (finished) finished(*req, true);
+            });
+        return true;
+    }
     if (!response.content_type.empty()) res.set_content(std::move(response.body), response.content_type.c_str());
+    return false;
 }
 
 }  // namespace
@@ -56,7 +102,8 @@ void mount(httplib::Server& server, mcp::StreamableHttpServer& mcp, MountHooks h
         static const tls::PeerIdentity anonymous;
         // Shared, not copied: the identity was built once at the handshake.
         const auto identity = hooks.identify ? hooks.identify(req) : nullptr;
-        answer(res, mcp.handle(runtime_request(req, true), identity ? *identity : anonymous));
+        if (answer(res, mcp.handle(runtime_request(req, true), identity ? *identity : anonymous), &req, hooks.request_finished))
+            return;
         // Error answers are finished by the error handler below, which also sees httplib's own.
         if (res.status < 400 && hooks.request_finished && hooks.request_finished(req, true)) res.set_header("Connection", "close");
     };

@@ -50,6 +50,10 @@ ArgSpec server_settings(const ServerDescription& d) {
                              "a new one beyond it closes the oldest of that address")
                  .fallback(static_cast<long>(ConnectionGovernor::Limits{}.max_handshakes_per_source))
                  .configurable())
+        .add(Option::integer("sse-heartbeat", "SECONDS", 1, 3600,
+                             "send a comment on an event stream idle this long, so that proxies and load balancers "
+                             "with idle timeouts keep it open")
+                 .fallback(static_cast<long>(runtime.sse_heartbeat.count())).configurable())
         .add(Option::integer("max-sessions", "N", 1, 10000000, "most MCP sessions at once; beyond it initialize gets 503")
                  .fallback(static_cast<long>(runtime.max_sessions)).configurable())
         .add(Option::integer("rate-limit", "N", 0, 1000000,
@@ -87,6 +91,8 @@ ServerConfig resolve_server_config(const ServerDescription& d, const Args& args)
     runtime.name = d.binary;
     runtime.title = d.title;
     runtime.instructions = d.instructions;
+    if (d.register_content) d.register_content(runtime.resources, runtime.prompts);
+    runtime.sse_heartbeat = std::chrono::seconds(args.integer("sse-heartbeat"));
     runtime.allowed_hosts = args.list("allow-host");
     runtime.max_body_bytes = static_cast<size_t>(args.integer("max-body"));
     runtime.max_sessions = static_cast<size_t>(args.integer("max-sessions"));

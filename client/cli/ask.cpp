@@ -47,7 +47,7 @@ int ask(Coordinator& coordinator, const Args& args) {
     std::vector<std::future<json>> answers;
     for (const auto& call : plan.calls)
         answers.push_back(std::async(std::launch::async, [&coordinator, &call] {
-            return coordinator.session(call.server).call_tool(call.tool, call.arguments);
+            return coordinator.session(call.server).call_tool(call.tool, call.arguments, progress_on_stderr(call.server, call.tool));
         }));
     int status = kExitOk;
     json all = json::array();

@@ -5,6 +5,7 @@
 #include "pki/ca_directory.hpp"
 
 #include <csignal>
+#include <unistd.h>
 
 namespace mcpmtls::client::cli {
 
@@ -26,6 +27,10 @@ std::vector<Option> global_options() {
         Option::list("server", "NAME=URL", "a server to use; only these are used when given (NAME alone selects one)"),
         Option::json("servers", "{\"NAME\": \"https://HOST:PORT/mcp\", ...} the servers to use"),
         Option::flag("allow-http", "allow plain http:// URLs (local protocol tests only)"),
+        Option::text("elicit", "", "how to answer a server that asks the user for input: accept with the schema's defaults, "
+                                   "decline, or ask on the terminal (default: ask on a terminal, else decline)")
+            .one_of({"defaults", "decline", "ask"})
+            .configurable(),
         Option::flag("json", "print JSON"),
         Option::integer("timeout", "SECONDS", 1, 3600, "connect and read timeout")
             .fallback(static_cast<long>(timeouts.io.count() / 1000))
@@ -89,6 +94,8 @@ CoordinatorOptions coordinator_options(const Args& args) {
     options.tls.mode = mode == "relaxed" ? tls::ServerCheckMode::relaxed : tls::ServerCheckMode::strict;
     if (args.given("pin")) options.tls.pin_sha256 = tls::parse_pin(args.text("pin"));
     options.allow_http = args.flag("allow-http");
+    if (args.given("elicit")) options.elicit = parse_elicit_mode(args.text("elicit"));
+    else options.elicit = isatty(STDIN_FILENO) ? ElicitMode::ask : ElicitMode::decline;
     if (args.given("timeout")) {
         const long seconds = args.integer("timeout");
         options.timeouts.connect = std::chrono::milliseconds(std::min<long>(seconds, 10) * 1000);

@@ -33,5 +33,8 @@ std::string signature_of(const nlohmann::json& tool);
 // key=value words -> arguments typed by the tool's input schema; throws InputError.
 nlohmann::json arguments_for(const nlohmann::json& tool, const std::vector<std::string>& pairs);
 nlohmann::json typed_value(const std::string& key, const std::string& raw, const nlohmann::json& property);
+// Shows a call's progress notifications on stderr, one line each (one write, so that parallel
+// calls do not mix their lines): "client: weather/get_forecast: 2 of 3 (2026-11-30)".
+ProgressHandler progress_on_stderr(const std::string& server, const std::string& tool);
 
 }  // namespace mcpmtls::client::cli

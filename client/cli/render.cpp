@@ -4,6 +4,8 @@
 
 #include "common/strings.hpp"
 
+#include <iostream>
+
 namespace mcpmtls::client::cli {
 
 using nlohmann::json;
@@ -87,6 +89,19 @@ json arguments_for(const json& tool, const std::vector<std::string>& pairs) {
         arguments[key] = typed_value(key, pair.substr(eq + 1), props.contains(key) ? props[key] : json());
     }
     return arguments;
+}
+
+ProgressHandler progress_on_stderr(const std::string& server, const std::string& tool) {
+    return [prefix = "client: " + server + "/" + tool + ": "](const json& progress) {
+        auto number = [](const json& value) {
+            const double v = value.is_number() ? value.get<double>() : 0;
+            return v == static_cast<double>(static_cast<long long>(v)) ? std::to_string(static_cast<long long>(v)) : value.dump();
+        };
+        std::string line = prefix + number(progress.value("progress", json(0)));
+        if (progress.contains("total")) line += " of " + number(progress["total"]);
+        if (progress.contains("message") && progress["message"].is_string()) line += " (" + progress["message"].get<std::string>() + ")";
+        std::cerr << line + "\n";
+    };
 }
 
 int with_coordinator(const Args& args, const std::function<int(Coordinator&)>& body) {

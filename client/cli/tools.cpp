@@ -52,7 +52,7 @@ int call_tool(Coordinator& coordinator, const Args& args) {
         throw InputError("server '" + server + "' has no tool '" + tool_name + "' (it has: " + known + ")");
     }
     json arguments = arguments_for(*tool, std::vector<std::string>(pos.begin() + 2, pos.end()));
-    json result = session.call_tool(tool_name, arguments);
+    json result = session.call_tool(tool_name, arguments, progress_on_stderr(server, tool_name));
     const bool failed = result.value("isError", false);
     if (args.flag("json")) std::cout << result.dump(2) << "\n";
     else (failed ? std::cerr : std::cout) << (failed ? "client: tool error: " : "") << text_of(result) << "\n";

@@ -1,5 +1,6 @@
 #pragma once
 // The coordinator: named MCP servers, one kept-alive session each, opened on first use.
+#include "client/elicitation.hpp"
 #include "client/mcp_session.hpp"
 
 #include <map>
@@ -20,6 +21,7 @@ struct CoordinatorOptions {
     bool allow_http = false;
     Timeouts timeouts;
     std::vector<ServerEndpoint> servers;
+    ElicitMode elicit = ElicitMode::decline;  // how servers' elicitation requests are answered
 };
 
 // The servers `make run-servers` starts.

@@ -6,6 +6,7 @@
 #include "common/error.hpp"
 #include "tls/client_context.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -31,6 +32,16 @@ struct HttpResponse {
     std::string body;
     std::string header(const std::string& name) const;  // case-insensitive; "" if absent
 };
+
+// One Server-Sent Event as read from a text/event-stream answer.
+struct SseEvent {
+    std::string id;      // empty when the event carries none
+    std::string type;    // the event field; empty means "message"
+    std::string data;    // data lines joined with '\n'; empty for priming events
+    long retry_ms = -1;  // the retry field, when present
+};
+// Given each event of an event stream; returns true to stop reading (the connection is closed).
+using SseEventHandler = std::function<bool(const SseEvent& event)>;
 
 // Why a request failed; the coordinator maps kinds to exit codes (tls_* -> 3, others -> 1).
 enum class FailureKind { connect, timeout, tls_server_rejected_by_us, tls_refused_by_server, tls_other, protocol, closed };
@@ -77,6 +88,13 @@ public:
     HttpResponse request(const std::string& method, const std::vector<std::pair<std::string, std::string>>& headers,
                          const std::string& body,
                          const std::function<bool(const std::string& event_data)>& stop_reading = nullptr);
+    // The same, with every event of an event-stream answer (ids and retry fields included).
+    // `on_headers` sees the status and headers before the body is read.
+    HttpResponse request_events(const std::string& method, const std::vector<std::pair<std::string, std::string>>& headers,
+                                const std::string& body, const SseEventHandler& on_event,
+                                const std::function<void(const HttpResponse&)>& on_headers = nullptr);
+    // From another thread: ends a read that is blocked on this connection (it sees the close).
+    void abort();
     void connect();  // explicit connect (check command); throws ConnectionError
     void close();
     bool connected() const;
@@ -91,7 +109,8 @@ public:
 
 private:
     HttpResponse request_once(const std::string& method, const std::vector<std::pair<std::string, std::string>>& headers,
-                              const std::string& body, const std::function<bool(const std::string&)>& stop_reading);
+                              const std::string& body, const SseEventHandler& on_event,
+                              const std::function<void(const HttpResponse&)>& on_headers);
     void write_all(const std::string& data);
     bool readable_within(std::chrono::milliseconds wait);
     size_t read_some(char* buf, size_t len);  // 0 at EOF
@@ -100,7 +119,7 @@ private:
     Url url_;
     std::shared_ptr<const tls::ClientTlsContext> tls_;
     Timeouts timeouts_;
-    int fd_ = -1;
+    std::atomic<int> fd_{-1};  // atomic: abort() reads it from another thread
     tls::SslPtr ssl_;
     tls::ServerVerdict verdict_;
     std::string read_buffer_;

@@ -1,6 +1,8 @@
 #pragma once
-// The subset of JSON Schema that tool input schemas use: type, properties, required,
-// additionalProperties, enum, minimum/maximum, minLength/maxLength, items.
+// The subset of JSON Schema (2020-12) that tool input schemas use: type, properties, required,
+// additionalProperties, enum, const, minimum/maximum, minLength/maxLength, items,
+// minItems/maxItems, allOf/anyOf/oneOf and local $ref ("#/$defs/NAME"). Other keywords
+// ($schema, descriptions, formats) do not constrain.
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>

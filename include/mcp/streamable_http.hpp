@@ -1,20 +1,34 @@
 #pragma once
 // The MCP Streamable HTTP transport (POST/GET/DELETE on one endpoint) and JSON-RPC 2.0
 // dispatch, independent of any HTTP library: handle() takes a request and the verified client
-// identity and returns the response. Thread-safe; called from many worker threads at once.
+// identity and returns the response, whose body may be streamed (Server-Sent Events) by the
+// HTTP layer. Thread-safe; called from many worker threads at once.
+//
+// A request is answered with JSON, or with an SSE body when the client accepts one and the
+// server has messages for it first (logging, progress). A tool call that talks to the client
+// while it runs (Tool::streams, or a request carrying _meta.progressToken) is answered on a live
+// stream: the handler runs on a thread of its own while the worker writes its messages, so it
+// can wait for the client's answer to a request (sampling, elicitation) that the client POSTs.
 #include "common/version.hpp"
+#include "mcp/event_stream.hpp"
+#include "mcp/prompts.hpp"
 #include "mcp/rate_limiter.hpp"
+#include "mcp/resources.hpp"
+#include "mcp/session.hpp"
 #include "mcp/tool.hpp"
 #include "mcp/tool_policy.hpp"
 #include "tls/peer_identity.hpp"
 
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -32,6 +46,12 @@ struct ServerOptions {
     ToolPolicy policy;                       // per-tool authorization; empty: all tools for all
     double rate_limit = 0;                   // requests per second per client identity; 0: unlimited
     double rate_burst = 0;                   // bucket size; 0: twice the rate (at least 1)
+    ResourceRegistry resources;              // empty: the server offers no resources
+    PromptRegistry prompts;                  // empty: no prompts
+    std::chrono::seconds sse_heartbeat{15};  // comment line on an open event stream idle this long
+    std::chrono::milliseconds sse_retry{1000};  // reconnection delay told to clients (SSE retry field)
+    size_t sse_replay_events = 256;          // events kept per stream for Last-Event-ID
+    size_t max_streamed_calls = 64;          // tool calls on live streams at once (a thread each)
 };
 
 // Protocol versions this server speaks, preferred first.
@@ -50,6 +70,10 @@ struct HttpResponse {
     std::string content_type;  // empty: no body
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
+    // Set for an event stream, instead of `body`: the HTTP layer calls it again and again (each
+    // call writes what is ready and waits a fraction of a second at most) until it returns done
+    // or abort; the connection is busy until then.
+    std::function<StreamStep(BodySink& sink)> stream;
 };
 
 // JSON-RPC 2.0 error codes.
@@ -59,12 +83,38 @@ enum RpcErrorCode : int {
     kMethodNotFound = -32601,
     kInvalidParams = -32602,
     kInternalError = -32603,
-    kNotAuthorized = -32003,  // server-defined: the client's identity may not use this tool
+    kNotAuthorized = -32003,     // server-defined: the client's identity may not use this tool
+    kResourceNotFound = -32002,  // MCP: resources/read or subscribe of an unknown URI
+    kRequestCancelled = -32800,  // the client cancelled the request (notifications/cancelled)
+};
+
+// Threads of tool calls answered on live streams; joined when they end and on destruction.
+class CallThreads {
+public:
+    CallThreads() = default;
+    CallThreads(const CallThreads&) = delete;
+    CallThreads& operator=(const CallThreads&) = delete;
+    ~CallThreads();
+    void start(std::function<void()> work);
+    size_t running() const;
+
+private:
+    struct Entry {
+        std::thread thread;
+        std::shared_ptr<std::atomic<bool>> done;
+    };
+    void join_finished_locked();
+    mutable std::mutex mutex_;
+    std::list<Entry> entries_;
 };
 
 class StreamableHttpServer {
 public:
     StreamableHttpServer(ServerOptions options, ToolRegistry tools);
+    // Cancels running calls, closes every session and waits for the calls' threads.
+    ~StreamableHttpServer();
+    StreamableHttpServer(const StreamableHttpServer&) = delete;
+    StreamableHttpServer& operator=(const StreamableHttpServer&) = delete;
 
     HttpResponse handle(const HttpRequest& request, const tls::PeerIdentity& client);
     // A request the server must refuse from its headers alone, before any byte of its body is
@@ -72,21 +122,28 @@ public:
     std::optional<HttpResponse> refuse_before_body(const HttpRequest& head) const;
     size_t session_count() const;
     const ServerOptions& options() const { return options_; }
+    // Sends notifications/resources/updated to every session subscribed to `uri` (on its
+    // standalone stream, the one a client opens with GET).
+    void resource_updated(const std::string& uri);
 
 private:
-    struct Session {
-        std::string client_fingerprint;
-        std::string protocol_version;
-        std::atomic<int> log_level{1};  // index into the MCP level list; info
-        std::atomic<int64_t> last_used_ms{0};
+    // Where a request's messages to the client go while it is handled: its live stream, or a
+    // list sent ahead of its answer.
+    struct Outbox {
+        std::shared_ptr<EventStream> live;
+        std::vector<std::string> buffered;
+        void send(const nlohmann::json& message);
     };
 
     // A JSON-RPC request within a session, as a method handler sees it.
     struct Call {
         const nlohmann::json& params;
         const tls::PeerIdentity& client;
-        Session& session;
+        const std::shared_ptr<Session>& session;
         const std::string& session_id;
+        const nlohmann::json& id;
+        Outbox& outbox;
+        std::shared_ptr<Session::RunningCall> running;  // tools/call only
     };
     // What a method handler answers: a result, a JSON-RPC error, or a result already
     // serialised (a fixed tools/list is rendered once).
@@ -100,20 +157,39 @@ private:
     };
     using Method = Reply (StreamableHttpServer::*)(const Call&);
 
+    class ToolCallChannel;
+    static std::unordered_map<std::string, Method> method_table(const ServerOptions& options);
+
     HttpResponse handle_post(const HttpRequest& request, const tls::PeerIdentity& client);
     HttpResponse body_too_large() const;
+    HttpResponse handle_get(const HttpRequest& request, const tls::PeerIdentity& client);
     HttpResponse handle_delete(const HttpRequest& request, const tls::PeerIdentity& client);
+    HttpResponse handle_batch(const nlohmann::json& batch, const tls::PeerIdentity& client, const std::shared_ptr<Session>& session,
+                              const std::string& session_id);
+    Reply run_in_place(Method handler, const std::string& method, const nlohmann::json& id, const nlohmann::json& params,
+                       const tls::PeerIdentity& client, const std::shared_ptr<Session>& session, const std::string& session_id,
+                       Outbox& outbox);
+    HttpResponse handle_client_message(const HttpRequest& request, const tls::PeerIdentity& client, const nlohmann::json& message);
+    HttpResponse answer(const nlohmann::json& id, const Reply& reply, Outbox& outbox, Session& session, const std::string& accept);
+    bool streams_call(const std::string& method, const nlohmann::json& params, const std::string& accept) const;
+    HttpResponse stream_call(Method handler, const nlohmann::json& id, const nlohmann::json& params,
+                             const tls::PeerIdentity& client, const std::shared_ptr<Session>& session,
+                             const std::string& session_id);
+    std::shared_ptr<StreamReader> reader_for(std::shared_ptr<EventStream> stream, uint64_t cursor, const Session& session) const;
+    static HttpResponse event_stream_response(std::shared_ptr<StreamReader> reader);
     std::optional<HttpResponse> refuse_rate_limited(const tls::PeerIdentity& client);
     bool host_allowed(const HttpRequest& request) const;
     std::shared_ptr<Session> find_session(const std::string& id, const tls::PeerIdentity& client);
-    std::string create_session(const tls::PeerIdentity& client, const std::string& protocol_version, bool& refused);
+    std::string create_session(const tls::PeerIdentity& client, const std::string& protocol_version,
+                               const nlohmann::json& client_capabilities, bool& refused);
     void expire_idle_sessions_locked(int64_t now_ms);
 
     nlohmann::json initialize(const nlohmann::json& params, std::string& negotiated) const;
-    Reply ping(const Call& call);
-    Reply list_tools(const Call& call);
-    Reply call_tool(const Call& call);
-    Reply set_log_level(const Call& call);
+    // The method table's handlers (mcp/server_methods.cpp; tools/call in mcp/tool_call.cpp).
+    Reply ping(const Call&), list_tools(const Call&), call_tool(const Call&), set_log_level(const Call&);
+    Reply list_resources(const Call&), list_resource_templates(const Call&), read_resource(const Call&),
+        subscribe_resource(const Call&), unsubscribe_resource(const Call&);
+    Reply list_prompts(const Call&), get_prompt(const Call&), complete(const Call&);
 
     ServerOptions options_;
     ToolRegistry tools_;
@@ -125,6 +201,8 @@ private:
     std::unordered_map<std::string, std::shared_ptr<Session>> sessions_;
     int64_t last_sweep_ms_ = 0;
     RateLimiter rate_limiter_;
+    std::atomic<size_t> streamed_calls_{0};
+    CallThreads call_threads_;  // last: joined before anything the calls use is destroyed
 };
 
 }  // namespace mcpmtls::mcp

@@ -1,6 +1,7 @@
 #pragma once
 // What an MCP tool is to the server runtime: a name, JSON schemas and a handler.
-#include "tls/peer_identity.hpp"
+#include "mcp/call_context.hpp"
+#include "mcp/named_registry.hpp"
 
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -11,11 +12,6 @@
 namespace mcpmtls::mcp {
 
 using json = nlohmann::json;
-
-// What a handler knows about the call besides its arguments.
-struct ToolCallContext {
-    const tls::PeerIdentity& client;  // the verified client certificate's identity
-};
 
 struct ToolResult {
     json content = json::array();  // MCP content blocks, e.g. [{"type":"text","text":"..."}]
@@ -41,17 +37,17 @@ struct Tool {
     json input_schema;   // JSON Schema object; arguments are validated against it before the call
     json output_schema;  // null when the result is not structured
     std::function<ToolResult(const json& arguments, const ToolCallContext& context)> handler;
+    // Answered on a live event stream (when the client accepts one) because the handler talks to
+    // the client while it runs: asks it something (sampling, elicitation), logs or reports as it
+    // goes. Other calls are answered when they are done; a call that asks for progress
+    // (_meta.progressToken) is streamed either way.
+    bool streams = false;
 };
 
-class ToolRegistry {
+class ToolRegistry : public NamedRegistry<Tool> {
 public:
-    // Throws std::invalid_argument on a duplicate or empty name.
-    void add(Tool tool);
-    const Tool* find(const std::string& name) const;
-    const std::vector<Tool>& tools() const { return tools_; }
-
-private:
-    std::vector<Tool> tools_;
+    ToolRegistry() : NamedRegistry("tool") {}
+    const std::vector<Tool>& tools() const { return items(); }
 };
 
 }  // namespace mcpmtls::mcp

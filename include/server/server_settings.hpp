@@ -21,6 +21,8 @@ struct ServerDescription {
     int default_port = 0;
     std::string instructions;  // MCP initialize instructions
     std::function<void(mcp::ToolRegistry&)> register_tools;
+    // Optional: the resources (and templates) and prompts it offers besides its tools.
+    std::function<void(mcp::ResourceRegistry&, mcp::PromptRegistry&)> register_content;
 };
 
 struct ServerConfig {

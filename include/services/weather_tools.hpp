@@ -1,6 +1,8 @@
 #pragma once
 // Weather tools over a provider interface. The built-in provider works offline: it derives a
 // deterministic, plausible report from climate normals (and says it is simulated).
+#include "mcp/prompts.hpp"
+#include "mcp/resources.hpp"
 #include "mcp/tool.hpp"
 #include "server/server_settings.hpp"
 #include "services/places.hpp"
@@ -45,6 +47,13 @@ std::unique_ptr<WeatherProvider> make_climate_normals_provider();
 
 void add_weather_tools(mcp::ToolRegistry& registry, std::shared_ptr<const WeatherProvider> provider,
                        std::function<std::chrono::system_clock::time_point()> clock = [] { return std::chrono::system_clock::now(); });
+
+// The resource weather://cities (every known city), the resource template
+// weather://current/{city} and the prompt weather_report, whose city argument completes
+// (completion/complete) from the provider's cities.
+void add_weather_content(mcp::ResourceRegistry& resources, mcp::PromptRegistry& prompts,
+                         std::shared_ptr<const WeatherProvider> provider,
+                         std::function<std::chrono::system_clock::time_point()> clock = [] { return std::chrono::system_clock::now(); });
 
 // bin/weather-server: its name, default port, MCP instructions and tools.
 server::ServerDescription weather_server();

@@ -1,6 +1,7 @@
 #include "services/datetime_tools.hpp"
 
 #include "common/strings.hpp"
+#include "mcp/content.hpp"
 #include "mcp/json_schema.hpp"
 #include "common/time_zones.hpp"
 #include "services/places.hpp"
@@ -113,6 +114,14 @@ json zone_schema(const std::string& description) {
     return {{"type", "string"}, {"description", description}};
 }
 
+// Completion for a time-zone argument: IANA names, then the cities the servers know.
+mcp::Completer zone_completer() {
+    auto candidates = std::make_shared<std::vector<std::string>>();
+    for (const auto& zone : date::get_tzdb().zones) candidates->emplace_back(zone.name());
+    for (const auto& city : city_names()) candidates->push_back(city);
+    return [candidates](const std::string& partial, const json&) { return mcp::complete_from(*candidates, partial); };
+}
+
 }  // namespace
 
 void add_datetime_tools(mcp::ToolRegistry& registry, Clock clock) {
@@ -182,10 +191,34 @@ void add_datetime_tools(mcp::ToolRegistry& registry, Clock clock) {
         }});
 }
 
+void add_datetime_content(mcp::ResourceRegistry& resources, mcp::PromptRegistry& prompts, Clock clock) {
+    const mcp::Completer zones = zone_completer();
+    resources.add(mcp::ResourceTemplate{
+        "datetime://now/{timezone}", "current-time", "Current time in a zone",
+        "The current local time in an IANA time zone (or a city), as JSON", "application/json",
+        [clock](const std::string& uri, const std::map<std::string, std::string>& variables) {
+            const date::time_zone* zone = zone_or_null(variables.at("timezone"));
+            if (!zone) throw mcp::ResourceNotFound("unknown time zone '" + variables.at("timezone") + "'");
+            return json::array({mcp::text_resource_contents(uri, "application/json",
+                                                            moment_json(describe(zone, date::floor<seconds>(clock()))).dump())});
+        },
+        {{"timezone", zones}}});
+    prompts.add(mcp::Prompt{
+        "convert_time", "Convert a time", "Asks what a local time in one zone is in another",
+        {{"time", "HH:MM or YYYY-MM-DDTHH:MM, local to from_timezone", true, nullptr},
+         {"from_timezone", "IANA time zone or city of the given time", true, zones},
+         {"to_timezone", "IANA time zone or city to convert to", true, zones}},
+        [](const std::map<std::string, std::string>& args) {
+            return json{{"messages", {mcp::prompt_message("user", mcp::text_content("What is " + args.at("time") + " in " + args.at("from_timezone") +
+                                                                                  " in " + args.at("to_timezone") + "? Use the convert_time tool."))}}};
+        }});
+}
+
 server::ServerDescription datetime_server() {
     return {"datetime-server", "datetime", "Date and time", 8444,
             "Current time in any IANA time zone and conversions between zones, using the IANA time-zone database.",
-            [](mcp::ToolRegistry& registry) { add_datetime_tools(registry); }};
+            [](mcp::ToolRegistry& registry) { add_datetime_tools(registry); },
+            [](mcp::ResourceRegistry& resources, mcp::PromptRegistry& prompts) { add_datetime_content(resources, prompts); }};
 }
 
 }  // namespace mcpmtls::services

@@ -21,7 +21,8 @@ void add_echo_tools(mcp::ToolRegistry& registry) {
 server::ServerDescription echo_server() {
     return {"echo-server", "echo", "Echo", 8445,
             "Echoes messages back unchanged. Use it to check connectivity and mutual TLS.",
-            [](mcp::ToolRegistry& registry) { add_echo_tools(registry); }};
+            [](mcp::ToolRegistry& registry) { add_echo_tools(registry); },
+            nullptr};
 }
 
 }  // namespace mcpmtls::services

@@ -1,5 +1,6 @@
 #include "services/weather_tools.hpp"
 
+#include "mcp/content.hpp"
 #include "mcp/json_schema.hpp"
 
 #include "common/strings.hpp"
@@ -204,7 +205,7 @@ void add_weather_tools(mcp::ToolRegistry& registry, std::shared_ptr<const Weathe
                                                     {"date", "high_c", "low_c", "condition"}, false)}}},
              {"source", {{"type", "string"}}}},
             {"city", "days", "source"}, false),
-        [provider, clock](const json& arguments, const mcp::ToolCallContext&) {
+        [provider, clock](const json& arguments, const mcp::ToolCallContext& ctx) {
             const std::string query = arguments.at("city").get<std::string>();
             const long days = arguments.value("days", 3L);
             if (days < 1 || days > 7) return ToolResult::error("days must be between 1 and 7");
@@ -214,6 +215,8 @@ void add_weather_tools(mcp::ToolRegistry& registry, std::shared_ptr<const Weathe
             json list = json::array();
             std::string text = std::to_string(days) + "-day forecast for " + city->name + ", " + city->country + " (simulated):";
             for (const auto& d : forecast) {
+                // One step per day, for a client that asked for progress (_meta.progressToken).
+                ctx.progress(static_cast<double>(list.size() + 1), static_cast<double>(days), d.date);
                 list.push_back({{"date", d.date}, {"high_c", d.high_c}, {"low_c", d.low_c}, {"condition", d.condition},
                                 {"precipitation_chance_percent", d.precipitation_chance}});
                 char line[160];
@@ -226,11 +229,52 @@ void add_weather_tools(mcp::ToolRegistry& registry, std::shared_ptr<const Weathe
         }});
 }
 
+void add_weather_content(mcp::ResourceRegistry& resources, mcp::PromptRegistry& prompts,
+                         std::shared_ptr<const WeatherProvider> provider,
+                         std::function<std::chrono::system_clock::time_point()> clock) {
+    const mcp::Completer cities = [provider](const std::string& partial, const json&) {
+        return mcp::complete_from(provider->city_names(), partial);
+    };
+    resources.add(mcp::Resource{"weather://cities", "cities", "Known cities",
+                                "Every city the weather tools know, with its country", "application/json",
+                                [provider](const std::string& uri) {
+                                    json list = json::array();
+                                    for (const auto& name : provider->city_names())
+                                        if (auto city = provider->find_city(name)) list.push_back(city_json(*city));
+                                    return json::array({mcp::text_resource_contents(uri, "application/json", list.dump())});
+                                }});
+    resources.add(mcp::ResourceTemplate{
+        "weather://current/{city}", "current-weather", "Current weather in a city", "The current (simulated) weather, as JSON",
+        "application/json",
+        [provider, clock](const std::string& uri, const std::map<std::string, std::string>& variables) {
+            auto city = provider->find_city(variables.at("city"));
+            if (!city) throw mcp::ResourceNotFound("unknown city '" + variables.at("city") + "'");
+            const CurrentWeather w = provider->current(*city, clock());
+            const json data = {{"city", city_json(*city)}, {"temperature_c", w.temperature_c}, {"condition", w.condition},
+                               {"humidity_percent", w.humidity}, {"wind_kmh", w.wind_kmh}, {"source", provider->source()}};
+            return json::array({mcp::text_resource_contents(uri, "application/json", data.dump())});
+        },
+        {{"city", cities}}});
+    prompts.add(mcp::Prompt{"weather_report", "Weather report", "Asks for the weather and forecast of a city",
+                            {{"city", "City name, e.g. Paris", true, cities}, {"days", "Days of forecast (1-7)", false, nullptr}},
+                            [](const std::map<std::string, std::string>& args) {
+                                const auto days = args.find("days");
+                                return json{{"messages", {mcp::prompt_message("user", mcp::text_content(
+                                                              "What is the weather in " + args.at("city") + ", and the forecast for the next " +
+                                                              (days == args.end() ? std::string("3") : days->second) +
+                                                              " days? Use the get_current_weather and get_forecast tools."))}}};
+                            }});
+}
+
 server::ServerDescription weather_server() {
+    std::shared_ptr<const WeatherProvider> provider = make_climate_normals_provider();
     return {"weather-server", "weather", "Weather", 8443,
             "Current weather and forecasts for world cities. The built-in provider works offline and simulates "
             "plausible weather from climate normals; results are labelled as simulated.",
-            [](mcp::ToolRegistry& registry) { add_weather_tools(registry, make_climate_normals_provider()); }};
+            [provider](mcp::ToolRegistry& registry) { add_weather_tools(registry, provider); },
+            [provider](mcp::ResourceRegistry& resources, mcp::PromptRegistry& prompts) {
+                add_weather_content(resources, prompts, provider);
+            }};
 }
 
 }  // namespace mcpmtls::services

@@ -1,0 +1,213 @@
+// tools/call: argument validation, authorization and the audit line; the channel through which
+// a running tool reports progress, logs, asks the client and sees cancellation; and the calls
+// answered on a live event stream, each run on a thread of its own.
+#include "mcp/streamable_http.hpp"
+
+#include "common/log.hpp"
+#include "mcp/internal/jsonrpc.hpp"
+#include "mcp/json_schema.hpp"
+
+namespace mcpmtls::mcp {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// _meta.progressToken of a request (a string or an integer), or null.
+json progress_token(const json& params) {
+    if (!params.contains("_meta") || !params["_meta"].is_object()) return nullptr;
+    const json& meta = params["_meta"];
+    if (!meta.contains("progressToken")) return nullptr;
+    const json& token = meta["progressToken"];
+    return token.is_string() || token.is_number_integer() ? token : json();
+}
+
+// The client capability a server-to-client request needs.
+std::string capability_for(const std::string& method) {
+    if (method == "elicitation/create") return "elicitation";
+    if (method == "sampling/createMessage") return "sampling";
+    if (method == "roots/list") return "roots";
+    return "";
+}
+
+}  // namespace
+
+CallThreads::~CallThreads() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& entry : entries_) entry.thread.join();
+}
+
+void CallThreads::start(std::function<void()> work) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    join_finished_locked();
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    entries_.push_back({std::thread([work = std::move(work), done] {
+                            work();
+                            done->store(true);
+                        }),
+                        done});
+}
+
+size_t CallThreads::running() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    size_t count = 0;
+    for (const auto& entry : entries_) count += !entry.done->load();
+    return count;
+}
+
+void CallThreads::join_finished_locked() {
+    for (auto it = entries_.begin(); it != entries_.end();) {
+        if (it->done->load()) {
+            it->thread.join();
+            it = entries_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+class StreamableHttpServer::ToolCallChannel final : public CallChannel {
+public:
+    ToolCallChannel(StreamableHttpServer& server, const Call& call)
+        : server_(server), session_(call.session), outbox_(call.outbox), running_(call.running), token_(progress_token(call.params)) {}
+
+    bool cancelled() const override { return running_ && running_->cancelled.load(); }
+
+    bool wait(std::chrono::milliseconds duration) override {
+        if (!running_) {
+            std::this_thread::sleep_for(duration);
+            return true;
+        }
+        return session_->wait_unless_cancelled(*running_, duration);
+    }
+
+    void progress(double progress, std::optional<double> total, const std::string& message) override {
+        // No token: the client did not ask. Progress must grow, so anything else is dropped.
+        if (token_.is_null() || (last_progress_ && progress <= *last_progress_)) return;
+        last_progress_ = progress;
+        json params = {{"progressToken", token_}, {"progress", progress}};
+        if (total) params["total"] = *total;
+        if (!message.empty()) params["message"] = message;
+        outbox_.send(internal::notification("notifications/progress", std::move(params)));
+    }
+
+    void log(LogLevel level, const json& data, const std::string& logger) override {
+        if (static_cast<int>(level) < session_->log_level.load()) return;
+        json params = {{"level", log_level_name(level)}, {"data", data}};
+        if (!logger.empty()) params["logger"] = logger;
+        outbox_.send(internal::notification("notifications/message", std::move(params)));
+    }
+
+    json ask_client(const std::string& method, const json& params, std::chrono::milliseconds timeout) override {
+        const std::string capability = capability_for(method);
+        if (!capability.empty() && !session_->client_supports(capability))
+            throw ClientRequestError(method + ": the client did not declare the '" + capability + "' capability");
+        if (!outbox_.live)
+            throw ClientRequestError(method + ": no event stream to ask the client on (the client must accept "
+                                              "text/event-stream and the tool must be declared as streaming)");
+        return session_->ask_client(*outbox_.live, method, params, timeout, running_.get());
+    }
+
+    void close_stream() override {
+        if (outbox_.live) outbox_.live->end_responses();
+    }
+
+    void resource_updated(const std::string& uri) override { server_.resource_updated(uri); }
+
+private:
+    StreamableHttpServer& server_;
+    std::shared_ptr<Session> session_;
+    Outbox& outbox_;
+    std::shared_ptr<Session::RunningCall> running_;
+    const json token_;
+    std::optional<double> last_progress_;
+};
+
+auto StreamableHttpServer::call_tool(const Call& call) -> Reply {
+    const auto started = Clock::now();
+    const json& params = call.params;
+    const tls::PeerIdentity& client = call.client;
+    const std::string name = params.contains("name") && params["name"].is_string() ? params["name"].get<std::string>() : "";
+    auto audit = [&](const std::string& outcome) {
+        log_event(outcome == "ok" ? spdlog::level::info : spdlog::level::warn, "tool_call",
+                  {{"client", client.display_name()},
+                   {"client_fingerprint", client.fingerprint_sha256},
+                   {"tool", name},
+                   {"outcome", outcome},
+                   {"duration_us", std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count()},
+                   {"session", call.session_id.substr(0, 8)}});
+    };
+    auto refuse = [&](int code, const std::string& message, const std::string& outcome) {
+        audit(outcome);
+        return Reply::error(code, message);
+    };
+    if (name.empty()) return refuse(kInvalidParams, "tools/call needs params.name (a string)", "invalid_params");
+    const Tool* tool = tools_.find(name);
+    // An unauthorized client learns nothing more than about a tool that does not exist.
+    if (!tool) return refuse(kInvalidParams, "unknown tool '" + name + "'", "unknown_tool");
+    if (!options_.policy.allows(client, name))
+        return refuse(kNotAuthorized, "client '" + client.display_name() + "' is not authorized to call tool '" + name + "'",
+                      "not_authorized");
+    json arguments = params.contains("arguments") && !params["arguments"].is_null() ? params["arguments"] : json::object();
+    if (!arguments.is_object()) return refuse(kInvalidParams, "params.arguments must be an object", "invalid_params");
+    if (auto problem = validate_arguments(tool->input_schema, arguments)) return refuse(kInvalidParams, *problem, "invalid_params");
+
+    ToolCallChannel channel(*this, call);
+    ToolResult result;
+    try {
+        result = tool->handler(arguments, ToolCallContext{client, &channel});
+    } catch (const InvalidParams& e) {
+        return refuse(kInvalidParams, e.what(), "invalid_params");
+    } catch (const std::exception& e) {
+        result = ToolResult::error(std::string("the tool failed: ") + e.what());
+    }
+    json out = {{"content", std::move(result.content)}, {"isError", result.is_error}};
+    if (!result.structured.is_null() && !result.is_error) out["structuredContent"] = std::move(result.structured);
+    audit(channel.cancelled() ? "cancelled" : result.is_error ? "tool_error" : "ok");
+    return Reply::ok(std::move(out));
+}
+
+bool StreamableHttpServer::streams_call(const std::string& method, const json& params, const std::string&) const {
+    if (method != "tools/call" || !params.contains("name") || !params["name"].is_string()) return false;
+    const Tool* tool = tools_.find(params["name"].get<std::string>());
+    return tool && (tool->streams || !progress_token(params).is_null());
+}
+
+HttpResponse StreamableHttpServer::stream_call(Method handler, const json& id, const json& params, const tls::PeerIdentity& client,
+                                               const std::shared_ptr<Session>& session, const std::string& session_id) {
+    if (streamed_calls_.fetch_add(1) >= options_.max_streamed_calls) {
+        --streamed_calls_;
+        return internal::json_response(200, internal::rpc_error(id, kInternalError, "too many streamed tool calls in progress; try again later"));
+    }
+    auto running = session->begin_call(id);
+    if (!running) {
+        --streamed_calls_;
+        return internal::json_response(200, internal::rpc_error(id, kInvalidRequest, "a request with this id is already running"));
+    }
+    auto stream = session->open_stream();
+    // Attached before the call starts, so that not even its first message can be missed.
+    auto reader = reader_for(stream, 0, *session);
+    call_threads_.start([this, handler, id, params, client, session, session_id, stream, running] {
+        Outbox outbox;
+        outbox.live = stream;
+        Reply reply;
+        try {
+            reply = (this->*handler)(Call{params, client, session, session_id, id, outbox, running});
+        } catch (const std::exception& e) {
+            reply = Reply::error(kInternalError, e.what());
+        }
+        session->end_call(id);
+        // A cancelled request gets no answer (the client has stopped waiting for one).
+        if (!running->cancelled.load())
+            stream->push(reply.error_code != 0 ? internal::dump(internal::rpc_error(id, reply.error_code, reply.error_message))
+                                               : internal::result_message(id, reply.rendered_result.empty()
+                                                                                  ? internal::dump(reply.result)
+                                                                                  : reply.rendered_result));
+        stream->finish();
+        --streamed_calls_;
+    });
+    return event_stream_response(std::move(reader));
+}
+
+}  // namespace mcpmtls::mcp
