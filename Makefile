@@ -231,7 +231,7 @@ fuzz-smoke: fuzz-targets
 
 # ThreadSanitizer: the reload and concurrency tests (TSAN_TESTS) under TSan, the servers they
 # start included. Every process writes its race reports to build/tsan/reports/; any report fails.
-TSAN_TESTS ?= [rotation],[limits],[rate],[hostile]~[rss]
+TSAN_TESTS ?= [rotation],[limits],[rate],[hostile],[connections],[mcp-runtime],[streams]~[rss]
 test-tsan: $(TEST_DEPS_STAMP)
 	@$(MAKE) MODE=tsan all build/tsan/test-runner
 	@rm -rf build/tsan/reports && mkdir -p build/tsan/reports

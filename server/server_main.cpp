@@ -200,6 +200,7 @@ int run_server_main(const ServerDescription& d, int argc, char** argv) {
     }
     mcp::ToolRegistry registry;
     d.register_tools(registry);
+    if (d.register_content) d.register_content(config.runtime.resources, config.runtime.prompts);
     config.runtime.version = kVersion;
     mcp::StreamableHttpServer runtime(config.runtime, registry);
     ConnectionManager connections(*tls_context, config.connections);

@@ -91,7 +91,6 @@ ServerConfig resolve_server_config(const ServerDescription& d, const Args& args)
     runtime.name = d.binary;
     runtime.title = d.title;
     runtime.instructions = d.instructions;
-    if (d.register_content) d.register_content(runtime.resources, runtime.prompts);
     runtime.sse_heartbeat = std::chrono::seconds(args.integer("sse-heartbeat"));
     runtime.allowed_hosts = args.list("allow-host");
     runtime.max_body_bytes = static_cast<size_t>(args.integer("max-body"));
