@@ -204,11 +204,13 @@ void ConnectionGovernor::handshake_finished(SSL* ssl) noexcept {
     set_phase(*connection, false);
 }
 
-void ConnectionGovernor::alert(SSL* ssl, bool sent, int description) noexcept {
+bool ConnectionGovernor::alert(SSL* ssl, bool sent, int description) noexcept {
     auto* connection = static_cast<Connection*>(SSL_get_ex_data(ssl, ex_index()));
-    if (!connection) return;
+    if (!connection) return false;
     std::lock_guard<std::mutex> lock(mutex_);
+    if (connection->handshaking) return false;
     connection->last_alert = std::string(sent ? "sent " : "received ") + SSL_alert_desc_string_long(description);
+    return true;
 }
 
 void ConnectionGovernor::request_started(const SSL* ssl) {

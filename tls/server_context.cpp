@@ -68,7 +68,7 @@ struct HandshakeCallbacks {
             verdict = ClientVerdict{};
             verdict.reason = std::string("internal error while verifying the client certificate: ") + e.what();
         }
-        log_client_verdict(verdict, peer_address_of(ssl));
+        log_client_verdict(verdict, remembered_peer_address(ssl));
         if (!verdict.accepted()) {
             X509_STORE_CTX_set_error(store_ctx, X509_V_ERR_CERT_REJECTED);
             return 0;
@@ -87,16 +87,16 @@ struct HandshakeCallbacks {
         auto* self = context_of(connection);
         HandshakeObserver* observer = self ? self->observer_.load() : nullptr;
         if (where & (SSL_CB_HANDSHAKE_START | SSL_CB_HANDSHAKE_DONE)) {
+            if (where & SSL_CB_HANDSHAKE_START) remember_peer_address(connection);
             if (observer && (where & SSL_CB_HANDSHAKE_START)) observer->handshake_started(connection);
             else if (observer) observer->handshake_finished(connection);
             return;
         }
         if (!(where & SSL_CB_ALERT) || (value >> 8) != SSL3_AL_FATAL) return;
         const int description = value & 0xff;
-        if (SSL_is_init_finished(ssl)) {
-            if (observer) observer->alert(connection, (where & SSL_CB_WRITE_ALERT) != 0, description);
-            return;
-        }
+        // OpenSSL's own state says little here (a TLS 1.3 connection reading a post-handshake
+        // message counts as "in init"); the observer knows whether the handshake completed.
+        if (observer && observer->alert(connection, (where & SSL_CB_WRITE_ALERT) != 0, description)) return;
         if (!(where & SSL_CB_WRITE_ALERT)) return;
         std::string reason;
         if (description == 116 || (description == SSL_AD_HANDSHAKE_FAILURE && !SSL_get0_peer_certificate(ssl) &&
@@ -108,7 +108,7 @@ struct HandshakeCallbacks {
         else
             reason = std::string("TLS handshake failed: ") + SSL_alert_desc_string_long(value);
         log_event(spdlog::level::warn, "tls_handshake",
-                  {{"peer", peer_address_of(ssl)}, {"verdict", "rejected"}, {"reason", reason}});
+                  {{"peer", remembered_peer_address(ssl)}, {"verdict", "rejected"}, {"reason", reason}});
     }
 };
 

@@ -58,7 +58,7 @@ public:
     // (TLS 1.3 post-handshake messages) change nothing.
     void handshake_started(SSL* ssl) noexcept override;
     void handshake_finished(SSL* ssl) noexcept override;
-    void alert(SSL* ssl, bool sent, int description) noexcept override;
+    bool alert(SSL* ssl, bool sent, int description) noexcept override;
     // The request's headers are in: its body may now be read.
     void request_started(const SSL* ssl);
     // Its answer is ready (`complete`: the request was read whole; else its body never came).

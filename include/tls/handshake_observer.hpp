@@ -13,9 +13,10 @@ public:
     virtual void handshake_started(SSL* ssl) noexcept = 0;
     // Its handshake completed: the client was verified (or resumed a verified session).
     virtual void handshake_finished(SSL* ssl) noexcept = 0;
-    // A fatal TLS alert after the handshake, sent by us or received from the client: part of why
-    // the connection ends, not a handshake failure.
-    virtual void alert(SSL* ssl, bool sent, int description) noexcept = 0;
+    // A fatal TLS alert, sent by us or received from the client. Returns true when it belongs to
+    // a connection whose handshake had completed (it is part of why that connection ends, for
+    // the observer to report), false when it is a handshake failure (the TLS context logs it).
+    virtual bool alert(SSL* ssl, bool sent, int description) noexcept = 0;
 };
 
 }  // namespace mcpmtls::tls

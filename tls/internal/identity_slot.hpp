@@ -4,6 +4,7 @@
 #include "tls/peer_identity.hpp"
 
 #include <memory>
+#include <string>
 
 typedef struct ssl_st SSL;
 
@@ -11,5 +12,10 @@ namespace mcpmtls::tls {
 
 void attach_identity(SSL* ssl, std::shared_ptr<const PeerIdentity> identity);
 std::shared_ptr<const PeerIdentity> attached_identity(const SSL* ssl);
+
+// The peer's address, read once when the handshake starts: a log line written after the client
+// reset the connection can still name it (getpeername fails on such a socket).
+void remember_peer_address(SSL* ssl);
+std::string remembered_peer_address(const SSL* ssl);  // empty if none was remembered
 
 }  // namespace mcpmtls::tls
