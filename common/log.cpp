@@ -52,6 +52,8 @@ void setup_logging(LogFormat format, spdlog::level::level_enum level, bool async
 
 LogFormat current_log_format() { return g_format; }
 
+bool log_enabled(spdlog::level::level_enum level) { return spdlog::default_logger_raw()->should_log(level); }
+
 void log_event(spdlog::level::level_enum level, const std::string& event, const nlohmann::json& fields) {
     auto logger = spdlog::default_logger_raw();
     if (!logger->should_log(level)) return;

@@ -90,6 +90,15 @@ struct HandshakeCallbacks {
             if (where & SSL_CB_HANDSHAKE_START) remember_peer_address(connection);
             if (observer && (where & SSL_CB_HANDSHAKE_START)) observer->handshake_started(connection);
             else if (observer) observer->handshake_finished(connection);
+            // A resumed session was verified when its ticket was issued: no verdict is logged for
+            // it, only that it came back.
+            if ((where & SSL_CB_HANDSHAKE_DONE) && SSL_session_reused(connection) && log_enabled(spdlog::level::debug))
+                if (auto identity = attached_identity(ssl)) {
+                    auto fields = describe_peer(*identity, remembered_peer_address(ssl));
+                    fields["verdict"] = "accepted";
+                    fields["resumed"] = true;
+                    log_event(spdlog::level::debug, "tls_handshake", fields);
+                }
             return;
         }
         if (!(where & SSL_CB_ALERT) || (value >> 8) != SSL3_AL_FATAL) return;

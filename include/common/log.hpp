@@ -20,5 +20,7 @@ void setup_logging(LogFormat format, spdlog::level::level_enum level = spdlog::l
 LogFormat current_log_format();
 
 void log_event(spdlog::level::level_enum level, const std::string& event, const nlohmann::json& fields);
+// Whether an event of this level would be written (to skip building its fields on a hot path).
+bool log_enabled(spdlog::level::level_enum level);
 
 }  // namespace mcpmtls
