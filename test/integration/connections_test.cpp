@@ -180,3 +180,15 @@ TEST_CASE("many handshakes presenting the same new chain at once cost one path v
     CHECK(count(log, std::regex("client_chain_validated .*CN=fleet")) == 1);
     CHECK(count(log, std::regex("cached=true")) == kClients - 1);
 }
+
+TEST_CASE("a client the server closed after the keep-alive timeout reconnects by resuming its TLS session", "[connections]") {
+    DemoPki pki;
+    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"),
+                       {"--keep-alive-timeout", "1", "--verbose"});
+    client::McpSession session("echo", client::Url::parse(echo.url()), context(pki));
+    CHECK(session.call_tool("echo", {{"message", "before"}})["content"][0]["text"] == "before");
+    REQUIRE(echo.process().wait_for_log("idle for the keep-alive timeout", std::chrono::milliseconds(5000)));
+    CHECK(session.call_tool("echo", {{"message", "after"}})["content"][0]["text"] == "after");
+    CHECK(session.connection().handshakes() == 2);
+    CHECK(session.connection().resumed_handshakes() == 1);
+}
