@@ -44,9 +44,10 @@ $(DEPS_STAMP):
 deps: $(DEPS_STAMP)
 .PHONY: deps
 
-# What only the tests need: Go (certificate and CSR generators for interop tests, stdlib only)
-# and Python's cryptography (certificates as its defaults make them).
-TEST_PACKAGES := golang-go python3-cryptography
+# What only the tests need: Go (certificate and CSR generators for interop tests, stdlib only),
+# Python's cryptography (certificates as its defaults make them) and PyYAML (the deployment
+# manifests are checked as YAML).
+TEST_PACKAGES := golang-go python3-cryptography python3-yaml
 TEST_DEPS_STAMP := build/.test-deps-installed
 $(TEST_DEPS_STAMP): $(DEPS_STAMP)
 	$(call install_missing,$(TEST_PACKAGES))

@@ -137,6 +137,7 @@ auto StreamableHttpServer::call_tool(const Call& call) -> Reply {
                    {"outcome", outcome},
                    {"duration_us", std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count()},
                    {"session", call.session_id.substr(0, 8)}});
+        if (options_.on_tool_call) options_.on_tool_call(name, outcome);
     };
     auto refuse = [&](int code, const std::string& message, const std::string& outcome) {
         audit(outcome);

@@ -328,4 +328,15 @@ size_t ConnectionGovernor::closed_to_make_room() const {
     return closed_to_make_room_;
 }
 
+ConnectionGovernor::Census ConnectionGovernor::census() const {
+    Census census;
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [ssl, connection] : connections_) {
+        if (connection->handshaking) ++census.handshaking;
+        else if (connection->busy) ++census.busy;
+        else ++census.idle;
+    }
+    return census;
+}
+
 }  // namespace mcpmtls::server

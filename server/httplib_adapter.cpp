@@ -2,6 +2,7 @@
 
 #include <openssl/ssl.h>
 #include <poll.h>
+#include <sys/socket.h>
 
 namespace mcpmtls::server {
 namespace {
@@ -122,6 +123,20 @@ void mount(httplib::Server& server, mcp::StreamableHttpServer& mcp, MountHooks h
     server.Delete(path, handler);
     server.Put(path, handler);
     server.Patch(path, handler);
+}
+
+int bind_listener(httplib::Server& server, const std::string& address, int port) {
+    // cpp-httplib 0.11 is compiled with a listen backlog of 5: bursts of new connections would
+    // wait a second for SYN retransmits. Remember the listening socket to widen it after bind.
+    int listen_fd = -1;
+    server.set_socket_options([&listen_fd](int fd) {
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        listen_fd = fd;
+    });
+    const int bound = port == 0 ? server.bind_to_any_port(address) : (server.bind_to_port(address, port) ? port : -1);
+    if (bound > 0 && listen_fd >= 0) ::listen(listen_fd, SOMAXCONN);  // Linux lets a second listen() grow the backlog
+    return bound > 0 ? bound : -1;
 }
 
 }  // namespace mcpmtls::server

@@ -4,6 +4,9 @@
 #include "common/files.hpp"
 #include "common/log.hpp"
 #include "common/version.hpp"
+#include "server/crl_fetcher.hpp"
+#include "server/health_endpoint.hpp"
+#include "server/metrics.hpp"
 
 #include <condition_variable>
 #include <csignal>
@@ -22,13 +25,14 @@ sigset_t handled_signals() {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);  // spiffe-helper's and ghostunnel's reload signal
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     return set;
 }
 
-// Reloads on SIGHUP and when a watched file changes; stops the server on SIGINT or SIGTERM.
-// Its two threads end with it.
+// Reloads on SIGHUP or SIGUSR1 and when a watched file changes, and watches the CRL go stale;
+// stops the server on SIGINT or SIGTERM. Its two threads end with it.
 class Supervisor {
 public:
     Supervisor(tls::ServerTlsContext& tls, httplib::Server& server, std::chrono::seconds reload_interval, sigset_t signals)
@@ -58,8 +62,8 @@ private:
         for (;;) {
             int sig = 0;
             if (sigwait(&signals_, &sig) != 0) continue;
-            if (sig == SIGHUP) {
-                tls_.reload("SIGHUP");
+            if (sig == SIGHUP || sig == SIGUSR1) {
+                tls_.reload(sig == SIGHUP ? "SIGHUP" : "SIGUSR1");
                 continue;
             }
             log_event(spdlog::level::info, "shutdown",
@@ -78,9 +82,10 @@ private:
                 // Let a multi-file update (certificate, then key) settle before reading it.
                 if (wake_.wait_for(lock, std::chrono::milliseconds(500), [&] { return stopping_; })) break;
                 lock.unlock();
-                tls_.reload("file change");
+                tls_.reload("file change", tls::ReloadTrigger::file_change);
                 lock.lock();
             }
+            tls_.watch_revocation();
             if (std::chrono::steady_clock::now() - last_expiry_check > std::chrono::hours(12)) {
                 tls_.warn_about_expiry();
                 last_expiry_check = std::chrono::steady_clock::now();
@@ -98,21 +103,6 @@ private:
     std::thread signal_thread_, watch_thread_;
 };
 
-// Binds, returning the port (the chosen one for port 0), or -1.
-int bind_listener(httplib::Server& server, const std::string& address, int port) {
-    // cpp-httplib 0.11 is compiled with a listen backlog of 5: bursts of new connections would
-    // wait a second for SYN retransmits. Remember the listening socket to widen it after bind.
-    int listen_fd = -1;
-    server.set_socket_options([&listen_fd](int fd) {
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        listen_fd = fd;
-    });
-    const int bound = port == 0 ? server.bind_to_any_port(address) : (server.bind_to_port(address, port) ? port : -1);
-    if (bound > 0 && listen_fd >= 0) ::listen(listen_fd, SOMAXCONN);  // Linux lets a second listen() grow the backlog
-    return bound > 0 ? bound : -1;
-}
-
 void configure_http(httplib::SSLServer& server, ConnectionManager& connections, mcp::StreamableHttpServer& runtime,
                     const ServerConfig& config) {
     connections.install(server);
@@ -124,7 +114,8 @@ void configure_http(httplib::SSLServer& server, ConnectionManager& connections, 
     mount(server, runtime, connections.hooks());
 }
 
-void log_started(const ServerDescription& d, const ServerConfig& config, int port, const tls::ServerTlsContext& tls) {
+void log_started(const ServerDescription& d, const ServerConfig& config, int port, const tls::ServerTlsContext& tls,
+                 const HealthEndpoint* health) {
     const bool bracket = config.bind.find(':') != std::string::npos;
     const std::string host = bracket ? "[" + config.bind + "]" : config.bind;
     log_event(spdlog::level::info, "server_started",
@@ -138,6 +129,10 @@ void log_started(const ServerDescription& d, const ServerConfig& config, int por
                {"rate_limit", config.runtime.rate_limit},
                {"client_auth", config.tls.clients.relaxed ? "relaxed" : "strict"},
                {"allow_client", config.tls.clients.allowed_clients},
+               {"allow_trust_domain", config.tls.clients.allowed_trust_domains},
+               {"cert", config.tls.files.cert_path},
+               {"crl_url", config.tls.files.crl_url},
+               {"metrics", health ? health->url() : ""},
                {"certificate_serial", tls.snapshot()->credentials.certificates.front().serial_hex()}});
     if (config.tls.clients.relaxed)
         log_event(spdlog::level::warn, "relaxed_mode",
@@ -192,12 +187,24 @@ int run_server_main(const ServerDescription& d, int argc, char** argv) {
                   {{"limit", open_files}, {"max_connections", config.connections.max_connections},
                    {"effect", "connections beyond the limit are refused by the kernel; raise the hard limit (ulimit -Hn)"}});
 
+    ServerMetrics metrics;  // before the TLS context and the runtime, which report to it
     std::unique_ptr<tls::ServerTlsContext> tls_context;
     try {
         tls_context = std::make_unique<tls::ServerTlsContext>(config.tls);
     } catch (const Error& e) {
         return refuse_start(d, e);
     }
+    tls_context->set_verdict_observer(&metrics);
+    std::unique_ptr<CrlFetcher> crl_fetcher;
+    if (!config.tls.files.crl_url.empty()) {
+        crl_fetcher = std::make_unique<CrlFetcher>(*tls_context, config.crl_refresh);
+        crl_fetcher->fetch();  // before serving: the first clients are judged with it
+        tls_context->watch_revocation();
+        crl_fetcher->start();
+    }
+    config.runtime.on_tool_call = [&metrics](const std::string& tool, const std::string& outcome) {
+        metrics.tool_called(tool, outcome);
+    };
     mcp::ToolRegistry registry;
     d.register_tools(registry);
     if (d.register_content) d.register_content(config.runtime.resources, config.runtime.prompts);
@@ -211,11 +218,24 @@ int run_server_main(const ServerDescription& d, int argc, char** argv) {
     if (port < 0)
         return refuse_start(d, Error(kExitFailed, "cannot listen on " + config.bind + ":" + std::to_string(config.port) +
                                                       " (port in use?)"));
+    std::unique_ptr<HealthEndpoint> health;
+    if (config.metrics_port >= 0) {
+        try {
+            health = std::make_unique<HealthEndpoint>(
+                config.metrics_address, config.metrics_port,
+                HealthEndpoint::Handlers{[&] { return metrics.render(*tls_context, connections.census()); },
+                                         [&] { return check_readiness(*tls_context); }});
+        } catch (const Error& e) {
+            return refuse_start(d, e);
+        }
+        health->start();
+    }
     {
         Supervisor supervisor(*tls_context, server, config.reload_interval, signals);
-        log_started(d, config, port, *tls_context);
+        log_started(d, config, port, *tls_context, health.get());
         server.listen_after_bind();  // returns after stop(), once in-flight requests are done
     }
+    health.reset();
     log_event(spdlog::level::info, "server_stopped",
               {{"server", d.binary}, {"idle_connections_closed_for_waiting_ones", connections.closed_to_make_room()}});
     spdlog::shutdown();  // drains the asynchronous log queue

@@ -2,6 +2,11 @@
 
 #include "common/error.hpp"
 #include "pki/ca_directory.hpp"
+#include "server/crl_fetcher.hpp"
+#include "tls/cert_dir.hpp"
+#include "tls/spiffe_id.hpp"
+
+#include <tuple>
 
 namespace mcpmtls::server {
 
@@ -23,6 +28,30 @@ ArgSpec server_settings(const ServerDescription& d) {
                  .configurable())
         .add(Option::list("allow-client", "ID",
                           "only admit clients whose CN, DNS SAN or URI SAN matches ID (a trailing * matches any suffix)")
+                 .configurable())
+        .add(Option::list("allow-trust-domain", "TD",
+                          "only admit clients whose X.509-SVID names a SPIFFE ID in trust domain TD (with it, or an "
+                          "--allow-client spiffe:// ID, a certificate with more than one URI SAN is refused)")
+                 .configurable())
+        .add(Option::text("cert-dir", "DIR",
+                          "read the certificate, key and trust bundle from DIR as cert-manager (tls.crt, tls.key, ca.crt) "
+                          "or spiffe-helper (svid.pem, svid_key.pem, svid_bundle.pem) keep them, instead of --cert and "
+                          "--key; --ca may still name another bundle")
+                 .configurable())
+        .add(Option::text("metrics-bind", "ADDR:PORT",
+                          "also listen on ADDR:PORT with plain HTTP for GET /metrics (Prometheus), /healthz and /readyz "
+                          "only, never MCP")
+                 .configurable())
+        .add(Option::text("crl-url", "URL",
+                          "fetch the CRL from this https:// URL (its server verified by --ca) every --crl-refresh "
+                          "seconds, besides any --crl file")
+                 .configurable())
+        .add(Option::integer("crl-refresh", "SECONDS", 1, 86400, "how often --crl-url is fetched").fallback(300).configurable())
+        .add(Option::text("crl-stale", "", "while the CRL is past its nextUpdate (or --crl-url has not answered yet): "
+                                           "refuse new handshakes (fail-closed) or admit clients without revocation "
+                                           "checks (fail-open)")
+                 .one_of({"fail-closed", "fail-open"})
+                 .fallback("fail-closed")
                  .configurable())
         .add(Option::list("allow-host", "NAME", "extra Host/Origin name accepted besides localhost, 127.0.0.1, [::1]").configurable())
         .add(Option::text("log-format", "", "log format").one_of({"text", "json"}).fallback("text").configurable())
@@ -63,19 +92,59 @@ ArgSpec server_settings(const ServerDescription& d) {
                              "requests a client may send at once before --rate-limit applies (0: twice the rate)")
                  .fallback(0).configurable())
         .add(Option::json("authorization", "[{\"clients\": [ID...], \"tools\": [TOOL...]}, ...] which clients may list and "
-                                           "call which tools (* suffix wildcards)"))
+                                           "call which tools (* suffix wildcards; spiffe://TD: any SPIFFE ID in TD)"))
         .add(Option::flag("verbose", "debug logging"))
         .version_flag();
 }
+
+namespace {
+
+// --cert and --key, or --cert-dir (which names the trust bundle too, unless --ca is given).
+void resolve_credential_files(const Args& args, tls::ServerFiles& files) {
+    files.cert_path = args.text("cert");
+    files.key_path = args.text("key");
+    files.ca_path = args.text("ca");
+    if (!args.given("cert-dir")) return;
+    if (args.given("cert") || args.given("key")) throw InputError("--cert-dir replaces --cert and --key: give one or the other");
+    const auto dir = tls::find_cert_directory(args.text("cert-dir"));
+    files.cert_path = dir.cert_path;
+    files.key_path = dir.key_path;
+    if (args.given("ca")) return;
+    if (dir.ca_path.empty())
+        throw InputError(args.text("cert-dir") + " holds no trust bundle (" + (dir.layout == "cert-manager" ? "ca.crt" : "svid_bundle.pem") +
+                         "): give --ca");
+    files.ca_path = dir.ca_path;
+}
+
+// "ADDR:PORT" or "[v6]:PORT".
+std::pair<std::string, int> parse_bind_address(const std::string& text) {
+    const auto colon = text.rfind(':');
+    std::string host = colon == std::string::npos ? "" : text.substr(0, colon);
+    const std::string port = colon == std::string::npos ? "" : text.substr(colon + 1);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host.empty() || port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(port) > 65535)
+        throw InputError("--metrics-bind takes ADDR:PORT (such as 0.0.0.0:9090 or [::]:9090), not '" + text + "'");
+    return {host, std::stoi(port)};
+}
+
+// The authorization rules name clients as --allow-client does: the same SPIFFE checks.
+void check_authorization_clients(const nlohmann::json& rules) {
+    if (!rules.is_array()) return;  // ToolPolicy::from_json says what is wrong with it
+    for (const auto& rule : rules)
+        if (rule.is_object() && rule.contains("clients") && rule["clients"].is_array())
+            for (const auto& client : rule["clients"])
+                if (client.is_string()) tls::check_identity_pattern(client.get<std::string>());
+}
+
+}  // namespace
 
 ServerConfig resolve_server_config(const ServerDescription& d, const Args& args) {
     ServerConfig config;
     config.port = static_cast<int>(args.integer("port"));
     config.bind = args.text("bind");
     auto& files = config.tls.files;
-    files.cert_path = args.text("cert");
-    files.key_path = args.text("key");
-    files.ca_path = args.text("ca");
+    resolve_credential_files(args, files);
     files.crl_path = args.text("crl");
     if (files.crl_path.empty()) {
         // The CRL that `pki revoke` writes next to the trust bundle, picked up when it appears.
@@ -85,6 +154,16 @@ ServerConfig resolve_server_config(const ServerDescription& d, const Args& args)
     }
     config.tls.clients.relaxed = args.flag("relaxed");
     config.tls.clients.allowed_clients = args.list("allow-client");
+    for (const auto& pattern : config.tls.clients.allowed_clients) tls::check_identity_pattern(pattern);
+    for (const auto& domain : args.list("allow-trust-domain"))
+        config.tls.clients.allowed_trust_domains.push_back(tls::parse_trust_domain(domain));
+    config.tls.clients.stale_crl = args.text("crl-stale") == "fail-open" ? tls::StaleCrl::fail_open : tls::StaleCrl::fail_closed;
+    if (args.given("crl-url")) {
+        files.crl_url = args.text("crl-url");
+        parse_https_url(files.crl_url);
+    }
+    config.crl_refresh = std::chrono::seconds(args.integer("crl-refresh"));
+    if (args.given("metrics-bind")) std::tie(config.metrics_address, config.metrics_port) = parse_bind_address(args.text("metrics-bind"));
     config.tls.expiry_warning = std::chrono::hours(24) * args.integer("expiry-warning-days");
 
     auto& runtime = config.runtime;
@@ -98,7 +177,10 @@ ServerConfig resolve_server_config(const ServerDescription& d, const Args& args)
     runtime.rate_limit = static_cast<double>(args.integer("rate-limit"));
     runtime.rate_burst = static_cast<double>(args.integer("rate-burst"));
     if (runtime.rate_burst > 0 && runtime.rate_limit == 0) throw InputError("--rate-burst needs --rate-limit");
-    if (!args.json("authorization").is_null()) runtime.policy = mcp::ToolPolicy::from_json(args.json("authorization"));
+    if (!args.json("authorization").is_null()) {
+        check_authorization_clients(args.json("authorization"));
+        runtime.policy = mcp::ToolPolicy::from_json(args.json("authorization"));
+    }
 
     config.connections.max_connections = static_cast<size_t>(args.integer("max-connections"));
     config.connections.limits.handshake_timeout = std::chrono::seconds(args.integer("handshake-timeout"));

@@ -38,58 +38,80 @@ std::chrono::system_clock::time_point verdict_expiry(const std::vector<pki::Cert
     return expires;
 }
 
-ClientVerdict rejected(std::string reason, std::shared_ptr<const PeerIdentity> identity = nullptr) {
+ClientVerdict rejected(std::string code, std::string reason, std::shared_ptr<const PeerIdentity> identity = nullptr) {
     ClientVerdict verdict;
+    verdict.reason_code = std::move(code);
     verdict.reason = std::move(reason);
     verdict.identity = std::move(identity);
     return verdict;
 }
 
+ClientVerdict rejected(ClientPolicy::Refusal refusal, std::shared_ptr<const PeerIdentity> identity) {
+    return rejected(std::move(refusal.code), std::move(refusal.message), std::move(identity));
+}
+
 }  // namespace
 
-bool ClientPolicy::allows(const PeerIdentity& identity) const {
-    if (allowed_clients.empty()) return true;
-    return std::any_of(allowed_clients.begin(), allowed_clients.end(),
-                       [&](const std::string& pattern) { return identity.matches(pattern); });
+bool ClientPolicy::spiffe_rules() const {
+    return !allowed_trust_domains.empty() ||
+           std::any_of(allowed_clients.begin(), allowed_clients.end(),
+                       [](const std::string& pattern) { return starts_with(pattern, "spiffe://"); });
+}
+
+std::optional<ClientPolicy::Refusal> ClientPolicy::refusal(const PeerIdentity& identity) const {
+    if (allowed_clients.empty() && allowed_trust_domains.empty()) return std::nullopt;
+    if (spiffe_rules() && identity.uris.size() > 1)
+        return Refusal{"multiple_uri_sans", "client certificate carries " + std::to_string(identity.uris.size()) +
+                                                " URI SANs; with SPIFFE rules in force only an X.509-SVID (exactly one "
+                                                "URI SAN) is admitted"};
+    const auto named = [&](const std::string& pattern) { return identity.matches(pattern); };
+    const auto member = [&](const std::string& domain) { return identity.matches("spiffe://" + domain); };
+    if (std::any_of(allowed_clients.begin(), allowed_clients.end(), named) ||
+        std::any_of(allowed_trust_domains.begin(), allowed_trust_domains.end(), member))
+        return std::nullopt;
+    const std::string why = allowed_trust_domains.empty() ? "is not in the --allow-client list"
+                            : allowed_clients.empty()      ? "is in no trust domain of --allow-trust-domain"
+                                                           : "matches neither --allow-client nor --allow-trust-domain";
+    return Refusal{"not_allowed", "client identity '" + identity.display_name() + "' " + why};
 }
 
 namespace {
 
 // The verdict on a chain without the cache: parse, the verifier, relaxed mode, the allow-list.
-ClientVerdict judge_uncached(X509* leaf, STACK_OF(X509)* presented, const CredentialSnapshot& snapshot,
+ClientVerdict judge_uncached(X509* leaf, STACK_OF(X509)* presented, const pki::TrustStore& trust,
                              const ClientPolicy& policy, std::chrono::system_clock::time_point now,
                              std::chrono::system_clock::time_point& valid_until) {
     std::vector<pki::Certificate> chain;
     try {
         chain = peer_chain(leaf, presented);
     } catch (const std::exception& e) {
-        return rejected(std::string("unparseable certificate: ") + e.what());
+        return rejected("encoding", std::string("unparseable certificate: ") + e.what());
     }
-    if (chain.empty()) return rejected("no client certificate");
+    if (chain.empty()) return rejected("no_certificate", "no client certificate");
 
     pki::VerifyOptions options;
     options.purpose = pki::Purpose::client_auth;
     options.at = now;
-    const auto result = pki::verify_chain(chain, *snapshot.trust, options);
+    const auto result = pki::verify_chain(chain, trust, options);
     auto identity = std::make_shared<PeerIdentity>(identity_of(chain.front()));
     // Counted by tests: how often a full path validation ran (the verdict cache saves it).
     log_event(spdlog::level::debug, "client_chain_validated",
               {{"subject", identity->subject}, {"serial", identity->serial_hex}, {"valid", result.valid()}});
     identity->fully_verified = result.valid();
     if (!result.valid()) {
-        if (!policy.relaxed || !result.only_relaxable_failures()) return rejected(result.reason(), identity);
+        if (!policy.relaxed || !result.only_relaxable_failures())
+            return rejected(pki::check_name(result.failures.front().kind), result.reason(), identity);
         identity->skipped_checks = result.failed_check_names();
     }
-    valid_until = verdict_expiry(chain, *snapshot.trust);
-    if (!policy.allows(*identity)) {
-        std::string reason = "client identity '" + identity->display_name() + "' is not in the --allow-client list";
-        return rejected(std::move(reason), std::move(identity));
-    }
+    valid_until = verdict_expiry(chain, trust);
+    if (auto refusal = policy.refusal(*identity)) return rejected(std::move(*refusal), std::move(identity));
     ClientVerdict verdict;
     if (result.valid()) {
         verdict.outcome = ClientVerdict::Outcome::accepted;
+        verdict.reason_code = "verified";
     } else {
         verdict.outcome = ClientVerdict::Outcome::accepted_relaxed;
+        verdict.reason_code = "relaxed";
         std::vector<std::string> messages;
         for (const auto& failure : result.failures) messages.push_back(failure.message);
         verdict.reason = "RELAXED MODE: accepted despite: " + join(messages, "; ");
@@ -102,10 +124,17 @@ ClientVerdict judge_uncached(X509* leaf, STACK_OF(X509)* presented, const Creden
 
 ClientVerdict judge_client(X509* leaf, STACK_OF(X509)* presented, const CredentialSnapshot& snapshot,
                            const ClientPolicy& policy, std::chrono::system_clock::time_point now) {
+    const pki::TrustStore* trust = snapshot.trust.get();
+    if (auto problem = snapshot.revocation_problem(now)) {
+        if (policy.stale_crl == StaleCrl::fail_closed)
+            return rejected("crl_stale", *problem + "; new handshakes are refused until a fresh CRL is in (--crl-stale fail-closed)");
+        // Fail-open: judged as if there were no CRL (the verifier would refuse a stale one).
+        trust = snapshot.trust_without_crls.get();
+    }
     std::optional<ClientVerdict> judged;  // set when this handshake judged the chain itself
     std::chrono::system_clock::time_point valid_until{};
     auto judge = [&] {
-        judged = judge_uncached(leaf, presented, snapshot, policy, now, valid_until);
+        judged = judge_uncached(leaf, presented, *trust, policy, now, valid_until);
         // Only what is fully valid is cached (the allow-list is applied on every use).
         const bool cacheable = judged->identity && judged->identity->fully_verified;
         return VerdictCache::Verified{cacheable ? judged->identity : nullptr, valid_until};
@@ -114,15 +143,17 @@ ClientVerdict judge_client(X509* leaf, STACK_OF(X509)* presented, const Credenti
     if (chain_digest(leaf, presented, digest)) {
         auto identity = snapshot.verdicts->find_or_verify(digest, now, judge);
         if (judged) return *judged;
-        if (identity && policy.allows(*identity)) {
+        if (identity) {
+            if (auto refusal = policy.refusal(*identity)) return rejected(std::move(*refusal), std::move(identity));
             ClientVerdict verdict;
             verdict.outcome = ClientVerdict::Outcome::accepted;
+            verdict.reason_code = "verified";
             verdict.from_cache = true;
             verdict.identity = std::move(identity);
             return verdict;
         }
     }
-    if (!judged) judged = judge_uncached(leaf, presented, snapshot, policy, now, valid_until);
+    if (!judged) judged = judge_uncached(leaf, presented, *trust, policy, now, valid_until);
     return *judged;
 }
 

@@ -31,7 +31,7 @@ KeyPair load_key_pair(const std::string& cert_path, const std::string& key_path)
     if (!pair.key) throw InputError(key_path + " is not a valid private key (corrupt PEM?)");
     if (X509_check_private_key(pair.leaf.get(), pair.key.get()) != 1) {
         ERR_clear_error();
-        throw InputError(key_path + " does not match the certificate in " + cert_path);
+        throw KeyMismatch(key_path + " does not match the certificate in " + cert_path);
     }
     const auto& leaf = pair.certificates.front();
     if (leaf.not_after() < std::chrono::system_clock::now())

@@ -7,6 +7,8 @@
 #include "tls/internal/session_tickets.hpp"
 #include "tls/protocol_policy.hpp"
 
+#include <climits>
+#include <cstdlib>
 #include <openssl/err.h>
 #include <sys/stat.h>
 
@@ -14,12 +16,16 @@ namespace mcpmtls::tls {
 
 namespace {
 
+// What a file is now, through every symlink: kubelet's tls.crt is a link to ..data/tls.crt, and
+// only ..data changes (renamed over to a new timestamped directory), so neither the visible
+// link nor its own target string ever does. The resolved path changes with every swap.
 std::string file_stamp(const std::string& path) {
     if (path.empty()) return "-";
+    char resolved[PATH_MAX];
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return "missing";
-    return std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) +
-           "." + std::to_string(st.st_mtim.tv_nsec);
+    if (!::realpath(path.c_str(), resolved) || ::stat(resolved, &st) != 0) return "missing";
+    return std::string(resolved) + ":" + std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+           std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
 }
 
 long days_until(std::chrono::system_clock::time_point t) {
@@ -45,7 +51,7 @@ struct HandshakeCallbacks {
         auto snap = self->snapshot();
         // Until the first reload every SSL inherits the context's certificate (set in
         // configure()); setting it per connection costs OpenSSL 3 a round of key checks.
-        if (snap->generation == self->context_certificate_generation_) return 1;
+        if (snap->credentials_generation == self->context_certificate_generation_) return 1;
         const auto& creds = snap->credentials;
         if (SSL_use_certificate(ssl, creds.leaf.get()) != 1 || SSL_use_PrivateKey(ssl, creds.key.get()) != 1 ||
             SSL_set1_chain(ssl, creds.chain.get()) != 1) {
@@ -68,7 +74,9 @@ struct HandshakeCallbacks {
             verdict = ClientVerdict{};
             verdict.reason = std::string("internal error while verifying the client certificate: ") + e.what();
         }
+        if (verdict.reason_code.empty()) verdict.reason_code = "internal";
         log_client_verdict(verdict, remembered_peer_address(ssl));
+        if (VerdictObserver* observer = self->verdict_observer_.load()) observer->handshake_judged(verdict.accepted(), verdict.reason_code);
         if (!verdict.accepted()) {
             X509_STORE_CTX_set_error(store_ctx, X509_V_ERR_CERT_REJECTED);
             return 0;
@@ -107,17 +115,21 @@ struct HandshakeCallbacks {
         // message counts as "in init"); the observer knows whether the handshake completed.
         if (observer && observer->alert(connection, (where & SSL_CB_WRITE_ALERT) != 0, description)) return;
         if (!(where & SSL_CB_WRITE_ALERT)) return;
-        std::string reason;
+        std::string reason, code;
         if (description == 116 || (description == SSL_AD_HANDSHAKE_FAILURE && !SSL_get0_peer_certificate(ssl) &&
-                                   SSL_get_state(ssl) != TLS_ST_BEFORE))
+                                   SSL_get_state(ssl) != TLS_ST_BEFORE)) {
             reason = "no client certificate";
-        else if (description == SSL_AD_BAD_CERTIFICATE || description == SSL_AD_CERTIFICATE_UNKNOWN ||
-                 description == SSL_AD_UNKNOWN_CA || description == SSL_AD_ACCESS_DENIED)
+            code = "no_certificate";
+        } else if (description == SSL_AD_BAD_CERTIFICATE || description == SSL_AD_CERTIFICATE_UNKNOWN ||
+                   description == SSL_AD_UNKNOWN_CA || description == SSL_AD_ACCESS_DENIED) {
             return;  // our verifier already logged why
-        else
+        } else {
             reason = std::string("TLS handshake failed: ") + SSL_alert_desc_string_long(value);
+            code = "tls_error";
+        }
         log_event(spdlog::level::warn, "tls_handshake",
                   {{"peer", remembered_peer_address(ssl)}, {"verdict", "rejected"}, {"reason", reason}});
+        if (VerdictObserver* verdicts = self ? self->verdict_observer_.load() : nullptr) verdicts->handshake_judged(false, code);
     }
 };
 
@@ -128,6 +140,7 @@ ServerTlsContext::ServerTlsContext(ServerTlsSettings settings) : settings_(std::
     loaded_stamps_ = file_stamps();
     snapshot_ = load_snapshot(files, 1, nullptr);
     tickets_ = std::make_unique<SessionTickets>(snapshot_->trust_generation);
+    status_.last_success = std::chrono::system_clock::now();
 }
 
 ServerTlsContext::~ServerTlsContext() = default;
@@ -148,7 +161,7 @@ bool ServerTlsContext::configure(SSL_CTX& ctx) {
         if (SSL_CTX_use_certificate(&ctx, creds.leaf.get()) != 1 || SSL_CTX_use_PrivateKey(&ctx, creds.key.get()) != 1 ||
             SSL_CTX_set1_chain(&ctx, creds.chain.get()) != 1)
             return false;
-        context_certificate_generation_ = snap->generation;
+        context_certificate_generation_ = snap->credentials_generation;
         SSL_CTX_set_cert_cb(&ctx, HandshakeCallbacks::select_certificate, this);
         SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
         SSL_CTX_set_cert_verify_callback(&ctx, HandshakeCallbacks::verify_client, this);
@@ -166,7 +179,7 @@ bool ServerTlsContext::files_changed() const {
     return file_stamps() != loaded_stamps_;
 }
 
-bool ServerTlsContext::reload(const std::string& why) {
+bool ServerTlsContext::reload(const std::string& why, ReloadTrigger trigger) {
     std::lock_guard<std::mutex> lock(reload_mutex_);
     const auto current = snapshot();
     const std::string stamps = file_stamps();
@@ -174,24 +187,115 @@ bool ServerTlsContext::reload(const std::string& why) {
     try {
         next = load_snapshot(settings_.files, current->generation + 1, current.get());
     } catch (const std::exception& e) {
+        // Not marked as loaded: the next poll tries the files again.
+        if (trigger == ReloadTrigger::file_change && still_settling(e)) return false;
         loaded_stamps_ = stamps;  // do not retry the same broken files every poll
+        unsettled_since_.reset();
+        torn_warned_ = false;
+        {
+            std::lock_guard<std::mutex> status_lock(status_mutex_);
+            ++status_.rejected;
+        }
+        set_failing(std::string("the files could not be loaded since ") + format_rfc3339(std::chrono::system_clock::now()) +
+                    ": " + e.what());
         log_event(spdlog::level::err, "tls_reload_rejected",
                   {{"trigger", why}, {"reason", e.what()}, {"serving_generation", current->generation}});
         return false;
     }
     loaded_stamps_ = stamps;
-    const bool trust_changed = next->trust_generation != current->trust_generation;
-    if (trust_changed) tickets_->rotate(next->trust_generation);
-    std::atomic_store(&snapshot_, next);
+    unsettled_since_.reset();
+    torn_warned_ = false;
+    {
+        std::lock_guard<std::mutex> status_lock(status_mutex_);
+        ++status_.ok;
+        status_.last_success = std::chrono::system_clock::now();
+        status_.failing.clear();
+    }
+    put_in_service(next, current);
     log_event(spdlog::level::info, "tls_reloaded",
               {{"trigger", why},
                {"generation", next->generation},
                {"certificate_serial", next->credentials.certificates.front().serial_hex()},
-               {"trust_changed", trust_changed},
+               {"trust_changed", next->trust_generation != current->trust_generation},
                {"trusted_cas", next->trust->anchors().size()},
                {"crls", next->trust->crls().size()}});
     warn_about_expiry();
     return true;
+}
+
+// Called with reload_mutex_ held, when files that changed do not load. True while they may
+// still be being written: anything for kSettle, a certificate whose key does not match it yet
+// for as long as it takes (with one WARNING once kSettle has passed).
+bool ServerTlsContext::still_settling(const std::exception& failure) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!unsettled_since_) unsettled_since_ = now;
+    if (now - *unsettled_since_ < kSettle) {
+        log_event(spdlog::level::debug, "tls_reload_waiting", {{"reason", failure.what()}});
+        return true;
+    }
+    if (!dynamic_cast<const KeyMismatch*>(&failure)) return false;
+    if (!torn_warned_) {
+        torn_warned_ = true;
+        const long waited = static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(now - *unsettled_since_).count());
+        set_failing(std::string("the certificate and key on disk have not matched for ") + std::to_string(waited) +
+                    " s: " + failure.what());
+        log_event(spdlog::level::warn, "tls_credentials_torn",
+                  {{"reason", failure.what()},
+                   {"waited_seconds", waited},
+                   {"effect", "the last good certificate keeps serving; the pair is tried again at every poll"}});
+    }
+    return true;
+}
+
+void ServerTlsContext::set_failing(std::string why) {
+    std::lock_guard<std::mutex> lock(status_mutex_);
+    status_.failing = std::move(why);
+}
+
+ReloadStatus ServerTlsContext::reload_status() const {
+    std::lock_guard<std::mutex> lock(status_mutex_);
+    return status_;
+}
+
+// With reload_mutex_ held: `next` replaces `current` for new handshakes.
+void ServerTlsContext::put_in_service(std::shared_ptr<const CredentialSnapshot> next,
+                                      const std::shared_ptr<const CredentialSnapshot>& current) {
+    if (next->trust_generation != current->trust_generation) tickets_->rotate(next->trust_generation);
+    std::atomic_store(&snapshot_, std::move(next));
+}
+
+bool ServerTlsContext::install_crl(const std::string& crl) {
+    std::lock_guard<std::mutex> lock(reload_mutex_);
+    const auto current = snapshot();
+    auto next = with_fetched_crl(settings_.files, *current, crl, current->generation + 1);
+    if (next->trust_digest == current->trust_digest) return false;
+    log_event(spdlog::level::info, "crl_installed",
+              {{"url", settings_.files.crl_url},
+               {"generation", next->generation},
+               {"crls", next->trust->crls().size()},
+               {"next_update", next->trust->earliest_crl_next_update() ? format_rfc3339(*next->trust->earliest_crl_next_update()) : ""}});
+    put_in_service(std::move(next), current);
+    return true;
+}
+
+void ServerTlsContext::watch_revocation() {
+    std::lock_guard<std::mutex> lock(reload_mutex_);
+    const auto snap = snapshot();
+    const auto problem = snap->revocation_problem(std::chrono::system_clock::now());
+    if (problem.has_value() == revocation_unavailable_) return;
+    revocation_unavailable_ = problem.has_value();
+    const bool fail_closed = settings_.clients.stale_crl == StaleCrl::fail_closed;
+    if (!problem) {
+        log_event(spdlog::level::info, "crl_fresh", {{"effect", "client certificates are checked against the CRL again"}});
+        return;
+    }
+    // A session resumed from a ticket would skip the refusal.
+    if (fail_closed) tickets_->rotate(snap->trust_generation);
+    log_event(fail_closed ? spdlog::level::err : spdlog::level::warn, "crl_stale",
+              {{"reason", *problem},
+               {"effect", fail_closed ? "every new handshake is refused until a fresh CRL is in (--crl-stale fail-closed)"
+                                      : "clients are admitted without revocation checks until a fresh CRL is in "
+                                        "(--crl-stale fail-open)"}});
 }
 
 void ServerTlsContext::warn_about_expiry() const {

@@ -3,6 +3,7 @@
 #include "client/cli/commands.hpp"
 #include "common/log.hpp"
 #include "pki/ca_directory.hpp"
+#include "tls/cert_dir.hpp"
 
 #include <csignal>
 #include <unistd.h>
@@ -24,6 +25,10 @@ std::vector<Option> global_options() {
         Option::text("cert", "FILE", "our client certificate").fallback(certs.leaf_cert("coordinator")).configurable(),
         Option::text("key", "FILE", "our client key").fallback(certs.leaf_key("coordinator")).configurable(),
         Option::text("crl", "FILE", "CRL to check server certificates against").configurable(),
+        Option::text("cert-dir", "DIR",
+                     "read our certificate, key and trust bundle from DIR as cert-manager (tls.crt, tls.key, ca.crt) or "
+                     "spiffe-helper (svid.pem, svid_key.pem, svid_bundle.pem) keep them; --ca may still name another bundle")
+            .configurable(),
         Option::list("server", "NAME=URL", "a server to use; only these are used when given (NAME alone selects one)"),
         Option::json("servers", "{\"NAME\": \"https://HOST:PORT/mcp\", ...} the servers to use"),
         Option::flag("allow-http", "allow plain http:// URLs (local protocol tests only)"),
@@ -89,6 +94,13 @@ CoordinatorOptions coordinator_options(const Args& args) {
     options.tls.cert_path = args.text("cert");
     options.tls.key_path = args.text("key");
     options.tls.crl_path = args.text("crl");
+    if (args.given("cert-dir")) {
+        if (args.given("cert") || args.given("key")) throw InputError("--cert-dir replaces --cert and --key: give one or the other");
+        const auto dir = tls::find_cert_directory(args.text("cert-dir"));
+        options.tls.cert_path = dir.cert_path;
+        options.tls.key_path = dir.key_path;
+        if (!args.given("ca")) options.tls.ca_path = dir.ca_path;  // empty: strict mode then asks for --ca
+    }
     if (args.flag("strict") && args.flag("relaxed")) throw InputError("--strict and --relaxed exclude each other");
     const std::string mode = args.flag("relaxed") ? "relaxed" : args.flag("strict") ? "strict" : args.text("mode");
     options.tls.mode = mode == "relaxed" ? tls::ServerCheckMode::relaxed : tls::ServerCheckMode::strict;

@@ -52,6 +52,10 @@ struct ServerOptions {
     std::chrono::milliseconds sse_retry{1000};  // reconnection delay told to clients (SSE retry field)
     size_t sse_replay_events = 256;          // events kept per stream for Last-Event-ID
     size_t max_streamed_calls = 64;          // tool calls on live streams at once (a thread each)
+    // Optional: told of every tools/call as its audit line is written (the tool's name, and the
+    // outcome: ok, tool_error, cancelled, not_authorized, unknown_tool, invalid_params), for
+    // the server's metrics. Called on request threads: quick, and never throwing.
+    std::function<void(const std::string& tool, const std::string& outcome)> on_tool_call;
 };
 
 // Protocol versions this server speaks, preferred first.

@@ -91,6 +91,14 @@ public:
 
     size_t closed_to_make_room() const;  // idle connections, since start, for the shutdown log
 
+    // The connections open now, by what they are doing (for the metrics).
+    struct Census {
+        size_t handshaking = 0;
+        size_t idle = 0;
+        size_t busy = 0;
+    };
+    Census census() const;
+
     struct Connection;
 
 private:

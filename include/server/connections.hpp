@@ -34,6 +34,7 @@ public:
     MountHooks hooks();
 
     size_t closed_to_make_room() const { return governor_.closed_to_make_room(); }
+    ConnectionGovernor::Census census() const { return governor_.census(); }
 
 private:
     tls::ServerTlsContext& tls_;

@@ -23,4 +23,8 @@ struct MountHooks {
 
 void mount(httplib::Server& server, mcp::StreamableHttpServer& mcp, MountHooks hooks, const std::string& path = "/mcp");
 
+// Binds `server` (SO_REUSEADDR, a full listen backlog), returning the port (the chosen one for
+// port 0), or -1.
+int bind_listener(httplib::Server& server, const std::string& address, int port);
+
 }  // namespace mcpmtls::server

@@ -33,6 +33,9 @@ struct ServerConfig {
     ConnectionManager::Settings connections;
     std::chrono::seconds keep_alive_timeout{0};
     std::chrono::seconds reload_interval{0};
+    std::string metrics_address;  // with metrics_port >= 0: the plain-HTTP metrics and health listener
+    int metrics_port = -1;        // 0 picks a free one
+    std::chrono::seconds crl_refresh{300};  // how often tls.files.crl_url is fetched
     LogFormat log_format = LogFormat::text;
     bool verbose = false;
 };

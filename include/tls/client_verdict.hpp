@@ -8,18 +8,37 @@
 #include <chrono>
 #include <memory>
 #include <openssl/x509.h>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace mcpmtls::tls {
 
+// What to do while the CRL is past its nextUpdate (or a --crl-url CRL has not arrived yet).
+enum class StaleCrl {
+    fail_closed,  // refuse every new handshake until a fresh CRL is in
+    fail_open,    // judge clients without the stale CRL, with a WARNING when it goes stale
+};
+
 struct ClientPolicy {
     // Demos only: accept a chain whose only failures are ones --relaxed may skip (unknown or
     // self-signed issuer, expiry), naming them in the verdict.
     bool relaxed = false;
-    // Identity patterns (PeerIdentity::matches); empty: any verified client.
+    // Identity patterns (PeerIdentity::matches) and SPIFFE trust domains ("prod.acme"): a
+    // client matching any of them is admitted; none of either: any verified client.
     std::vector<std::string> allowed_clients;
-    bool allows(const PeerIdentity& identity) const;
+    std::vector<std::string> allowed_trust_domains;
+    StaleCrl stale_crl = StaleCrl::fail_closed;
+
+    struct Refusal {
+        std::string code;     // short and from a fixed set, for metrics: "not_allowed", "multiple_uri_sans"
+        std::string message;  // for the log
+    };
+    // Why this verified identity may not connect, if it may not. With a SPIFFE rule in force
+    // (--allow-trust-domain, or an --allow-client spiffe:// ID) a certificate with more than one
+    // URI SAN is no X.509-SVID and is refused, whatever else it matches.
+    std::optional<Refusal> refusal(const PeerIdentity& identity) const;
+    bool spiffe_rules() const;
 };
 
 struct ClientVerdict {
@@ -28,6 +47,9 @@ struct ClientVerdict {
     bool from_cache = false;
     std::shared_ptr<const PeerIdentity> identity;  // null when no certificate could be read
     std::string reason;                            // why rejected; when relaxed, what was accepted despite
+    // The reason from a fixed set, for metrics: "verified", "relaxed", a verifier check name
+    // ("issuer", "expiry", "revocation", ...), "not_allowed", "multiple_uri_sans", "crl_stale".
+    std::string reason_code;
     bool accepted() const { return outcome != Outcome::rejected; }
 };
 

@@ -1,6 +1,7 @@
 #pragma once
 // Loading a certificate chain and its key for OpenSSL, checked before anything uses them, and
 // describing peers for logs.
+#include "common/error.hpp"
 #include "pki/certificate.hpp"
 #include "pki/verifier.hpp"
 #include "tls/openssl_handles.hpp"
@@ -20,7 +21,14 @@ struct KeyPair {
     std::vector<pki::Certificate> certificates;  // leaf first
 };
 
-// Throws InputError: unreadable, no certificate, key does not match, certificate expired.
+// The key does not belong to the certificate: while an engine rewrites the pair in place
+// (spiffe-helper writes the certificate, then the key) this is a state to wait out, not an error.
+struct KeyMismatch : InputError {
+    using InputError::InputError;
+};
+
+// Throws InputError: unreadable, no certificate, key does not match (KeyMismatch), certificate
+// expired.
 KeyPair load_key_pair(const std::string& cert_path, const std::string& key_path);
 
 // DER of every certificate OpenSSL received from the peer, leaf first.

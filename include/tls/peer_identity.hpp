@@ -1,5 +1,8 @@
 #pragma once
 // Who is on the other end of a verified TLS connection, as the handshake established it.
+#include "tls/spiffe_id.hpp"
+
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,11 +21,16 @@ struct PeerIdentity {
     bool fully_verified = false;
     std::vector<std::string> skipped_checks;
 
-    // The one identity matcher, for --allow-client and the authorization policy alike: true if
-    // `pattern` names the common name, a DNS SAN or a URI SAN (such as a SPIFFE ID), exactly or
-    // with a trailing '*' matching any suffix ("spiffe://demo/agents/*"). DNS names compare
-    // without case, CNs and URIs with case; IP and e-mail SANs never match.
+    // The one identity matcher, for --allow-client, --allow-trust-domain and the authorization
+    // policy alike: true if `pattern` names the common name, a DNS SAN or a URI SAN, exactly or
+    // with a trailing '*' matching any suffix. DNS names compare without case, CNs and URIs with
+    // case; IP and e-mail SANs never match. A pattern starting with spiffe:// is a SPIFFE rule,
+    // matched against spiffe_id() only: "spiffe://td/path" exactly, "spiffe://td/agents/*" by
+    // prefix, and a bare trust domain ID "spiffe://td" any SPIFFE ID in that trust domain.
     bool matches(const std::string& pattern) const;
+    // The SPIFFE ID of an X.509-SVID: the certificate's URI SAN when it carries exactly one and
+    // that one is a valid SPIFFE ID; else none (two URI SANs make no SVID).
+    std::optional<SpiffeId> spiffe_id() const;
     // A short name for logs: the first URI SAN, else the CN, else the first DNS SAN.
     std::string display_name() const;
 };

@@ -81,6 +81,15 @@ ServerProcess::ServerProcess(const std::string& program, const std::string& cert
                              std::vector<std::string> extra_args) {
     std::vector<std::string> argv = {bin_path(program), "--port", "0", "--cert", cert, "--key", key, "--ca", ca};
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+    start(program, argv);
+}
+
+ServerProcess::ServerProcess(const std::string& program, std::vector<std::string> args) {
+    args.insert(args.begin(), {bin_path(program), "--port", "0"});
+    start(program, args);
+}
+
+void ServerProcess::start(const std::string& program, const std::vector<std::string>& argv) {
     process_ = std::make_unique<BackgroundProcess>(argv, log_dir_.file("server.log"));
     if (!process_->wait_for_log("server_started")) throw std::runtime_error(program + " did not start: " + process_->log());
     std::smatch m;

@@ -46,12 +46,15 @@ class ServerProcess {
 public:
     ServerProcess(const std::string& program, const std::string& cert, const std::string& key, const std::string& ca,
                   std::vector<std::string> extra_args = {});
+    // With exactly these arguments besides --port 0 (e.g. --cert-dir instead of --cert and --key).
+    ServerProcess(const std::string& program, std::vector<std::string> args);
     int port() const { return port_; }
     std::string url(const std::string& host = "localhost") const;
     BackgroundProcess& process() { return *process_; }
     std::string log() const { return process_->log(); }
 
 private:
+    void start(const std::string& program, const std::vector<std::string>& argv);
     TempDir log_dir_;
     std::unique_ptr<BackgroundProcess> process_;
     int port_ = 0;

@@ -1,0 +1,48 @@
+#pragma once
+// What an operator scrapes: the server's metrics in Prometheus' text format, and whether it is
+// ready for traffic. Counters are fed by the layers that see the events, through observers
+// this object implements (handshake verdicts from the TLS context, tool calls from the MCP
+// runtime's hook); gauges are read at scrape time from their owners (the TLS context's
+// snapshot and reload status, the connection governor). Timestamps are absolute, as
+// cert-manager's and x509-certificate-exporter's are, so that alerts compare them with time().
+#include "server/connection_governor.hpp"
+#include "tls/handshake_observer.hpp"
+#include "tls/server_context.hpp"
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mcpmtls::server {
+
+class ServerMetrics final : public tls::VerdictObserver {
+public:
+    ServerMetrics();
+    void handshake_judged(bool accepted, const std::string& reason) noexcept override;
+    void tool_called(const std::string& tool, const std::string& outcome) noexcept;
+
+    // The whole exposition: counters, and gauges read now from `tls` and `connections`.
+    std::string render(const tls::ServerTlsContext& tls, const ConnectionGovernor::Census& connections) const;
+
+private:
+    using Labels = std::pair<std::string, std::string>;
+    mutable std::mutex mutex_;
+    std::map<Labels, uint64_t> handshakes_;  // {verdict, reason}
+    std::map<Labels, uint64_t> requests_;    // {tool, outcome}
+};
+
+struct Readiness {
+    std::vector<std::string> problems;  // empty: ready
+    bool ready() const { return problems.empty(); }
+};
+
+// Not ready while the served certificate expires within half of --expiry-warning-days, while
+// the files on disk cannot be loaded (no reload has succeeded since they became unreadable),
+// and while revocation cannot be checked under --crl-stale fail-closed (every handshake would
+// be refused).
+Readiness check_readiness(const tls::ServerTlsContext& tls);
+
+}  // namespace mcpmtls::server
