@@ -1,5 +1,6 @@
 #include "test/support/fixtures.hpp"
 
+#include <algorithm>
 #include <regex>
 #include <stdexcept>
 
@@ -79,7 +80,9 @@ void OpensslCa::self_signed(const std::string& name, const std::string& eku, con
 
 ServerProcess::ServerProcess(const std::string& program, const std::string& cert, const std::string& key, const std::string& ca,
                              std::vector<std::string> extra_args) {
-    std::vector<std::string> argv = {bin_path(program), "--port", "0", "--cert", cert, "--key", key, "--ca", ca};
+    std::vector<std::string> argv = {bin_path(program), "--cert", cert, "--key", key, "--ca", ca};
+    // An ephemeral port unless the test names one (a server restarted where its clients expect it).
+    if (std::find(extra_args.begin(), extra_args.end(), "--port") == extra_args.end()) argv.insert(argv.begin() + 1, {"--port", "0"});
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     process_ = std::make_unique<BackgroundProcess>(argv, log_dir_.file("server.log"));
     if (!process_->wait_for_log("server_started")) throw std::runtime_error(program + " did not start: " + process_->log());

@@ -41,7 +41,7 @@ private:
     TempDir dir_;
 };
 
-// One of our servers on an ephemeral port; stopped by the destructor.
+// One of our servers on an ephemeral port (or the --port among `extra_args`); stopped by the destructor.
 class ServerProcess {
 public:
     ServerProcess(const std::string& program, const std::string& cert, const std::string& key, const std::string& ca,
