@@ -277,8 +277,9 @@ json McpSession::call_tool(const std::string& name, const json& arguments, const
 
 void McpSession::close() {
     stop_listening();
-    if (session_id_.empty() || !connection_.connected()) {
-        session_id_.clear();
+    // The session is the server's resource (a --max-sessions slot) until it is DELETEd or expires,
+    // so it is ended even when the connection has gone meanwhile: on a new one, resumed.
+    if (session_id_.empty()) {
         connection_.close();
         return;
     }

@@ -47,7 +47,15 @@ public:
         process_.write_line(json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}}.dump());
         return answer_to(id, wait);
     }
+    // Answers may come in any order (the bridge forwards requests concurrently): one read
+    // earlier while waiting for another is taken from seen().
     json answer_to(const json& id, std::chrono::milliseconds wait = 30s) {
+        for (auto it = seen_.begin(); it != seen_.end(); ++it)
+            if (it->is_object() && it->value("id", json()) == id && !it->contains("method")) {
+                json message = *it;
+                seen_.erase(it);
+                return message;
+            }
         const auto deadline = std::chrono::steady_clock::now() + wait;
         while (std::chrono::steady_clock::now() < deadline) {
             auto line = process_.read_line(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
