@@ -46,8 +46,9 @@ deps: $(DEPS_STAMP)
 
 # What only the tests need: Go (certificate and CSR generators for interop tests, stdlib only),
 # Python's cryptography (certificates as its defaults make them) and PyYAML (the deployment
-# manifests are checked as YAML).
-TEST_PACKAGES := golang-go python3-cryptography python3-yaml
+# manifests are checked as YAML), npm (the official MCP SDK as a host of `client bridge`, and the
+# conformance suite; scripts/mcp-sdk-setup.sh and ../shared/conformance install them with it).
+TEST_PACKAGES := golang-go python3-cryptography python3-yaml npm
 TEST_DEPS_STAMP := build/.test-deps-installed
 $(TEST_DEPS_STAMP): $(DEPS_STAMP)
 	$(call install_missing,$(TEST_PACKAGES))
@@ -192,14 +193,13 @@ run-servers: $(DEPS_STAMP)
 .PHONY: run-servers
 
 # The official MCP conformance suite (needs npm; ../shared/conformance installs the rest).
-conformance: $(DEPS_STAMP)
-	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm >/dev/null; }
+conformance: $(TEST_DEPS_STAMP)
 	@$(MAKE) all
 	scripts/conformance.sh
 .PHONY: conformance
 
 # Throughput, latency, CPU per request and memory of the echo server (see README).
-bench: $(DEPS_STAMP)
+bench: $(TEST_DEPS_STAMP)
 	@$(MAKE) all
 	scripts/bench.sh
 .PHONY: bench

@@ -388,6 +388,13 @@ HttpResponse HttpConnection::request_once(const std::string& method,
         }
         return false;
     };
+    // Events handed to the handler are not kept in the body as well: a standalone stream lives
+    // for days, and its body would grow for as long.
+    auto forget_handled = [&](std::string& so_far) {
+        if (!event_stream || !on_event) return;
+        so_far.erase(0, scanned);
+        scanned = 0;
+    };
 
     if (method == "HEAD" || response.status == 204 || response.status == 304) {
     } else if (chunked) {
@@ -412,6 +419,7 @@ HttpResponse HttpConnection::request_once(const std::string& method,
                 close();
                 return response;
             }
+            forget_handled(response.body);
         }
     } else if (!length_text.empty()) {
         size_t length = std::strtoull(length_text.c_str(), nullptr, 10);
@@ -425,6 +433,7 @@ HttpResponse HttpConnection::request_once(const std::string& method,
             response.body += read_buffer_;
             read_buffer_.clear();
             if (stream_done(response.body)) break;
+            forget_handled(response.body);
             if (!fill()) break;
         }
         close();

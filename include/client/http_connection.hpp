@@ -88,8 +88,9 @@ public:
     HttpResponse request(const std::string& method, const std::vector<std::pair<std::string, std::string>>& headers,
                          const std::string& body,
                          const std::function<bool(const std::string& event_data)>& stop_reading = nullptr);
-    // The same, with every event of an event-stream answer (ids and retry fields included).
-    // `on_headers` sees the status and headers before the body is read.
+    // The same, with every event of an event-stream answer (ids and retry fields included); the
+    // events handed to `on_event` are not kept in the response's body. `on_headers` sees the
+    // status and headers before the body is read.
     HttpResponse request_events(const std::string& method, const std::vector<std::pair<std::string, std::string>>& headers,
                                 const std::string& body, const SseEventHandler& on_event,
                                 const std::function<void(const HttpResponse&)>& on_headers = nullptr);

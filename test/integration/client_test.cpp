@@ -33,52 +33,13 @@ TEST_CASE("strict mode succeeds against the demo PKI", "[client]") {
 TEST_CASE("strict mode exits 3 against an impostor server, naming the failed check; relaxed gets through with a WARNING",
           "[client]") {
     DemoPki pki;
-    OpensslCa other;
-    std::string cert, key, reason, skipped;
-    SECTION("self-signed server certificate") {
-        other.self_signed("selfsigned", "serverAuth", "DNS:localhost,IP:127.0.0.1");
-        cert = other.path("selfsigned.crt"), key = other.path("selfsigned.key");
-        reason = "self-signed certificate is not trusted";
-        skipped = "issuer";
-    }
-    SECTION("a server certificate from another CA") {
-        other.issue("foreign", "serverAuth", "DNS:localhost,IP:127.0.0.1");
-        cert = other.path("foreign.crt"), key = other.path("foreign.key");
-        reason = "issuer not found";
-        skipped = "issuer";
-    }
-    SECTION("an expired server certificate") {
-        OpensslCa::issue_with(pki.path("ca.crt"), pki.path("ca.key"), pki.dir(), "old", "serverAuth", "DNS:localhost",
-                              "20200101000000Z", "20200201000000Z");
-        cert = pki.path("old.crt"), key = pki.path("old.key");
-        reason = "certificate has expired";
-        skipped = "expiry";
-    }
-    SECTION("a server certificate for another host name") {
-        REQUIRE(pki.pki({"issue", "server", "elsewhere", "--dns", "elsewhere.example"}).exit_code == 0);
-        cert = pki.path("elsewhere.crt"), key = pki.path("elsewhere.key");
-        reason = "host name 'localhost' does not match the certificate";
-        skipped = "hostname";
-    }
-    // An expired certificate cannot be served (servers refuse to start with one), so that case
-    // is served by openssl s_server: an independent TLS server with client authentication.
-    std::unique_ptr<ServerProcess> ours;
-    std::unique_ptr<BackgroundProcess> openssl_server;
-    TempDir logs;
-    std::string url;
-    if (skipped == "expiry") {
-        // A raw TLS server is enough: the client fails (or warns) at the handshake, before HTTP.
-        const int port = free_tcp_port();
-        openssl_server = std::make_unique<BackgroundProcess>(
-            std::vector<std::string>{"openssl", "s_server", "-accept", std::to_string(port), "-cert", cert, "-key", key,
-                                     "-Verify", "1", "-CAfile", pki.path("ca.crt"), "-www", "-naccept", "10"},
-            logs.file("s_server.log"));
-        REQUIRE(openssl_server->wait_for_log("ACCEPT"));
-        url = "https://localhost:" + std::to_string(port) + "/mcp";
-    } else {
-        ours = std::make_unique<ServerProcess>("echo-server", cert, key, pki.path("ca-bundle.crt"));
-        url = ours->url();
-    }
+    Impostor kind = Impostor::self_signed;
+    SECTION("self-signed server certificate") { kind = Impostor::self_signed; }
+    SECTION("a server certificate from another CA") { kind = Impostor::other_ca; }
+    SECTION("an expired server certificate") { kind = Impostor::expired; }
+    SECTION("a server certificate for another host name") { kind = Impostor::other_host; }
+    const ImpostorServer impostor(pki, kind);
+    const std::string url = impostor.url(), reason = impostor.reason(), skipped = impostor.skipped();
 
     // openssl s_server does not speak MCP: a short timeout ends that conversation after the handshake.
     auto strict = client(pki, {"impostor=" + url}, {"--timeout", "2", "tools"});
@@ -90,7 +51,7 @@ TEST_CASE("strict mode exits 3 against an impostor server, naming the failed che
     CHECK(contains(relaxed.err, "RELAXED MODE"));
     CHECK(contains(relaxed.err, "skipped_checks=[\"" + skipped + "\"]"));
     CHECK(contains(relaxed.err, "fingerprint_sha256="));
-    if (ours) {
+    if (impostor.speaks_mcp()) {
         CHECK(relaxed.exit_code == 0);
         CHECK(contains(relaxed.out, "echo("));
     }

@@ -1,5 +1,6 @@
 #include "test/support/fixtures.hpp"
 
+#include <algorithm>
 #include <regex>
 #include <stdexcept>
 
@@ -79,7 +80,9 @@ void OpensslCa::self_signed(const std::string& name, const std::string& eku, con
 
 ServerProcess::ServerProcess(const std::string& program, const std::string& cert, const std::string& key, const std::string& ca,
                              std::vector<std::string> extra_args) {
-    std::vector<std::string> argv = {bin_path(program), "--port", "0", "--cert", cert, "--key", key, "--ca", ca};
+    std::vector<std::string> argv = {bin_path(program), "--cert", cert, "--key", key, "--ca", ca};
+    // An ephemeral port unless the test names one (a server restarted where its clients expect it).
+    if (std::find(extra_args.begin(), extra_args.end(), "--port") == extra_args.end()) argv.insert(argv.begin() + 1, {"--port", "0"});
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     start(program, argv);
 }
@@ -116,6 +119,51 @@ CommandResult curl_mcp(const std::string& url, const std::string& ca, const std:
 
 std::string initialize_body() {
     return R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"test","version":"1"}}})";
+}
+
+}  // namespace mcpmtls::testing
+
+namespace mcpmtls::testing {
+
+ImpostorServer::ImpostorServer(const DemoPki& pki, Impostor kind) {
+    std::string cert, key;
+    switch (kind) {
+    case Impostor::self_signed:
+        other_.self_signed("selfsigned", "serverAuth", "DNS:localhost,IP:127.0.0.1");
+        cert = other_.path("selfsigned.crt"), key = other_.path("selfsigned.key");
+        reason_ = "self-signed certificate is not trusted", skipped_ = "issuer";
+        break;
+    case Impostor::other_ca:
+        other_.issue("foreign", "serverAuth", "DNS:localhost,IP:127.0.0.1");
+        cert = other_.path("foreign.crt"), key = other_.path("foreign.key");
+        reason_ = "issuer not found", skipped_ = "issuer";
+        break;
+    case Impostor::expired:
+        OpensslCa::issue_with(pki.path("ca.crt"), pki.path("ca.key"), logs_.path(), "old", "serverAuth", "DNS:localhost",
+                              "20200101000000Z", "20200201000000Z");
+        cert = logs_.file("old.crt"), key = logs_.file("old.key");
+        reason_ = "certificate has expired", skipped_ = "expiry";
+        break;
+    case Impostor::other_host: {
+        const auto issued = pki.pki({"issue", "server", "elsewhere", "--dns", "elsewhere.example"});
+        if (issued.exit_code != 0) throw std::runtime_error("pki issue failed: " + issued.all());
+        cert = pki.path("elsewhere.crt"), key = pki.path("elsewhere.key");
+        reason_ = "host name 'localhost' does not match the certificate", skipped_ = "hostname";
+        break;
+    }
+    }
+    if (kind == Impostor::expired) {
+        const int port = free_tcp_port();
+        openssl_server_ = std::make_unique<BackgroundProcess>(
+            std::vector<std::string>{"openssl", "s_server", "-accept", std::to_string(port), "-cert", cert, "-key", key, "-Verify", "1",
+                                     "-CAfile", pki.path("ca.crt"), "-www", "-naccept", "20"},
+            logs_.file("s_server.log"));
+        if (!openssl_server_->wait_for_log("ACCEPT")) throw std::runtime_error("openssl s_server did not start: " + openssl_server_->log());
+        url_ = "https://localhost:" + std::to_string(port) + "/mcp";
+    } else {
+        ours_ = std::make_unique<ServerProcess>("echo-server", cert, key, pki.path("ca-bundle.crt"));
+        url_ = ours_->url();
+    }
 }
 
 }  // namespace mcpmtls::testing

@@ -41,7 +41,7 @@ private:
     TempDir dir_;
 };
 
-// One of our servers on an ephemeral port; stopped by the destructor.
+// One of our servers on an ephemeral port (or the --port among `extra_args`); stopped by the destructor.
 class ServerProcess {
 public:
     ServerProcess(const std::string& program, const std::string& cert, const std::string& key, const std::string& ca,
@@ -58,6 +58,26 @@ private:
     TempDir log_dir_;
     std::unique_ptr<BackgroundProcess> process_;
     int port_ = 0;
+};
+
+// A server whose certificate a client in strict mode must refuse, with what the refusal says.
+enum class Impostor { self_signed, other_ca, expired, other_host };
+class ImpostorServer {
+public:
+    ImpostorServer(const DemoPki& pki, Impostor kind);
+    const std::string& url() const { return url_; }
+    const std::string& reason() const { return reason_; }    // the verifier's words
+    const std::string& skipped() const { return skipped_; }  // the check --relaxed skips
+    // False for an expired certificate: our servers refuse to start with one, so openssl
+    // s_server serves it (TLS with client authentication, no MCP: enough for the handshake).
+    bool speaks_mcp() const { return ours_ != nullptr; }
+
+private:
+    OpensslCa other_;
+    TempDir logs_;
+    std::unique_ptr<ServerProcess> ours_;
+    std::unique_ptr<BackgroundProcess> openssl_server_;
+    std::string url_, reason_, skipped_;
 };
 
 // curl with a client certificate (or none when cert is empty); returns curl's result.
