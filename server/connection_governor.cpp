@@ -1,6 +1,7 @@
 #include "server/connection_governor.hpp"
 
 #include "common/log.hpp"
+#include "server/keep_alive_wait.hpp"
 #include "tls/credentials.hpp"
 #include "tls/server_context.hpp"
 
@@ -25,6 +26,7 @@ struct ConnectionGovernor::Connection {
     bool handshaking = true;
     bool busy = false;
     bool request_cut = false;  // the last request's body never came whole
+    bool refused_in_handshake = false;  // we sent a fatal alert before the handshake completed
     size_t served = 0;  // requests answered: a new connection first gets its turn
     Closing closing = Closing::none;
     std::string client;     // the verified identity, once the handshake is done
@@ -76,6 +78,7 @@ const char* closing_reason(ConnectionGovernor::Closing why) {
         case Closing::make_room_handshake: return "unfinished handshake closed to make room for a waiting connection";
         case Closing::make_room_idle: return "idle keep-alive connection closed to make room for a waiting connection";
         case Closing::cut_after_answer: return "closed after its answer (the request was refused before its body)";
+        case Closing::server_stopping: return "the server is stopping";
         case Closing::none: break;
     }
     return "";
@@ -87,20 +90,25 @@ bool bytes_waiting(const ConnectionGovernor::Connection& connection) {
     return ioctl(connection.fd, FIONREAD, &unread) == 0 && unread > 0;
 }
 
+// How long a connection whose handshake we refused may keep its worker after the alert.
+constexpr std::chrono::milliseconds kRefusedHandshakeLinger{250};
+
 // Before a connection whose client is still sending (a body refused unread) is closed: tell the
 // client we are done (FIN, after the answer and close_notify already written), and read and
 // drop what it still sends for a moment. Closing a socket with unread bytes makes the kernel
 // send a reset, which can destroy the answer before the client reads it; nginx's lingering close
 // does the same.
-void linger(int fd) {
+void linger(int fd, std::chrono::milliseconds at_most) {
     ::shutdown(fd, SHUT_WR);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    const auto deadline = std::chrono::steady_clock::now() + at_most;
     char sink[16384];
     size_t drained = 0;
     while (drained < 8 * 1024 * 1024) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         pollfd p{fd, POLLIN, 0};
-        if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+        // ppoll, not poll: never taken for the keep-alive wait (server/keep_alive_wait.cpp).
+        const timespec wait{static_cast<time_t>(left.count() / 1000), static_cast<long>(left.count() % 1000) * 1000000L};
+        if (left.count() <= 0 || ::ppoll(&p, 1, &wait, nullptr) <= 0) break;
         const ssize_t n = ::recv(fd, sink, sizeof sink, MSG_DONTWAIT);
         if (n <= 0) break;
         drained += static_cast<size_t>(n);
@@ -123,7 +131,13 @@ void ConnectionGovernor::forget(void* parent, void* ptr, void*, int, long, void*
         BIO_set_callback_arg(rbio, nullptr);
     }
     ConnectionGovernor& governor = *connection->governor;
-    if (connection->closing == Closing::cut_after_answer) linger(connection->fd);
+    // A refused handshake lingers too, briefly: a TLS 1.3 client has finished its side before we
+    // judge its certificate and may already have sent its first request; closing on those unread
+    // bytes would reset the connection and could destroy the alert that says why (the client
+    // would report a dropped connection instead of a refused certificate). A real client closes
+    // as soon as it reads the alert, which ends the wait.
+    if (connection->closing == Closing::cut_after_answer) linger(connection->fd, std::chrono::seconds(1));
+    else if (connection->refused_in_handshake) linger(connection->fd, kRefusedHandshakeLinger);
     {
         std::lock_guard<std::mutex> lock(governor.mutex_);
         governor.connections_.erase(static_cast<const SSL*>(parent));
@@ -161,6 +175,7 @@ ConnectionGovernor::Connection* ConnectionGovernor::track(SSL* ssl) {
     const int fd = SSL_get_fd(ssl);
     BIO* rbio = SSL_get_rbio(ssl);
     if (fd < 0 || !rbio) return nullptr;
+    serving_connection(fd);  // the first sight is on the worker thread that accepts it
     auto* connection = new Connection;
     connection->governor = this;
     connection->fd = fd;
@@ -208,7 +223,10 @@ bool ConnectionGovernor::alert(SSL* ssl, bool sent, int description) noexcept {
     auto* connection = static_cast<Connection*>(SSL_get_ex_data(ssl, ex_index()));
     if (!connection) return false;
     std::lock_guard<std::mutex> lock(mutex_);
-    if (connection->handshaking) return false;
+    if (connection->handshaking) {
+        connection->refused_in_handshake = connection->refused_in_handshake || sent;
+        return false;
+    }
     connection->last_alert = std::string(sent ? "sent " : "received ") + SSL_alert_desc_string_long(description);
     return true;
 }
@@ -266,6 +284,17 @@ size_t ConnectionGovernor::make_room(size_t wanted) {
         if (group == &idle) closed_to_make_room_ += count;
         closed += count;
     }
+    return closed;
+}
+
+size_t ConnectionGovernor::close_idle() {
+    size_t closed = 0;
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& [ssl, connection] : connections_)
+        if (connection->closing == Closing::none && !connection->busy) {
+            close_locked(*connection, Closing::server_stopping);
+            ++closed;
+        }
     return closed;
 }
 

@@ -3,7 +3,6 @@
 #include "common/error.hpp"
 
 #include <cstring>
-#include <sys/prctl.h>
 
 namespace mcpmtls::server {
 namespace {
@@ -19,17 +18,7 @@ constexpr size_t kWorkerStack = 8 * 1024 * 1024;
 constexpr size_t kWorkerStack = 512 * 1024;
 #endif
 
-// cpp-httplib waits for a kept-alive connection's next request by polling it every 10 ms (and
-// sleeping 1 ms between polls), about 90 wake-ups a second per idle connection. Timer slack lets
-// the kernel fire those timers a little later and together, which halves what an idle
-// connection costs. Measured (README, "Idle connections"): 5 ms adds nothing visible to the
-// latency of a request that arrives on an idle connection, while 10 ms already adds ~5 ms to
-// the median and 50 ms ~20 ms (a request arriving during the stretched sleep waits for it). The
-// rest of the idle cost is bounded by the short default keep-alive timeout.
-constexpr unsigned long kWorkerTimerSlackNs = 5UL * 1000 * 1000;
-
 void* run_worker(void* pool) {
-    prctl(PR_SET_TIMERSLACK, kWorkerTimerSlackNs, 0, 0, 0);
     static_cast<WorkerPool*>(pool)->work();
     return nullptr;
 }
@@ -121,6 +110,7 @@ void WorkerPool::shutdown() {
     wake_.notify_all();
     steward_wake_.notify_all();
     if (steward_.joinable()) steward_.join();
+    governor_.close_idle();  // workers waiting for a kept-alive connection's next request return at once
     for (pthread_t thread : threads_) pthread_join(thread, nullptr);
     threads_.clear();
 }

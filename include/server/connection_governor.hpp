@@ -47,7 +47,7 @@ public:
     };
 
     // Why the governor itself ended a connection.
-    enum class Closing { none, handshake_timeout, handshakes_per_source, make_room_handshake, make_room_idle, cut_after_answer };
+    enum class Closing { none, handshake_timeout, handshakes_per_source, make_room_handshake, make_room_idle, cut_after_answer, server_stopping };
 
     explicit ConnectionGovernor(Limits limits);
     ConnectionGovernor(const ConnectionGovernor&) = delete;
@@ -88,6 +88,10 @@ public:
     // Closes every connection whose handshake has taken longer than the handshake timeout, and
     // logs a summary of the unauthenticated connections closed since the last one.
     size_t close_overdue_handshakes();
+    // When the server stops: closes every connection not in the middle of a request (idle
+    // keep-alive connections and unfinished handshakes), so that no worker waits out its
+    // keep-alive wait; requests in progress finish.
+    size_t close_idle();
 
     size_t closed_to_make_room() const;  // idle connections, since start, for the shutdown log
 
