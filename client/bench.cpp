@@ -47,6 +47,7 @@ json BenchReport::to_json() const {
             {"errors", errors},
             {"handshakes", handshakes},
             {"resumed_handshakes", resumed_handshakes},
+            {"clients_served", clients_served},
             {"seconds", seconds},
             {"requests_per_second", requests_per_second},
             {"latency_ms", {{"p50", p50_ms}, {"p90", p90_ms}, {"p99", p99_ms}, {"max", max_ms}, {"mean", mean_ms}}}};
@@ -58,9 +59,9 @@ std::string BenchReport::to_text() const {
                   "requests:   %zu ok, %zu failed in %.2f s\n"
                   "throughput: %.0f requests/s\n"
                   "latency:    p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms (mean %.2f ms)\n"
-                  "handshakes: %zu (%zu resumed)\n",
+                  "handshakes: %zu (%zu resumed); %zu connections served\n",
                   ok, failed, seconds, requests_per_second, p50_ms, p90_ms, p99_ms, max_ms, mean_ms, handshakes,
-                  resumed_handshakes);
+                  resumed_handshakes, clients_served);
     std::string text = buf;
     for (const auto& [kind, count] : errors) text += "  error " + kind + ": " + std::to_string(count) + "\n";
     return text;
@@ -175,6 +176,7 @@ BenchReport run_bench(const BenchOptions& options, std::shared_ptr<const tls::Cl
         for (const auto& [kind, count] : r.errors) report.errors[kind] += count;
         report.handshakes += r.handshakes;
         report.resumed_handshakes += r.resumed;
+        if (!r.latencies_us.empty()) ++report.clients_served;
     }
     std::sort(all.begin(), all.end());
     report.ok = all.size();

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <vector>
 
 namespace mcpmtls::server {
@@ -189,18 +190,6 @@ ConnectionGovernor::Connection* ConnectionGovernor::track(SSL* ssl) {
     BIO_set_callback_arg(rbio, reinterpret_cast<char*>(connection));
     BIO_set_callback_ex(rbio, count_reads);
     std::lock_guard<std::mutex> lock(mutex_);
-    // One address may hold only so many silent handshakes (not a byte of a ClientHello sent or
-    // waiting): a new one closes its oldest. A burst of real clients from one address (a NAT,
-    // a fleet restarting) is not silent: their ClientHellos arrive with the connection.
-    Connection* oldest = nullptr;
-    size_t silent = 0;
-    for (auto& [other_ssl, other] : connections_)
-        if (other->handshaking && other->closing == Closing::none && other->source == connection->source &&
-            other->received.load(std::memory_order_relaxed) == 0 && !bytes_waiting(*other)) {
-            ++silent;
-            if (!oldest || other->since < oldest->since) oldest = other;
-        }
-    if (oldest && silent >= limits_.max_handshakes_per_source) close_locked(*oldest, Closing::handshakes_per_source);
     connections_[ssl] = connection;
     return connection;
 }
@@ -303,11 +292,29 @@ size_t ConnectionGovernor::close_overdue_handshakes() {
     const auto deadline = now - limits_.handshake_timeout;
     size_t closed = 0;
     std::lock_guard<std::mutex> lock(mutex_);
-    for (auto& [ssl, connection] : connections_)
-        if (connection->handshaking && connection->closing == Closing::none && connection->since < deadline) {
+    // One address may hold only so many silent handshakes: not a byte of a ClientHello received
+    // or waiting, kSilentHandshakeGrace after the worker took the connection. The grace keeps a
+    // burst of real clients from one address (a NAT, a fleet restarting, a thousand threads on a
+    // busy machine) from counting as silent before their ClientHellos arrive.
+    std::map<std::string, std::vector<Connection*>> silent_by_source;
+    for (auto& [ssl, connection] : connections_) {
+        if (!connection->handshaking || connection->closing != Closing::none) continue;
+        if (connection->since < deadline) {
             close_locked(*connection, Closing::handshake_timeout);
             ++closed;
+        } else if (now - connection->since >= kSilentHandshakeGrace && connection->received.load(std::memory_order_relaxed) == 0 &&
+                   !bytes_waiting(*connection)) {
+            silent_by_source[connection->source].push_back(connection);
         }
+    }
+    for (auto& [source, silent] : silent_by_source) {
+        if (silent.size() <= limits_.max_handshakes_per_source) continue;
+        const size_t excess = silent.size() - limits_.max_handshakes_per_source;
+        std::partial_sort(silent.begin(), silent.begin() + static_cast<std::ptrdiff_t>(excess), silent.end(),
+                          [](const Connection* a, const Connection* b) { return a->since < b->since; });
+        for (size_t i = 0; i < excess; ++i) close_locked(*silent[i], Closing::handshakes_per_source);
+        closed += excess;
+    }
     summarize_unauthenticated_closes_locked(now);
     return closed;
 }

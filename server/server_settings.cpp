@@ -75,8 +75,8 @@ ArgSpec server_settings(const ServerDescription& d) {
                  .fallback(static_cast<long>(ConnectionGovernor::Limits{}.handshake_timeout.count() / 1000))
                  .configurable())
         .add(Option::integer("max-handshakes-per-source", "N", 1, 100000,
-                             "silent TLS handshakes (connected, no ClientHello byte yet) one source address may hold; "
-                             "a new one beyond it closes the oldest of that address")
+                             "silent TLS handshakes (connected, no ClientHello byte after 250 ms) one source address may "
+                             "hold; beyond it the oldest of that address are closed")
                  .fallback(static_cast<long>(ConnectionGovernor::Limits{}.max_handshakes_per_source))
                  .configurable())
         .add(Option::integer("sse-heartbeat", "SECONDS", 1, 3600,

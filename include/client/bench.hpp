@@ -28,6 +28,7 @@ struct BenchReport {
     std::map<std::string, size_t> errors;  // by kind
     size_t handshakes = 0;
     size_t resumed_handshakes = 0;
+    size_t clients_served = 0;  // connections (workers) with at least one answered request
     double seconds = 0;
     double requests_per_second = 0;
     double p50_ms = 0, p90_ms = 0, p99_ms = 0, max_ms = 0, mean_ms = 0;

@@ -79,6 +79,8 @@ public:
     // An unfinished handshake younger than this is not closed to make room: a real client
     // finishes its handshake in a few round trips.
     static constexpr std::chrono::milliseconds kHandshakeBeforeClose{250};
+    // How long a handshake may wait for its first byte before it counts as silent.
+    static constexpr std::chrono::milliseconds kSilentHandshakeGrace{250};
 
     // Closes up to `wanted` connections for connections waiting for a worker: the oldest
     // unfinished handshakes first, then idle keep-alive connections, longest idle first, by
@@ -86,6 +88,7 @@ public:
     // many were closed.
     size_t make_room(size_t wanted);
     // Closes every connection whose handshake has taken longer than the handshake timeout, and
+    // the oldest silent handshakes of an address holding more than --max-handshakes-per-source;
     // logs a summary of the unauthenticated connections closed since the last one.
     size_t close_overdue_handshakes();
     // When the server stops: closes every connection not in the middle of a request (idle
