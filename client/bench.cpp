@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <iostream>
 #include <mutex>
@@ -32,6 +33,9 @@ struct WorkerResult {
     size_t handshakes = 0;
     size_t resumed = 0;
 };
+
+// Handshakes in flight at once while a run's kept-alive connections are opened.
+constexpr size_t kWarmUpHandshakes = 64;
 
 double percentile(const std::vector<uint32_t>& sorted, double p) {
     if (sorted.empty()) return 0;
@@ -89,9 +93,18 @@ BenchReport run_bench(const BenchOptions& options, std::shared_ptr<const tls::Cl
     std::atomic<size_t> done{0};
     std::atomic<size_t> failed{0};
     std::atomic<bool> stop{false};
-    const auto start = Clock::now();
-    const auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.duration_seconds));
     const size_t total = options.requests;
+    // Every connection exists before the clock starts: started one by one while the first ones
+    // already load the machine, the last of a thousand would begin seconds late (or never, on
+    // two busy cores), and the run would measure fewer clients than asked for. Kept-alive
+    // connections are opened first, kWarmUpHandshakes at a time, as a fleet of clients on other
+    // machines would: a thousand threads on the server's own cores all starting a handshake at
+    // once would measure this machine's scheduler, not the server.
+    Clock::time_point start, deadline;
+    std::mutex starting;
+    std::condition_variable started;
+    bool running = false;
+    size_t ready = 0, handshaking = 0;
 
     std::vector<WorkerResult> results(options.connections);
     std::vector<std::thread> workers;
@@ -100,6 +113,24 @@ BenchReport run_bench(const BenchOptions& options, std::shared_ptr<const tls::Cl
             WorkerResult& result = results[w];
             HttpConnection connection(options.server.url, tls, timeouts);
             connection.set_session_reuse(options.tls_resumption);
+            const bool warm_up = !options.new_connection_per_request;
+            std::unique_lock<std::mutex> lock(starting);
+            if (warm_up) {
+                started.wait(lock, [&] { return handshaking < kWarmUpHandshakes; });
+                ++handshaking;
+                lock.unlock();
+                try {
+                    connection.connect();
+                } catch (const ConnectionError&) {
+                    // the run's first request connects again, and counts a failure if it cannot
+                }
+                lock.lock();
+                --handshaking;
+            }
+            ++ready;
+            started.notify_all();
+            started.wait(lock, [&] { return running; });
+            lock.unlock();
             for (;;) {
                 if (stop.load(std::memory_order_relaxed)) break;
                 size_t n = issued.fetch_add(1, std::memory_order_relaxed);
@@ -141,6 +172,14 @@ BenchReport run_bench(const BenchOptions& options, std::shared_ptr<const tls::Cl
             result.resumed = connection.resumed_handshakes();
         });
     }
+    {
+        std::unique_lock<std::mutex> lock(starting);
+        started.wait(lock, [&] { return ready == options.connections; });
+        start = Clock::now();
+        deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.duration_seconds));
+        running = true;
+    }
+    started.notify_all();
     std::thread progress_thread([&] {
         size_t last = 0;
         auto last_time = Clock::now();

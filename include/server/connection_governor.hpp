@@ -80,7 +80,7 @@ public:
     // finishes its handshake in a few round trips.
     static constexpr std::chrono::milliseconds kHandshakeBeforeClose{250};
     // How long a handshake may wait for its first byte before it counts as silent.
-    static constexpr std::chrono::milliseconds kSilentHandshakeGrace{250};
+    static constexpr std::chrono::milliseconds kSilentHandshakeGrace{1000};
 
     // Closes up to `wanted` connections for connections waiting for a worker: the oldest
     // unfinished handshakes first, then idle keep-alive connections, longest idle first, by
