@@ -112,7 +112,7 @@ std::string current_serial(const std::string& cert) {
 
 TEST_CASE("an MCP host on the official TypeScript SDK lists and calls tools through `client bridge echo`", "[bridge][sdk]") {
     DemoPki pki;
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    ServerProcess echo(pki, "echo");
     SdkHost host;
     const auto r = host.run(plan(client_command(pki, {"echo=" + echo.url()}, {"bridge", "echo"}),
                                  {{{"op", "server_info"}}, {{"op", "list"}}, call_step("echo", {{"message", "hello through the bridge"}})}));
@@ -128,9 +128,9 @@ TEST_CASE("an MCP host on the official TypeScript SDK lists and calls tools thro
 
 TEST_CASE("through `client bridge --all` the SDK host lists and calls the tools of all three servers", "[bridge][sdk]") {
     DemoPki pki;
-    ServerProcess weather("weather-server", pki.path("weather.crt"), pki.path("weather.key"), pki.path("ca-bundle.crt"));
-    ServerProcess datetime("datetime-server", pki.path("datetime.crt"), pki.path("datetime.key"), pki.path("ca-bundle.crt"));
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    ServerProcess weather(pki, "weather");
+    ServerProcess datetime(pki, "datetime");
+    ServerProcess echo(pki, "echo");
     SdkHost host;
     const auto r = host.run(plan(client_command(pki, {"weather=" + weather.url(), "datetime=" + datetime.url(), "echo=" + echo.url()},
                                                 {"bridge", "--all"}),
@@ -157,9 +157,9 @@ TEST_CASE("through `client bridge --all` the SDK host lists and calls the tools 
 
 TEST_CASE("bridge --all offers a tool name two servers share as SERVER.TOOL, each routed to its owner", "[bridge][sdk]") {
     DemoPki pki;
-    ServerProcess first("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
-    ServerProcess second("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
-    ServerProcess datetime("datetime-server", pki.path("datetime.crt"), pki.path("datetime.key"), pki.path("ca-bundle.crt"));
+    ServerProcess first(pki, "echo");
+    ServerProcess second(pki, "echo");
+    ServerProcess datetime(pki, "datetime");
     SdkHost host;
     const auto r = host.run(plan(client_command(pki, {"a=" + first.url(), "b=" + second.url(), "datetime=" + datetime.url()},
                                                 {"bridge", "--all"}),
@@ -180,7 +180,7 @@ TEST_CASE("bridge --all offers a tool name two servers share as SERVER.TOOL, eac
 
 TEST_CASE("bridge --all reports a server that is down at start; its tools appear later with tools/list_changed", "[bridge][sdk]") {
     DemoPki pki;
-    ServerProcess weather("weather-server", pki.path("weather.crt"), pki.path("weather.key"), pki.path("ca-bundle.crt"));
+    ServerProcess weather(pki, "weather");
     const int echo_port = free_tcp_port();
     const std::string echo_url = "https://localhost:" + std::to_string(echo_port) + "/mcp";
     SdkHost host;
@@ -207,7 +207,7 @@ TEST_CASE("bridge --all reports a server that is down at start; its tools appear
 TEST_CASE("what a server sends inside an answer's event stream reaches the SDK host, and its answers go back", "[bridge][sdk]") {
     DemoPki pki;
     ServerProcess everything("everything-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    ServerProcess echo(pki, "echo");
     const json steps_in = {json{{"op", "call"}, {"name", "test_tool_with_progress"}, {"progress", true}},
                            call_step("test_tool_with_logging"),
                            call_step("test_elicitation", {{"message", "who are you?"}}),
@@ -302,7 +302,7 @@ TEST_CASE("pki rotate coordinator, then revoking the old serial and a server rel
           "[bridge]") {
     DemoPki pki;
     REQUIRE(pki.pki({"crl"}).exit_code == 0);
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"), {"--reload-interval", "1"});
+    ServerProcess echo(pki, "echo", {"--reload-interval", "1"});
     BridgeUnderTest bridge(client_command(pki, {"echo=" + echo.url()}, {"bridge", "echo"}));
     REQUIRE(bridge.initialize().contains("result"));
     CHECK(text_of(bridge.call("echo", {{"message", "before"}})) == "before");
@@ -431,7 +431,7 @@ TEST_CASE("bad input on stdin: a parse error for garbage, the bridge goes on, an
 
 TEST_CASE("an oversized stdin line is refused with a parse error without the bridge holding it in memory", "[bridge][rss]") {
     DemoPki pki;
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    ServerProcess echo(pki, "echo");
     BridgeUnderTest bridge(client_command(pki, {"echo=" + echo.url()}, {"bridge", "echo"}));
     REQUIRE(bridge.initialize().contains("result"));
     CHECK(text_of(bridge.call("echo", {{"message", "warm"}})) == "warm");
@@ -454,7 +454,7 @@ TEST_CASE("an oversized stdin line is refused with a parse error without the bri
 TEST_CASE("stdin EOF and SIGTERM end the bridge with exit 0 after ending the remote session", "[bridge]") {
     DemoPki pki;
     // One session at most: a bridge that did not DELETE its session would lock everybody out.
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"), {"--max-sessions", "1"});
+    ServerProcess echo(pki, "echo", {"--max-sessions", "1"});
     for (const bool by_signal : {false, true}) {
         BridgeUnderTest bridge(client_command(pki, {"echo=" + echo.url()}, {"bridge", "echo"}));
         REQUIRE(bridge.initialize().contains("result"));
@@ -480,8 +480,8 @@ TEST_CASE("the README's mcpServers entry runs the bridge as written", "[bridge][
     json entries = json::parse(readme.substr(start, readme.find("```", start) - start))["mcpServers"];
 
     DemoPki pki;
-    ServerProcess weather("weather-server", pki.path("weather.crt"), pki.path("weather.key"), pki.path("ca-bundle.crt"));
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    ServerProcess weather(pki, "weather");
+    ServerProcess echo(pki, "echo");
     write_text(pki.path("client.json"), json{{"servers", {{"weather", weather.url()}, {"echo", echo.url()}}},
                                              {"ca", pki.path("ca-bundle.crt")},
                                              {"cert", pki.path("coordinator.crt")},

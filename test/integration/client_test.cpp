@@ -22,7 +22,7 @@ bool contains(const std::string& text, const std::string& part) { return text.fi
 
 TEST_CASE("strict mode succeeds against the demo PKI", "[client]") {
     DemoPki pki;
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    ServerProcess echo(pki, "echo");
     auto r = client(pki, {"echo=" + echo.url()}, {"call", "echo", "echo", "message=strict"});
     CHECK(r.exit_code == 0);
     CHECK(r.out == "strict\n");
@@ -101,9 +101,9 @@ TEST_CASE("plain http is refused unless --allow-http, and an unreachable server 
 
 TEST_CASE("ask answers the example questions from the servers' own tools", "[client]") {
     DemoPki pki;
-    ServerProcess weather("weather-server", pki.path("weather.crt"), pki.path("weather.key"), pki.path("ca-bundle.crt"));
-    ServerProcess datetime("datetime-server", pki.path("datetime.crt"), pki.path("datetime.key"), pki.path("ca-bundle.crt"));
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    ServerProcess weather(pki, "weather");
+    ServerProcess datetime(pki, "datetime");
+    ServerProcess echo(pki, "echo");
     const std::vector<std::string> all = {"weather=" + weather.url(), "datetime=" + datetime.url(), "echo=" + echo.url()};
     auto ask = [&](const std::string& question) { return client(pki, all, {"ask", question}); };
 
@@ -137,7 +137,7 @@ TEST_CASE("check reports TLS and certificate details and passes only when every 
     DemoPki pki;
     OpensslCa other;
     other.self_signed("selfsigned", "serverAuth", "DNS:localhost");
-    ServerProcess good("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    ServerProcess good(pki, "echo");
     ServerProcess bad("echo-server", other.path("selfsigned.crt"), other.path("selfsigned.key"), pki.path("ca-bundle.crt"));
     auto ok = client(pki, {"good=" + good.url()}, {"check"});
     CHECK(ok.exit_code == 0);

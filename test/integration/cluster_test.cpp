@@ -172,7 +172,7 @@ TEST_CASE("spiffe-helper's order (certificate, a pause, then the key): no failed
 
 TEST_CASE("SIGUSR1 reloads, as SIGHUP does", "[k8s]") {
     DemoPki pki;
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"), {"--reload-interval", "3600"});
+    ServerProcess echo(pki, "echo", {"--reload-interval", "3600"});
     REQUIRE(pki.pki({"rotate", "echo"}).exit_code == 0);
     echo.process().signal(SIGUSR1);
     REQUIRE(echo.process().wait_for_log("trigger=SIGUSR1"));

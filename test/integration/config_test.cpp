@@ -10,7 +10,7 @@ using nlohmann::json;
 
 TEST_CASE("--log-format json writes one JSON object per event, without key material", "[integration]") {
     DemoPki pki;
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"), {"--log-format", "json"});
+    ServerProcess echo(pki, "echo", {"--log-format", "json"});
     auto r = run_command({bin_path("client"), "--ca", pki.path("ca-bundle.crt"), "--cert", pki.path("coordinator.crt"), "--key",
                           pki.path("coordinator.key"), "--server", "echo=" + echo.url(), "call", "echo", "echo", "message=x"});
     REQUIRE(r.exit_code == 0);
@@ -70,7 +70,7 @@ TEST_CASE("a server --config file sets what the flags set, and rejects unknown s
 
 TEST_CASE("the client reads servers and certificates from --config", "[integration]") {
     DemoPki pki;
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    ServerProcess echo(pki, "echo");
     write_text(pki.path("client.json"), json{{"servers", {{"mine", echo.url()}}}, {"ca", pki.path("ca-bundle.crt")},
                                              {"cert", pki.path("coordinator.crt")}, {"key", pki.path("coordinator.key")}}.dump());
     auto r = run_command({bin_path("client"), "--config", pki.path("client.json"), "call", "mine", "echo", "message=configured"});
@@ -115,6 +115,6 @@ TEST_CASE("a server warns when its certificate is about to expire", "[integratio
     ServerProcess echo("echo-server", pki.path("short.crt"), pki.path("short.key"), pki.path("ca-bundle.crt"));
     CHECK(echo.process().wait_for_log("certificate_expiring"));
     CHECK(echo.log().find("which=\"server certificate\"") != std::string::npos);
-    ServerProcess quiet("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    ServerProcess quiet(pki, "echo");
     CHECK(quiet.log().find("certificate_expiring") == std::string::npos);
 }

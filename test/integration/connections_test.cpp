@@ -98,7 +98,7 @@ TEST_CASE("one address holds at most --max-handshakes-per-source unfinished hand
 
 TEST_CASE("a body larger than --max-body gets 413 and Connection: close before any of it is read", "[connections]") {
     DemoPki pki;
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"), {"--max-body", "4096"});
+    ServerProcess echo(pki, "echo", {"--max-body", "4096"});
     const std::string head = "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                              "Accept: application/json\r\nContent-Length: 4194304\r\n";
     SECTION("without Expect: 100-continue, the body withheld") {
@@ -151,7 +151,7 @@ TEST_CASE("handshakes, requests and closes are logged as what they are", "[conne
 TEST_CASE("many handshakes presenting the same new chain at once cost one path validation", "[connections]") {
     DemoPki pki;
     REQUIRE(pki.pki({"issue", "client", "fleet", "--uri", "spiffe://demo/fleet"}).exit_code == 0);
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"), {"--verbose"});
+    ServerProcess echo(pki, "echo", {"--verbose"});
     const auto tls = context(pki, "fleet");
     constexpr int kClients = 24;
     std::atomic<int> ready{0}, ok{0};

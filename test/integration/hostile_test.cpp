@@ -61,7 +61,7 @@ client::HttpResponse post_raw(client::McpSession& session, const std::string& bo
 
 TEST_CASE("plain HTTP, random bytes and a truncated ClientHello on the TLS port are refused harmlessly", "[hostile]") {
     DemoPki pki;
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    ServerProcess echo(pki, "echo");
     auto http = raw_exchange(echo.port(), "GET /mcp HTTP/1.1\r\nHost: localhost\r\n\r\n");
     CHECK(http.find("HTTP/1.1 200") == std::string::npos);
     std::mt19937 rng(42);
@@ -76,7 +76,7 @@ TEST_CASE("plain HTTP, random bytes and a truncated ClientHello on the TLS port 
 
 TEST_CASE("malformed and oversized JSON-RPC bodies get errors and change nothing", "[hostile]") {
     DemoPki pki;
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    ServerProcess echo(pki, "echo");
     client::McpSession session("echo", client::Url::parse(echo.url()), coordinator(pki));
     session.initialize();
     CHECK(post_raw(session, "{\"jsonrpc\":").status == 400);
@@ -92,7 +92,7 @@ TEST_CASE("malformed and oversized JSON-RPC bodies get errors and change nothing
 
 TEST_CASE("10,000 tiny requests on one connection all succeed", "[hostile]") {
     DemoPki pki;
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    ServerProcess echo(pki, "echo");
     client::McpSession session("echo", client::Url::parse(echo.url()), coordinator(pki));
     session.initialize();
     int ok = 0;
@@ -103,7 +103,7 @@ TEST_CASE("10,000 tiny requests on one connection all succeed", "[hostile]") {
 
 TEST_CASE("clients that stall mid-handshake do not hold workers forever", "[hostile]") {
     DemoPki pki;
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"), {"--threads", "2"});
+    ServerProcess echo(pki, "echo", {"--threads", "2"});
     std::vector<std::thread> stallers;
     for (int i = 0; i < 3; ++i)
         stallers.emplace_back([&] { raw_exchange(echo.port(), std::string("\x16\x03\x01", 3), std::chrono::milliseconds(12000)); });
@@ -117,7 +117,7 @@ TEST_CASE("clients that stall mid-handshake do not hold workers forever", "[host
 
 TEST_CASE("a flood of headers is refused without harm", "[hostile]") {
     DemoPki pki;
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    ServerProcess echo(pki, "echo");
     std::vector<std::string> extra;
     for (int i = 0; i < 2000; ++i) extra.insert(extra.end(), {"-H", "X-Flood-" + std::to_string(i) + ": " + std::string(100, 'x')});
     curl_mcp(echo.url(), pki.path("ca.crt"), pki.path("coordinator.crt"), pki.path("coordinator.key"), initialize_body(), extra);
@@ -127,7 +127,7 @@ TEST_CASE("a flood of headers is refused without harm", "[hostile]") {
 
 TEST_CASE("after a round of hostile input the server's memory returns near its baseline", "[hostile][rss]") {
     DemoPki pki;
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    ServerProcess echo(pki, "echo");
     auto round = [&] {
         client::McpSession session("echo", client::Url::parse(echo.url()), coordinator(pki));
         session.initialize();
@@ -165,7 +165,7 @@ TEST_CASE("client certificates dated 1950 to 2270 get a verdict, not a crash", "
     CHECK(run_command({bin_path("pki"), "verify", "--ca", pki.path("ca.crt"), "--purpose", "client", pki.path("ancient.crt")})
               .exit_code == 0);
 
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    ServerProcess echo(pki, "echo");
     tls::ClientTlsSettings settings;
     settings.ca_path = pki.path("ca-bundle.crt");
     settings.cert_path = pki.path("ancient.crt");

@@ -170,7 +170,7 @@ TEST_CASE("verified clients that stall before or in the middle of a request do n
 
 TEST_CASE("an endless stream of headers is cut off after 64 KiB, not buffered", "[limits][hostile]") {
     DemoPki pki;
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    ServerProcess echo(pki, "echo");
     const long before = rss_kib(echo.process().pid());
 
     auto flooder = std::make_unique<RawTlsClient>(pki, echo.port());

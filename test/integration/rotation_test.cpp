@@ -131,7 +131,7 @@ void require_no_failures(ContinuousLoad& load) {
 
 TEST_CASE("pki rotate plus SIGHUP under load: zero failed requests, new handshakes see the new serial", "[rotation]") {
     DemoPki pki;
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"), {"--reload-interval", "3600"});
+    ServerProcess echo(pki, "echo", {"--reload-interval", "3600"});
     ContinuousLoad load(pki, echo.url());
     REQUIRE(load.progress(20));
     const std::string old_serial = current_serial(pki.path("echo.crt"));
@@ -148,7 +148,7 @@ TEST_CASE("pki rotate plus SIGHUP under load: zero failed requests, new handshak
 
 TEST_CASE("a certificate file change is picked up without SIGHUP, with zero failed requests", "[rotation]") {
     DemoPki pki;
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"), {"--reload-interval", "1"});
+    ServerProcess echo(pki, "echo", {"--reload-interval", "1"});
     ContinuousLoad load(pki, echo.url());
     REQUIRE(load.progress(20));
     REQUIRE(pki.pki({"rotate", "echo"}).exit_code == 0);
@@ -163,7 +163,7 @@ TEST_CASE("a certificate file change is picked up without SIGHUP, with zero fail
 TEST_CASE("a full CA rotation under load causes zero failures; afterwards the old CA's client certificate is refused",
           "[rotation]") {
     DemoPki pki;
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"), {"--reload-interval", "1"});
+    ServerProcess echo(pki, "echo", {"--reload-interval", "1"});
     // A client certificate that will stay on the old CA.
     REQUIRE(pki.pki({"issue", "client", "straggler"}).exit_code == 0);
     write_file_atomic(pki.path("straggler-old.crt"), read_text(pki.path("straggler.crt")));
@@ -204,7 +204,7 @@ TEST_CASE("a revoked client is refused within 5 seconds, session resumption incl
     DemoPki pki;
     REQUIRE(pki.pki({"issue", "client", "bystander"}).exit_code == 0);
     REQUIRE(pki.pki({"crl"}).exit_code == 0);  // servers start with a CRL in place
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"), {"--reload-interval", "1"});
+    ServerProcess echo(pki, "echo", {"--reload-interval", "1"});
 
     tls::ClientTlsSettings settings;
     settings.ca_path = pki.path("ca-bundle.crt");
@@ -232,7 +232,7 @@ TEST_CASE("a revoked client is refused within 5 seconds, session resumption incl
 
 TEST_CASE("a corrupt certificate dropped in place is rejected and logged; the old one keeps serving", "[rotation]") {
     DemoPki pki;
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"), {"--reload-interval", "1"});
+    ServerProcess echo(pki, "echo", {"--reload-interval", "1"});
     const std::string serial = current_serial(pki.path("echo.crt"));
     const std::string good_certificate = read_text(pki.path("echo.crt"));
     write_text(pki.path("echo.crt"), "-----BEGIN CERTIFICATE-----\ngarbage\n-----END CERTIFICATE-----\n");

@@ -26,9 +26,9 @@ bool refused(const CommandResult& curl) { return curl.exit_code != 0 && curl.out
 
 TEST_CASE("a valid client gets answers from every tool of every server", "[integration]") {
     DemoPki pki;
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
-    ServerProcess weather("weather-server", pki.path("weather.crt"), pki.path("weather.key"), pki.path("ca-bundle.crt"));
-    ServerProcess datetime("datetime-server", pki.path("datetime.crt"), pki.path("datetime.key"), pki.path("ca-bundle.crt"));
+    ServerProcess echo(pki, "echo");
+    ServerProcess weather(pki, "weather");
+    ServerProcess datetime(pki, "datetime");
 
     auto r = client_call(pki, echo, "echo", {"call", "echo", "echo", "message=héllo 👋 世界"});
     CHECK(r.exit_code == 0);
@@ -60,7 +60,7 @@ TEST_CASE("a valid client gets answers from every tool of every server", "[integ
 
 TEST_CASE("curl can initialize, list tools and call a tool with the coordinator certificate", "[integration]") {
     DemoPki pki;
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    ServerProcess echo(pki, "echo");
     auto init = curl_mcp(echo.url(), pki.path("ca.crt"), pki.path("coordinator.crt"), pki.path("coordinator.key"), initialize_body());
     REQUIRE(init.exit_code == 0);
     std::smatch m;
@@ -87,7 +87,7 @@ TEST_CASE("the server refuses, at the handshake and with a logged reason, every 
     REQUIRE(pki.pki({"issue", "client", "leaver"}).exit_code == 0);
     REQUIRE(pki.pki({"revoke", "leaver", "--reason", "keyCompromise"}).exit_code == 0);
 
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    ServerProcess echo(pki, "echo");
     const auto body = initialize_body();
     const auto ca = pki.path("ca.crt");
 
@@ -121,7 +121,7 @@ TEST_CASE("--relaxed admits a self-signed client certificate with a WARNING but 
     DemoPki pki;
     OpensslCa other;
     other.self_signed("selfie", "clientAuth", "URI:spiffe://demo/selfie");
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"), {"--relaxed"});
+    ServerProcess echo(pki, "echo", {"--relaxed"});
     CHECK(echo.process().wait_for_log("relaxed_mode"));
     auto ok = curl_mcp(echo.url(), pki.path("ca.crt"), other.path("selfie.crt"), other.path("selfie.key"), initialize_body());
     CHECK(ok.out.find("HTTP/1.1 200") != std::string::npos);
@@ -164,7 +164,7 @@ TEST_CASE("--allow-client patterns follow the authorization policy's wildcard ru
 TEST_CASE("sessions belong to the certificate that opened them", "[integration]") {
     DemoPki pki;
     REQUIRE(pki.pki({"issue", "client", "other"}).exit_code == 0);
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    ServerProcess echo(pki, "echo");
     auto init = curl_mcp(echo.url(), pki.path("ca.crt"), pki.path("coordinator.crt"), pki.path("coordinator.key"), initialize_body());
     std::smatch m;
     REQUIRE(std::regex_search(init.out, m, std::regex(R"([Mm]cp-[Ss]ession-[Ii]d: ([0-9a-f]+))")));
@@ -175,7 +175,7 @@ TEST_CASE("sessions belong to the certificate that opened them", "[integration]"
 
 TEST_CASE("SIGTERM finishes in-flight work and exits 0; an expired server certificate prevents start", "[integration]") {
     DemoPki pki;
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    ServerProcess echo(pki, "echo");
     CHECK(echo.process().stop() == 0);
     CHECK(echo.log().find("server_stopped") != std::string::npos);
 

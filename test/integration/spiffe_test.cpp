@@ -71,7 +71,7 @@ TEST_CASE("SPIFFE rules at the handshake: exact ID, trust domain, two URI SANs r
 TEST_CASE("without a SPIFFE rule, a certificate with two URI SANs is admitted as before", "[spiffe]") {
     DemoPki pki;
     issue_clients(pki);
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"), {"--allow-client", "two-uris"});
+    ServerProcess echo(pki, "echo", {"--allow-client", "two-uris"});
     CHECK(handshake_accepted(pki, echo, "two-uris"));
     CHECK_FALSE(handshake_accepted(pki, echo, "agent"));
 }

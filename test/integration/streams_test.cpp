@@ -140,7 +140,7 @@ TEST_CASE("the client library answers elicitation, sees progress and hears about
 TEST_CASE("bin/client shows progress on stderr and answers elicitation per --elicit", "[streams]") {
     DemoPki pki;
     auto server = everything(pki);
-    ServerProcess weather("weather-server", pki.path("weather.crt"), pki.path("weather.key"), pki.path("ca-bundle.crt"));
+    ServerProcess weather(pki, "weather");
     auto client = [&](std::vector<std::string> args) {
         std::vector<std::string> argv = {bin_path("client"), "--ca", pki.path("ca-bundle.crt"), "--cert", pki.path("coordinator.crt"),
                                          "--key", pki.path("coordinator.key"), "--server", "ev=" + server->url(),

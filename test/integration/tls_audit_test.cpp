@@ -10,7 +10,7 @@ using namespace mcpmtls::testing;
 TEST_CASE("sslscan finds nothing below TLS 1.2, no non-AEAD or non-forward-secret suite, no compression or renegotiation",
           "[audit]") {
     DemoPki pki;
-    ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    ServerProcess echo(pki, "echo");
     auto scan = run_command({"sslscan", "--no-colour", "127.0.0.1:" + std::to_string(echo.port())}, {}, std::chrono::seconds(120));
     REQUIRE(scan.exit_code == 0);
     const std::string& out = scan.out;

@@ -103,6 +103,10 @@ void ServerProcess::start(const std::string& program, const std::vector<std::str
     port_ = std::stoi(m[1].str());
 }
 
+ServerProcess::ServerProcess(const DemoPki& pki, const std::string& service, std::vector<std::string> extra_args)
+    : ServerProcess(service + "-server", pki.path(service + ".crt"), pki.path(service + ".key"), pki.path("ca-bundle.crt"),
+                    std::move(extra_args)) {}
+
 std::string ServerProcess::url(const std::string& host) const { return "https://" + host + ":" + std::to_string(port_) + "/mcp"; }
 
 CommandResult curl_mcp(const std::string& url, const std::string& ca, const std::string& cert, const std::string& key,

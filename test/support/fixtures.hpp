@@ -46,6 +46,8 @@ class ServerProcess {
 public:
     ServerProcess(const std::string& program, const std::string& cert, const std::string& key, const std::string& ca,
                   std::vector<std::string> extra_args = {});
+    // A demo server of `pki` ("weather", "datetime", "echo") on its own certificate and the bundle.
+    ServerProcess(const DemoPki& pki, const std::string& service, std::vector<std::string> extra_args = {});
     // With exactly these arguments besides --port 0 (e.g. --cert-dir instead of --cert and --key).
     ServerProcess(const std::string& program, std::vector<std::string> args);
     int port() const { return port_; }
