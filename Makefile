@@ -46,11 +46,15 @@ deps: $(DEPS_STAMP)
 
 # What only the tests need: Go (certificate and CSR generators for interop tests, stdlib only),
 # Python's cryptography (certificates as its defaults make them) and PyYAML (the deployment
-# manifests are checked as YAML), npm (the official MCP SDK as a host of `client bridge`, and the
-# conformance suite; scripts/mcp-sdk-setup.sh and ../shared/conformance install them with it).
-TEST_PACKAGES := golang-go python3-cryptography python3-yaml npm
+# manifests are checked as YAML). And npm, for the official MCP SDK as a host of `client bridge`
+# and for the conformance suite (scripts/mcp-sdk-setup.sh and ../shared/conformance install them
+# with it): Debian's package only when no npm is there, since a Node.js from elsewhere (such as
+# NodeSource's) brings its own and conflicts with it.
+TEST_PACKAGES := golang-go python3-cryptography python3-yaml
 TEST_DEPS_STAMP := build/.test-deps-installed
 $(TEST_DEPS_STAMP): $(DEPS_STAMP)
+	@command -v npm >/dev/null || { echo "installing Debian packages: npm"; $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm >/dev/null; }
 	$(call install_missing,$(TEST_PACKAGES))
 
 # ---------------------------------------------------------------------------------------------
