@@ -35,12 +35,16 @@ void serving_connection(int fd) { served_fd = fd; }
 
 // glibc declares poll()'s array write-only when fortified (it is read and written): reading
 // `events` here is right.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 extern "C" int poll(struct pollfd* fds, nfds_t count, int timeout_ms) {
     using namespace mcpmtls::server;
     if (count == 1 && timeout_ms == kLibraryKeepAlivePollMs && fds[0].events == POLLIN && fds[0].fd >= 0 && fds[0].fd == served_fd)
         timeout_ms = static_cast<int>(kKeepAliveWaitSlice.count());
     return wait_for(fds, count, timeout_ms);
 }
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
