@@ -1,37 +1,18 @@
 #include "client/reloading_tls.hpp"
 
+#include "common/files.hpp"
 #include "common/log.hpp"
 
-#include <sys/stat.h>
-
 namespace mcpmtls::client {
-
-FileIdentity FileIdentity::of(const std::string& path) {
-    FileIdentity identity;
-    struct stat st {};
-    if (path.empty() || ::stat(path.c_str(), &st) != 0) return identity;
-    identity.exists = true;
-    identity.device = static_cast<uint64_t>(st.st_dev);
-    identity.inode = static_cast<uint64_t>(st.st_ino);
-    identity.size = static_cast<int64_t>(st.st_size);
-    identity.modified_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-    return identity;
-}
-
-bool FileIdentity::operator==(const FileIdentity& other) const {
-    return exists == other.exists && device == other.device && inode == other.inode && size == other.size &&
-           modified_ns == other.modified_ns;
-}
 
 ReloadingTlsContext::ReloadingTlsContext(tls::ClientTlsSettings settings)
     : settings_(std::move(settings)),
       context_(std::make_shared<const tls::ClientTlsContext>(settings_)),
-      loaded_(identities()),
+      loaded_(stamps()),
       next_check_(std::chrono::steady_clock::now() + kCheckInterval) {}
 
-std::vector<FileIdentity> ReloadingTlsContext::identities() const {
-    return {FileIdentity::of(settings_.cert_path), FileIdentity::of(settings_.key_path), FileIdentity::of(settings_.ca_path),
-            FileIdentity::of(settings_.crl_path)};
+std::vector<std::string> ReloadingTlsContext::stamps() const {
+    return {file_stamp(settings_.cert_path), file_stamp(settings_.key_path), file_stamp(settings_.ca_path), file_stamp(settings_.crl_path)};
 }
 
 uint64_t ReloadingTlsContext::generation() const {
@@ -44,7 +25,7 @@ std::shared_ptr<const tls::ClientTlsContext> ReloadingTlsContext::current() {
     const auto now = std::chrono::steady_clock::now();
     if (now < next_check_) return context_;
     next_check_ = now + kCheckInterval;
-    std::vector<FileIdentity> seen = identities();
+    std::vector<std::string> seen = stamps();
     if (seen == loaded_ || seen == refused_) return context_;
     try {
         context_ = std::make_shared<const tls::ClientTlsContext>(settings_);

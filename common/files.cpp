@@ -3,6 +3,8 @@
 #include "common/error.hpp"
 
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
@@ -102,6 +104,15 @@ void make_directories(const std::string& path, mode_t mode) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
         throw OperationError(path + " is not a directory");
+}
+
+std::string file_stamp(const std::string& path) {
+    if (path.empty()) return "-";
+    char resolved[PATH_MAX];
+    struct stat st {};
+    if (!::realpath(path.c_str(), resolved) || ::stat(resolved, &st) != 0) return "missing";
+    return std::string(resolved) + ":" + std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+           std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
 }
 
 size_t raise_open_file_limit() {

@@ -1,32 +1,18 @@
 #include "tls/server_context.hpp"
 
 #include "common/error.hpp"
+#include "common/files.hpp"
 #include "common/log.hpp"
 #include "common/strings.hpp"
 #include "tls/internal/identity_slot.hpp"
 #include "tls/internal/session_tickets.hpp"
 #include "tls/protocol_policy.hpp"
 
-#include <climits>
-#include <cstdlib>
 #include <openssl/err.h>
-#include <sys/stat.h>
 
 namespace mcpmtls::tls {
 
 namespace {
-
-// What a file is now, through every symlink: kubelet's tls.crt is a link to ..data/tls.crt, and
-// only ..data changes (renamed over to a new timestamped directory), so neither the visible
-// link nor its own target string ever does. The resolved path changes with every swap.
-std::string file_stamp(const std::string& path) {
-    if (path.empty()) return "-";
-    char resolved[PATH_MAX];
-    struct stat st {};
-    if (!::realpath(path.c_str(), resolved) || ::stat(resolved, &st) != 0) return "missing";
-    return std::string(resolved) + ":" + std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
-           std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
-}
 
 long days_until(std::chrono::system_clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::hours>(t - std::chrono::system_clock::now()).count() / 24;

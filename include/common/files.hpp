@@ -15,6 +15,13 @@ bool file_exists(const std::string& path);
 // for an instant.
 void write_file_atomic(const std::string& path, const std::string& content, mode_t mode = 0644);
 
+// What a file is now, through every symlink: its resolved path, inode, size and modification
+// time ("missing" if it cannot be read, "-" for no path). Reloaders compare stamps: kubelet's
+// tls.crt is a link to ..data/tls.crt and only ..data changes (renamed over to a new
+// timestamped directory), so neither the visible link nor its target string ever does, but
+// the resolved path changes with every swap.
+std::string file_stamp(const std::string& path);
+
 // Creates the directory (and parents) if missing.
 void make_directories(const std::string& path, mode_t mode = 0755);
 
