@@ -91,7 +91,16 @@ else
   BINDIR := bin
 endif
 
-CXXFLAGS_ALL = -std=c++17 $(OPT) $(WARN) -MMD -MP -Iinclude -I. -isystem /usr/include/botan-2 \
+# ccache when it is installed: a clean rebuild, or a second checkout beside this one, reuses the
+# objects. Paths are made relative to the folder above the checkout (debug info included), so
+# checkouts side by side share one cache.
+CCACHE := $(shell command -v ccache 2>/dev/null)
+ifneq ($(CCACHE),)
+  export CCACHE_BASEDIR ?= $(abspath $(CURDIR)/..)
+endif
+DEBUG_PREFIX := -fdebug-prefix-map=$(CURDIR)=.
+
+CXXFLAGS_ALL = -std=c++17 $(OPT) $(DEBUG_PREFIX) $(WARN) -MMD -MP -Iinclude -I. -isystem /usr/include/botan-2 \
                $(filter-out -I/usr/include/botan-2,$(PKG_CFLAGS)) -DUSE_OS_TZDB=1 -DHAS_STRING_VIEW=1 $(CXXFLAGS)
 LDFLAGS_ALL = $(LDOPT) $(LDFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lpthread
@@ -139,7 +148,7 @@ all: $(PROGRAMS)
 
 $(BUILD)/%.o: %.cpp | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(call say,CXX,$<)$(CXX) $(CXXFLAGS_ALL) -c $< -o $@
+	$(call say,CXX,$<)$(CCACHE) $(CXX) $(CXXFLAGS_ALL) -c $< -o $@
 
 $(BINDIR)/pki: $(BUILD)/pki/main.o $(call libs_of,pki)
 	@mkdir -p $(@D)
