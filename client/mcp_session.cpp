@@ -310,6 +310,9 @@ const json& McpSession::initialize() {
             era_ = Era::modern;
             protocol_version_ = verdict.version;
             init_result_ = verdict.discover;
+            // 2026-07-28 servers name themselves in every result's _meta; callers read serverInfo.
+            if (!init_result_.contains("serverInfo"))
+                init_result_["serverInfo"] = init_result_.value("_meta", json::object()).value("io.modelcontextprotocol/serverInfo", json::object());
             initialized_ = true;
             log_event(spdlog::level::debug, "protocol_agreed", {{"server", name_}, {"era", "2026"}, {"version", protocol_version_}});
             return init_result_;
