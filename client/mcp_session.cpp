@@ -302,9 +302,9 @@ const json& McpSession::initialize() {
         initialize_legacy(choice_.version);
         return init_result_;
     }
-    DiscoverVerdict verdict = discover(mcp::protocol::kModernVersion);
-    if (verdict.kind == DiscoverVerdict::retry) verdict = discover(verdict.version);  // once, as the server asked
-    if (verdict.kind == DiscoverVerdict::retry) verdict.kind = DiscoverVerdict::failed;
+    const DiscoverVerdict verdict = probe_discover(
+        [this](const HeaderList& headers, const std::string& body) { return connection_.request("POST", headers, body); }, capabilities(),
+        choice_.automatic());
     switch (verdict.kind) {
         case DiscoverVerdict::modern:
             era_ = Era::modern;
@@ -324,22 +324,6 @@ const json& McpSession::initialize() {
                                   (choice_.forces_modern() ? choice_.version : std::string(mcp::protocol::kModernVersion)) + " (" +
                                   verdict.reason + ")");
     }
-}
-
-DiscoverVerdict McpSession::discover(const std::string& version) {
-    const long id = next_id_++;
-    const json message = {{"jsonrpc", "2.0"}, {"id", id}, {"method", "server/discover"}, {"params", with_meta(json::object(), version, capabilities())}};
-    const HttpResponse response = connection_.request("POST", modern_headers(version, message), message.dump());
-    json answer;
-    try {
-        answer = find_rpc_response(response, id);
-    } catch (const ConnectionError& e) {
-        if (e.kind() != FailureKind::protocol) throw;
-        // An error the server could not tie to the request (id null) still says what it speaks.
-        json body = json::parse(response.body, nullptr, false);
-        if (body.is_object() && body.contains("error")) answer = body;
-    }
-    return judge_discover(response, answer, choice_.automatic());
 }
 
 void McpSession::initialize_legacy(const std::string& version) {

@@ -268,51 +268,33 @@ bool UpstreamSession::translating() const { return state().era == Era::modern; }
 
 bool UpstreamSession::open_modern(const json& request, const MessageSink& on_message) {
     const json params = request.value("params", json::object());
-    std::string version = mcp::protocol::kModernVersion;
-    for (int attempt = 0; attempt < 2; ++attempt) {
-        json probe = {{"jsonrpc", "2.0"}, {"id", 0}, {"method", "server/discover"}};
-        probe["params"] = with_meta(json::object(), version, params.value("capabilities", json::object()));
-        const HttpResponse response = pool_.send("POST", modern_headers(version, probe), probe.dump());
-        json answer;
-        try {
-            answer = find_rpc_response(response, 0);
-        } catch (const ConnectionError& e) {
-            if (e.kind() != FailureKind::protocol) throw UpstreamError(name_, e.kind(), e.what());
-            std::string error;
-            json body = response.body.empty() ? json() : parse_message(response.body, error);
-            if (body.is_object() && body.contains("error")) answer = body;
-        }
-        const DiscoverVerdict verdict = judge_discover(response, answer, true);
-        if (verdict.kind == DiscoverVerdict::retry) {
-            version = verdict.version;
-            continue;
-        }
-        if (verdict.kind != DiscoverVerdict::modern) return false;
-        // The host speaks 2025: it gets an initialize result made of what server/discover says.
-        const json& discover = verdict.discover;
-        const std::string asked = params.value("protocolVersion", std::string());
-        const auto& legacy = mcp::protocol::kLegacyVersions;
-        const bool known = std::find(legacy.begin(), legacy.end(), asked) != legacy.end();
-        json result = {{"protocolVersion", known ? asked : std::string(legacy[0])},
-                       {"capabilities", discover.value("capabilities", json::object())},
-                       {"serverInfo", discover.value("serverInfo", discover.value("_meta", json::object())
-                                                                       .value("io.modelcontextprotocol/serverInfo", json::object()))}};
-        if (discover.contains("instructions")) result["instructions"] = discover["instructions"];
-        {
-            std::lock_guard<std::mutex> lock(state_mutex_);
-            state_.session_id.clear();
-            state_.protocol_version = verdict.version;
-            state_.era = Era::modern;
-            ++state_.epoch;
-            established_ = true;
-            initialize_result_ = result;
-        }
-        log_event(spdlog::level::info, "protocol_translated",
-                  {{"server", name_}, {"server_version", verdict.version}, {"host_version", result["protocolVersion"]}});
-        if (on_message) on_message({{"jsonrpc", "2.0"}, {"id", request["id"]}, {"result", result}});
-        return true;
+    const DiscoverVerdict verdict = probe_discover(
+        [this](const HeaderList& headers, const std::string& body) { return pool_.send("POST", headers, body); },
+        params.value("capabilities", json::object()), true);
+    if (verdict.kind != DiscoverVerdict::modern) return false;
+    // The host speaks 2025: it gets an initialize result made of what server/discover says.
+    const json& discover = verdict.discover;
+    const std::string asked = params.value("protocolVersion", std::string());
+    const auto& legacy = mcp::protocol::kLegacyVersions;
+    const bool known = std::find(legacy.begin(), legacy.end(), asked) != legacy.end();
+    json result = {{"protocolVersion", known ? asked : std::string(legacy[0])},
+                   {"capabilities", discover.value("capabilities", json::object())},
+                   {"serverInfo", discover.value("serverInfo", discover.value("_meta", json::object())
+                                                                   .value("io.modelcontextprotocol/serverInfo", json::object()))}};
+    if (discover.contains("instructions")) result["instructions"] = discover["instructions"];
+    {
+        std::lock_guard<std::mutex> lock(state_mutex_);
+        state_.session_id.clear();
+        state_.protocol_version = verdict.version;
+        state_.era = Era::modern;
+        ++state_.epoch;
+        established_ = true;
+        initialize_result_ = result;
     }
-    return false;
+    log_event(spdlog::level::info, "protocol_translated",
+              {{"server", name_}, {"server_version", verdict.version}, {"host_version", result["protocolVersion"]}});
+    if (on_message) on_message({{"jsonrpc", "2.0"}, {"id", request["id"]}, {"result", result}});
+    return true;
 }
 
 json UpstreamSession::modern_params(const json& params) const {

@@ -127,6 +127,45 @@ DiscoverVerdict judge_discover(const HttpResponse& response, const json& answer,
     return legacy("server/discover was answered with HTTP " + std::to_string(response.status) + " and no JSON-RPC answer");
 }
 
+namespace {
+
+// The answer to request `id` in a JSON or event-stream body; null when there is none. An error
+// the server could not tie to the request (id null) still counts: it says what the server speaks.
+json answer_in(const HttpResponse& response, const json& id) {
+    auto fits = [&](const json& message) {
+        return message.is_object() && (message.contains("result") || message.contains("error")) &&
+               (message.value("id", json()) == id || (message.contains("error") && message.value("id", json()).is_null()));
+    };
+    if (is_event_stream(response)) {
+        for (std::string line : split(response.body, '\n')) {
+            if (!line.empty() && line.back() == '\r') line.pop_back();
+            if (!starts_with(line, "data:")) continue;
+            const json message = json::parse(trim(line.substr(5)), nullptr, false);
+            if (fits(message)) return message;
+        }
+        return nullptr;
+    }
+    const json message = json::parse(response.body, nullptr, false);
+    return fits(message) ? message : json();
+}
+
+}  // namespace
+
+DiscoverVerdict probe_discover(const ProbePost& post, const json& capabilities, bool fallback_allowed) {
+    std::string version = protocol::kModernVersion;
+    DiscoverVerdict verdict;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        const json probe = {{"jsonrpc", "2.0"}, {"id", 0}, {"method", "server/discover"}, {"params", with_meta(json::object(), version, capabilities)}};
+        const HttpResponse response = post(modern_headers(version, probe), probe.dump());
+        verdict = judge_discover(response, answer_in(response, 0), fallback_allowed);
+        if (verdict.kind != DiscoverVerdict::retry) return verdict;
+        version = verdict.version;  // the server asked for one we speak: once more, with it
+    }
+    verdict.kind = DiscoverVerdict::failed;
+    verdict.reason = "the server refused protocol version " + version + " twice (" + verdict.reason + ")";
+    return verdict;
+}
+
 // ---------------------------------------------------------------------------------------------
 // x-mcp-header
 

@@ -92,8 +92,6 @@ private:
     json exchange(const std::string& method, const json& params, const ProgressHandler& on_progress);
     // One request and its answer (one leg of a 2026 input-required exchange).
     json send_request(const std::string& method, const json& params, const ProgressHandler& on_progress);
-    // The server/discover probe; the verdict says which era to speak.
-    DiscoverVerdict discover(const std::string& version);
     void initialize_legacy(const std::string& version);
     // What the client answers to a server's request (elicitation, roots, sampling, ping), in either
     // era. Throws RpcError for what it does not answer.

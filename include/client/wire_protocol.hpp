@@ -9,6 +9,7 @@
 #include "client/http_connection.hpp"
 #include "client/stream_position.hpp"
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -48,6 +49,12 @@ struct DiscoverVerdict {
 };
 // `answer` is the JSON-RPC answer found in the response (null when there was none).
 DiscoverVerdict judge_discover(const HttpResponse& response, const nlohmann::json& answer, bool fallback_allowed);
+// Sends one POST (headers, body) to the server and returns its response; throws when the server
+// cannot be reached (each session engine its own way).
+using ProbePost = std::function<HttpResponse(const HeaderList& headers, const std::string& body)>;
+// The server/discover probe of every session engine: asks for 2026-07-28 with the client's
+// `capabilities`, asks once more when the server names a version of its own, and judges the answer.
+DiscoverVerdict probe_discover(const ProbePost& post, const nlohmann::json& capabilities, bool fallback_allowed);
 
 // Why a tool definition must be refused in the 2026 era (an x-mcp-header that is empty, not an
 // RFC 9110 token, on a non-primitive or number property, not reachable through "properties"

@@ -96,3 +96,40 @@ TEST_CASE("an input-required retry echoes requestState unchanged and carries no 
     CHECK(is_input_required({{"resultType", "input_required"}}));
     CHECK_FALSE(is_input_required({{"content", json::array()}}));  // no resultType: complete
 }
+
+TEST_CASE("the server/discover probe asks once more when the server names a version, and reads event streams", "[modern-client]") {
+    std::vector<HeaderList> sent;
+    std::vector<json> bodies;
+    const ProbePost post = [&](const HeaderList& headers, const std::string& body) {
+        sent.push_back(headers);
+        bodies.push_back(json::parse(body));
+        HttpResponse r;
+        if (sent.size() == 1) {
+            r.status = 400;
+            r.headers = {{"Content-Type", "application/json"}};
+            r.body = R"({"jsonrpc":"2.0","id":null,"error":{"code":-32022,"message":"Unsupported protocol version","data":{"supported":["2026-07-28"]}}})";
+        } else {
+            r.status = 200;
+            r.headers = {{"Content-Type", "text/event-stream"}};
+            r.body = "id: 1\r\ndata: {\"jsonrpc\":\"2.0\",\"id\":0,\"result\":{\"supportedVersions\":[\"2026-07-28\"]}}\r\n\r\n";
+        }
+        return r;
+    };
+    const DiscoverVerdict verdict = probe_discover(post, {{"roots", json::object()}}, true);
+    CHECK(verdict.kind == DiscoverVerdict::modern);
+    REQUIRE(sent.size() == 2);
+    CHECK(header(sent[0], "Mcp-Method") == "server/discover");
+    CHECK(header(sent[0], "MCP-Protocol-Version") == "2026-07-28");
+    CHECK(bodies[0]["params"]["_meta"]["io.modelcontextprotocol/clientCapabilities"]["roots"] == json::object());
+
+    int calls = 0;
+    const ProbePost always_refused = [&](const HeaderList&, const std::string&) {
+        ++calls;
+        HttpResponse r;
+        r.status = 400;
+        r.body = R"({"jsonrpc":"2.0","id":0,"error":{"code":-32022,"message":"no","data":{"supported":["2026-07-28"]}}})";
+        return r;
+    };
+    CHECK(probe_discover(always_refused, json::object(), true).kind == DiscoverVerdict::failed);
+    CHECK(calls == 2);  // never a loop
+}
