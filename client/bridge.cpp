@@ -4,7 +4,7 @@
 
 #include "client/internal/bridge_routes.hpp"
 #include "common/log.hpp"
-#include "mcp/streamable_http.hpp"
+#include "mcp/protocol.hpp"
 
 #include <csignal>
 #include <pthread.h>
@@ -119,7 +119,7 @@ int run_bridge(const BridgeOptions& given, int in_fd, int out_fd) {
     if (options.servers.empty()) throw InputError("bridge: no server to forward to");
     if (!options.aggregate && options.servers.size() != 1)
         throw InputError("bridge takes one SERVER, or --all for every configured server");
-    if (options.max_message_bytes == 0) options.max_message_bytes = mcp::ServerOptions{}.max_body_bytes;
+    if (options.max_message_bytes == 0) options.max_message_bytes = mcp::protocol::kDefaultMaxBodyBytes;
     bool any_https = false;
     for (const auto& server : options.servers) any_https = any_https || server.url.scheme == "https";
 

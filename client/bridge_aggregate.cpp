@@ -9,7 +9,7 @@
 
 #include "common/log.hpp"
 #include "common/version.hpp"
-#include "mcp/streamable_http.hpp"
+#include "mcp/protocol.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -122,7 +122,7 @@ private:
         std::vector<std::thread> attempts;
         for (size_t i = 0; i < members_.size(); ++i) attempts.emplace_back([this, i] { connect(i); });
         for (auto& attempt : attempts) attempt.join();
-        const auto& supported = mcp::supported_protocol_versions();
+        const auto& supported = mcp::protocol::kLegacyVersions;
         const std::string asked = params.value("protocolVersion", "");
         const std::string version =
             std::find(supported.begin(), supported.end(), asked) != supported.end() ? asked : std::string("2025-06-18");

@@ -75,7 +75,9 @@ McpSession& Coordinator::session(const std::string& name) {
             handlers.notify = [name](const nlohmann::json& notification) {
                 log_event(spdlog::level::debug, "server_notification", {{"server", name}, {"message", notification}});
             };
+            handlers.roots = options_.roots;
             created->set_handlers(std::move(handlers));
+            created->set_protocol(options_.protocol);
             it = sessions_.emplace(name, std::move(created)).first;
         }
         session = it->second.get();

@@ -4,6 +4,7 @@
 #include "common/log.hpp"
 #include "common/strings.hpp"
 #include "common/version.hpp"
+#include "mcp/protocol.hpp"
 
 #include <future>
 #include <thread>
@@ -59,14 +60,44 @@ json McpSession::request(const std::string& method, const json& params) { return
 
 json McpSession::exchange(const std::string& method, const json& params, const ProgressHandler& on_progress) {
     if (!initialized_ && method != "initialize") initialize();
+    if (era_ == Era::legacy) return send_request(method, params, on_progress);
+    // 2026-07-28: an input-required result is answered and the request sent again, on a new id,
+    // with the answers and the server's requestState; never carried over to another request.
+    json current = params;
+    for (int round = 0;; ++round) {
+        json result = send_request(method, current, on_progress);
+        if (!is_input_required(result)) return result;
+        if (round >= kMaxInputRounds)
+            throw RpcError(0, name_ + ": " + method + " still required input after " + std::to_string(kMaxInputRounds) + " rounds");
+        json responses = json::object();
+        const json requests = result.value("inputRequests", json::object());
+        if (requests.is_object())
+            for (const auto& [key, input] : requests.items())
+                responses[key] = answer_input_request(input.value("method", std::string()), input.value("params", json::object()));
+        // A requestState alone asks the client to come back later: pace it.
+        if (responses.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+        current = retry_params(params, responses, result.value("requestState", json()));
+    }
+}
+
+json McpSession::send_request(const std::string& method, const json& params, const ProgressHandler& on_progress) {
+    const bool modern = era_ == Era::modern;
     long id = next_id_++;
     json message = {{"jsonrpc", "2.0"}, {"id", id}, {"method", method}};
-    if (!params.is_null()) message["params"] = params;
+    if (modern) message["params"] = with_meta(params, protocol_version_, capabilities());
+    else if (!params.is_null()) message["params"] = params;
     json progress_token;
     if (on_progress && message["params"].is_object()) {
         progress_token = name_ + "-" + std::to_string(id);
         message["params"]["_meta"]["progressToken"] = progress_token;
     }
+    json schema;
+    if (modern && method == "tools/call") {
+        const std::string tool = params.value("name", std::string());
+        if (!tool_schemas_.count(tool)) list_tools();
+        if (tool_schemas_.count(tool)) schema = tool_schemas_[tool];
+    }
+    auto headers_now = [&] { return modern ? modern_headers(protocol_version_, message, schema) : headers(method != "initialize"); };
     json answer;
     StreamPosition position;
     auto on_event = [&](const SseEvent& event) {
@@ -80,8 +111,8 @@ json McpSession::exchange(const std::string& method, const json& params, const P
         if (received.is_object()) handle_server_message(received, progress_token, on_progress);
         return false;
     };
-    HttpResponse response = connection_.request_events("POST", headers(method != "initialize"), message.dump(), on_event);
-    if (response.status == 404 && !session_id_.empty() && method != "initialize") {
+    HttpResponse response = connection_.request_events("POST", headers_now(), message.dump(), on_event);
+    if (!modern && response.status == 404 && !session_id_.empty() && method != "initialize") {
         // The server forgot our session (restart or expiry): start a new one, once.
         session_id_.clear();
         initialized_ = false;
@@ -93,8 +124,9 @@ json McpSession::exchange(const std::string& method, const json& params, const P
     if (response.status >= 400 && response.header("Content-Type").find("json") == std::string::npos)
         throw RpcError(0, "HTTP " + std::to_string(response.status) + (response.body.empty() ? "" : ": " + trim(response.body.substr(0, 200))));
     // The stream ended before the answer (the server closed it on purpose, or the connection
-    // dropped): come back for the rest after the server's retry delay.
-    for (int attempt = 0; answer.is_null() && is_event_stream(response) && !position.last_event_id.empty() && attempt < kMaxStreamResumes;
+    // dropped): come back for the rest after the server's retry delay. (2026-07-28 has no GET.)
+    for (int attempt = 0; !modern && answer.is_null() && is_event_stream(response) && !position.last_event_id.empty() &&
+                          attempt < kMaxStreamResumes;
          ++attempt) {
         std::this_thread::sleep_for(std::chrono::milliseconds(position.retry_ms));
         try {
@@ -111,8 +143,24 @@ json McpSession::exchange(const std::string& method, const json& params, const P
         const auto& error = answer["error"];
         throw RpcError(error.value("code", 0), error.value("message", std::string("unknown error")));
     }
-    if (method == "initialize") session_id_ = response.header("Mcp-Session-Id");
+    if (method == "initialize") session_id_ = response.header(mcp::protocol::kHeaderSessionId);
     return answer["result"];
+}
+
+json McpSession::capabilities() const {
+    json capabilities = json::object();
+    if (handlers_.elicit) capabilities["elicitation"] = json::object();
+    if (handlers_.roots.is_array()) capabilities["roots"] = json::object();
+    return capabilities;
+}
+
+json McpSession::answer_input_request(const std::string& method, const json& params) {
+    if (method == "elicitation/create") return handlers_.elicit ? handlers_.elicit(params) : json{{"action", "decline"}};
+    if (method == "roots/list") return {{"roots", handlers_.roots.is_array() ? handlers_.roots : json::array()}};
+    if (method == "ping" && era_ == Era::legacy) return json::object();
+    if (method == "sampling/createMessage")
+        throw RpcError(mcp::protocol::kUserRejected, name_ + " asked for sampling (sampling/createMessage): declined, this client has no model");
+    throw RpcError(-32601, "this client does not handle " + (method.empty() ? std::string("an input request without a method") : method));
 }
 
 void McpSession::handle_server_message(const json& message, const json& progress_token, const ProgressHandler& on_progress) {
@@ -123,12 +171,14 @@ void McpSession::handle_server_message(const json& message, const json& progress
         // A request from the server: answer it on the side connection (this one is busy reading).
         const json& id = message["id"];
         try {
-            if (method == "elicitation/create")
-                answer_server(id, handlers_.elicit ? handlers_.elicit(params) : json{{"action", "decline"}}, false);
-            else if (method == "ping")
-                answer_server(id, json::object(), false);
-            else
-                answer_server(id, {{"code", -32601}, {"message", "this client does not handle " + method}}, true);
+            json answer;
+            try {
+                answer = answer_input_request(method, params);
+            } catch (const RpcError& e) {
+                answer_server(id, {{"code", e.rpc_code()}, {"message", e.what()}}, true);
+                return;
+            }
+            answer_server(id, answer, false);
         } catch (const ConnectionError&) {
             throw;
         } catch (const std::exception& e) {
@@ -158,6 +208,10 @@ void McpSession::answer_server(const json& id, const json& result_or_error, bool
 
 bool McpSession::listen(const std::atomic<bool>& stop, const std::function<void(bool)>& opened) {
     if (!initialized_) initialize();
+    if (era_ == Era::modern) {  // 2026-07-28 has no standalone stream
+        if (opened) opened(false);
+        return false;
+    }
     HttpConnection* stream;
     {
         std::lock_guard<std::mutex> lock(listen_mutex_);
@@ -235,24 +289,58 @@ void McpSession::stop_listening() {
 
 void McpSession::notify(const std::string& method, const json& params) {
     json message = {{"jsonrpc", "2.0"}, {"method", method}};
-    if (!params.is_null()) message["params"] = params;
-    HttpResponse response = connection_.request("POST", headers(true), message.dump());
+    if (era_ == Era::modern) message["params"] = with_meta(params, protocol_version_, capabilities());
+    else if (!params.is_null()) message["params"] = params;
+    const HeaderList sent = era_ == Era::modern ? modern_headers(protocol_version_, message) : headers(true);
+    HttpResponse response = connection_.request("POST", sent, message.dump());
     if (response.status >= 400) throw RpcError(0, "notification " + method + " refused with HTTP " + std::to_string(response.status));
 }
 
 const json& McpSession::initialize() {
     if (initialized_) return init_result_;
-    json capabilities = json::object();
-    if (handlers_.elicit) capabilities["elicitation"] = json::object();
-    json params = {{"protocolVersion", kClientProtocolVersion},
-                   {"capabilities", capabilities},
+    if (choice_.forces_legacy()) {
+        initialize_legacy(choice_.version);
+        return init_result_;
+    }
+    const DiscoverVerdict verdict = probe_discover(
+        [this](const HeaderList& headers, const std::string& body) { return connection_.request("POST", headers, body); }, capabilities(),
+        choice_.automatic());
+    switch (verdict.kind) {
+        case DiscoverVerdict::modern:
+            era_ = Era::modern;
+            protocol_version_ = verdict.version;
+            init_result_ = verdict.discover;
+            // 2026-07-28 servers name themselves in every result's _meta; callers read serverInfo.
+            if (!init_result_.contains("serverInfo"))
+                init_result_["serverInfo"] = init_result_.value("_meta", json::object()).value("io.modelcontextprotocol/serverInfo", json::object());
+            initialized_ = true;
+            log_event(spdlog::level::debug, "protocol_agreed", {{"server", name_}, {"era", "2026"}, {"version", protocol_version_}});
+            return init_result_;
+        case DiscoverVerdict::legacy:
+            initialize_legacy(kClientProtocolVersion);
+            return init_result_;
+        default:
+            throw RpcError(0, name_ + ": the server does not speak protocol version " +
+                                  (choice_.forces_modern() ? choice_.version : std::string(mcp::protocol::kModernVersion)) + " (" +
+                                  verdict.reason + ")");
+    }
+}
+
+void McpSession::initialize_legacy(const std::string& version) {
+    era_ = Era::legacy;
+    json params = {{"protocolVersion", version},
+                   {"capabilities", capabilities()},
                    {"clientInfo", {{"name", "mcp-mtls-client"}, {"version", kVersion}}}};
-    init_result_ = request("initialize", params);
-    protocol_version_ = init_result_.value("protocolVersion", std::string(kClientProtocolVersion));
+    init_result_ = send_request("initialize", params, nullptr);
+    protocol_version_ = init_result_.value("protocolVersion", version);
+    if (choice_.forces_legacy() && protocol_version_ != choice_.version) {
+        const std::string offered = protocol_version_;
+        close();
+        throw RpcError(0, name_ + ": the server answered initialize with protocol version " + offered + ", not the forced " + choice_.version);
+    }
     initialized_ = true;
     notify("notifications/initialized", nullptr);
-    if (handlers_.elicit) start_listening();
-    return init_result_;
+    if (handlers_.elicit || handlers_.roots.is_array()) start_listening();
 }
 
 json McpSession::list_tools() {
@@ -260,7 +348,18 @@ json McpSession::list_tools() {
     json params = json::object();
     for (int page = 0; page < 100; ++page) {
         json result = request("tools/list", params);
-        for (auto& tool : result.value("tools", json::array())) tools.push_back(tool);
+        for (auto& tool : result.value("tools", json::array())) {
+            const json schema = tool.value("inputSchema", json::object());
+            if (era_ == Era::modern) {
+                // 2026-07-28: a tool whose x-mcp-header annotations are invalid must not be used.
+                if (auto fault = header_annotation_fault(schema)) {
+                    log_event(spdlog::level::warn, "tool_refused", {{"server", name_}, {"tool", tool.value("name", "")}, {"reason", *fault}});
+                    continue;
+                }
+            }
+            tool_schemas_[tool.value("name", std::string())] = schema;
+            tools.push_back(tool);
+        }
         if (!result.contains("nextCursor") || result["nextCursor"].is_null()) break;
         params["cursor"] = result["nextCursor"];
     }

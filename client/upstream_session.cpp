@@ -4,6 +4,7 @@
 #include "client/stdio_channel.hpp"
 #include "common/log.hpp"
 #include "common/strings.hpp"
+#include "mcp/protocol.hpp"
 
 #include <algorithm>
 
@@ -260,7 +261,140 @@ void UpstreamSession::initialize(const json& request, const MessageSink& on_mess
         std::lock_guard<std::mutex> lock(state_mutex_);
         initialize_params_ = request.value("params", json::object());
     }
-    open_session(request, on_message);
+    if (!open_modern(request, on_message)) open_session(request, on_message);
+}
+
+bool UpstreamSession::translating() const { return state().era == Era::modern; }
+
+bool UpstreamSession::open_modern(const json& request, const MessageSink& on_message) {
+    const json params = request.value("params", json::object());
+    const DiscoverVerdict verdict = probe_discover(
+        [this](const HeaderList& headers, const std::string& body) { return pool_.send("POST", headers, body); },
+        params.value("capabilities", json::object()), true);
+    if (verdict.kind != DiscoverVerdict::modern) return false;
+    // The host speaks 2025: it gets an initialize result made of what server/discover says.
+    const json& discover = verdict.discover;
+    const std::string asked = params.value("protocolVersion", std::string());
+    const auto& legacy = mcp::protocol::kLegacyVersions;
+    const bool known = std::find(legacy.begin(), legacy.end(), asked) != legacy.end();
+    json result = {{"protocolVersion", known ? asked : std::string(legacy[0])},
+                   {"capabilities", discover.value("capabilities", json::object())},
+                   {"serverInfo", discover.value("serverInfo", discover.value("_meta", json::object())
+                                                                   .value("io.modelcontextprotocol/serverInfo", json::object()))}};
+    if (discover.contains("instructions")) result["instructions"] = discover["instructions"];
+    {
+        std::lock_guard<std::mutex> lock(state_mutex_);
+        state_.session_id.clear();
+        state_.protocol_version = verdict.version;
+        state_.era = Era::modern;
+        ++state_.epoch;
+        established_ = true;
+        initialize_result_ = result;
+    }
+    log_event(spdlog::level::info, "protocol_translated",
+              {{"server", name_}, {"server_version", verdict.version}, {"host_version", result["protocolVersion"]}});
+    if (on_message) on_message({{"jsonrpc", "2.0"}, {"id", request["id"]}, {"result", result}});
+    return true;
+}
+
+json UpstreamSession::modern_params(const json& params) const {
+    json host;
+    std::string version;
+    {
+        std::lock_guard<std::mutex> lock(state_mutex_);
+        host = initialize_params_;
+        version = state_.protocol_version;
+    }
+    if (!host.is_object()) host = json::object();
+    json out = with_meta(params, version, host.value("capabilities", json::object()));
+    if (host.contains("clientInfo")) out["_meta"][mcp::protocol::kMetaClientInfo] = host["clientInfo"];
+    return out;
+}
+
+bool UpstreamSession::modern_request(const json& request, const MessageSink& on_message) {
+    const json host_id = request["id"];
+    const std::string method = request.value("method", std::string());
+    const json original = request.value("params", json::object());
+    json params = original;
+    for (int round = 0;; ++round) {
+        json leg = {{"jsonrpc", "2.0"}, {"method", method}};
+        // Every retry is a new request: a new id, the host's id given back on the final answer.
+        leg["id"] = round == 0 ? host_id : json("mcp-mtls-bridge-retry-" + std::to_string(++retries_));
+        leg["params"] = modern_params(params);
+        json schema;
+        if (method == "tools/call") {
+            std::lock_guard<std::mutex> lock(state_mutex_);
+            auto it = tool_schemas_.find(original.value("name", std::string()));
+            if (it != tool_schemas_.end()) schema = it->second;
+        }
+        json answer;
+        auto on_event = [&](const SseEvent& event) {
+            if (event.data.empty() || (!event.type.empty() && event.type != "message")) return false;
+            std::string error;
+            const json received = parse_message(event.data, error);
+            if (!received.is_object()) return false;
+            if (is_answer_to(received, leg["id"])) answer = received;
+            else if (on_message) on_message(received);  // progress, log messages
+            return false;
+        };
+        const HttpResponse response = pool_.send("POST", modern_headers(state().protocol_version, leg, schema),
+                                                 leg.dump(-1, ' ', false, json::error_handler_t::replace), on_event);
+        if (!is_event_stream(response)) {
+            std::string error;
+            const json body = response.body.empty() ? json() : parse_message(response.body, error);
+            if (body.is_object() && (body.contains("result") || body.contains("error"))) answer = body;
+            else if (response.status >= 400)
+                throw UpstreamError(name_, FailureKind::protocol, "HTTP " + std::to_string(response.status) + ": " + trim(response.body.substr(0, 200)));
+        }
+        if (answer.is_null()) return false;
+        if (answer.contains("result") && is_input_required(answer["result"])) {
+            if (round >= kMaxInputRounds)
+                throw UpstreamError(name_, FailureKind::protocol, method + " still required input after " + std::to_string(kMaxInputRounds) + " rounds");
+            const json result = answer["result"];
+            json responses = json::object();
+            const json requests = result.value("inputRequests", json::object());
+            for (const auto& [key, input] : requests.items()) {
+                if (!ask_host_) throw UpstreamError(name_, FailureKind::protocol, "the server asked for input the host cannot be asked for");
+                const json reply = ask_host_(input.value("method", std::string()), input.value("params", json::object()));
+                if (!reply.contains("result")) {
+                    // The host refused (no model, no roots): an input answer cannot carry an error, so the call fails with the host's reason.
+                    on_message({{"jsonrpc", "2.0"}, {"id", host_id},
+                                {"error", reply.value("error", json{{"code", -32603}, {"message", "the host did not answer " + input.value("method", std::string())}})}});
+                    return true;
+                }
+                responses[key] = reply["result"];
+            }
+            if (responses.empty() && wait_or_stop(250)) return false;  // requestState alone: come back later
+            params = retry_params(original, responses, result.value("requestState", json()));
+            continue;
+        }
+        answer["id"] = host_id;
+        if (method == "tools/list" && answer.contains("result") && answer["result"].contains("tools")) {
+            json kept = json::array();
+            std::lock_guard<std::mutex> lock(state_mutex_);
+            for (const auto& tool : answer["result"]["tools"]) {
+                const json tool_schema = tool.value("inputSchema", json::object());
+                if (auto fault = header_annotation_fault(tool_schema)) {
+                    log_event(spdlog::level::warn, "tool_refused", {{"server", name_}, {"tool", tool.value("name", "")}, {"reason", *fault}});
+                    continue;
+                }
+                tool_schemas_[tool.value("name", std::string())] = tool_schema;
+                kept.push_back(tool);
+            }
+            answer["result"]["tools"] = kept;
+        }
+        if (on_message) on_message(answer);
+        return true;
+    }
+}
+
+void UpstreamSession::modern_post(const json& message) {
+    const std::string method = message.value("method", std::string());
+    // 2026-07-28 has no notifications/initialized, and no server requests to answer.
+    if (method.empty() || method == "notifications/initialized") return;
+    json out = message;
+    out["params"] = modern_params(message.value("params", json::object()));
+    pool_.send("POST", modern_headers(state().protocol_version, out), out.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
 void UpstreamSession::renew(const State& stale) {
@@ -277,15 +411,17 @@ void UpstreamSession::renew(const State& stale) {
                           {"method", "initialize"},
                           {"params", params}};
     json answer;
-    open_session(request, [&](const json& message) {
+    const MessageSink capture = [&](const json& message) {
         if (is_answer_to(message, request["id"])) answer = message;
-    });
+    };
+    const bool modern = open_modern(request, capture);
+    if (!modern) open_session(request, capture);
     if (!answer.contains("result"))
         throw UpstreamError(name_, FailureKind::protocol,
                             "the server refused a new session: " +
                                 (answer.contains("error") ? answer["error"].value("message", answer["error"].dump()) : "no answer"));
     bool answered = false;
-    exchange({{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}}, state(), nullptr, answered);
+    if (!modern) exchange({{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}}, state(), nullptr, answered);
     log_event(spdlog::level::info, "session_renewed",
               {{"server", name_}, {"reason", stale.session_id.empty() ? "no session yet" : "the server no longer knows the session"}});
 }
@@ -297,6 +433,7 @@ bool UpstreamSession::request(const json& request, const MessageSink& on_message
         renew(current);
         current = state();
     }
+    if (current.era == Era::modern) return modern_request(request, on_message);
     bool answered = false;
     if (exchange(request, current, on_message, answered) == 404) {
         renew(current);
@@ -312,6 +449,10 @@ void UpstreamSession::post(const json& message) {
         renew(current);  // sends notifications/initialized itself
         if (message.value("method", "") == "notifications/initialized") return;
         current = state();
+    }
+    if (current.era == Era::modern) {
+        modern_post(message);
+        return;
     }
     bool answered = false;
     if (exchange(message, current, nullptr, answered) == 404) {
@@ -340,6 +481,7 @@ void UpstreamSession::listen(const MessageSink& on_message) {
                 renew(current);
                 continue;
             }
+            if (current.era == Era::modern) return;  // 2026-07-28 has no standalone stream
             const HttpResponse response = pool_.send(
                 "GET", stream_headers(session_headers(current.protocol_version, current.session_id), position.last_event_id), "",
                 [&](const SseEvent& event) {

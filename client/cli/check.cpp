@@ -33,6 +33,7 @@ int check(const Args& args) {
             continue;
         }
         McpSession session(server.name, server.url, context, options.timeouts);
+        session.set_protocol(options.protocol);
         auto& connection = session.connection();
         try {
             connection.connect();
@@ -72,6 +73,8 @@ int check(const Args& args) {
                 session.initialize();
                 r["client_certificate"] = "accepted";
                 r["server_info"] = session.server_info().value("serverInfo", json::object());
+                r["era"] = session.era() == Era::modern ? "2026 (stateless)" : "2025 (initialize and session)";
+                r["protocol_version"] = session.protocol_version();
             } catch (const Error& e) {
                 r["client_certificate"] = std::string("refused or failed: ") + e.what();
                 ok = false;

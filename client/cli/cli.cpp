@@ -36,6 +36,12 @@ std::vector<Option> global_options() {
                                    "decline, or ask on the terminal (default: ask on a terminal, else decline)")
             .one_of({"defaults", "decline", "ask"})
             .configurable(),
+        Option::text("protocol-version", "", "the MCP protocol version to speak: auto is the newest the server's "
+                                             "server/discover offers, else the 2025 initialize handshake")
+            .one_of(protocol_version_choices())
+            .fallback("auto")
+            .configurable(),
+        Option::list("root", "DIR", "a directory offered to servers as a root (file:// URI); repeatable"),
         Option::flag("json", "print JSON"),
         Option::integer("timeout", "SECONDS", 1, 3600, "connect and read timeout")
             .fallback(static_cast<long>(timeouts.io.count() / 1000))
@@ -113,6 +119,8 @@ CoordinatorOptions coordinator_options(const Args& args) {
         options.timeouts.connect = std::chrono::milliseconds(std::min<long>(seconds, 10) * 1000);
         options.timeouts.io = std::chrono::milliseconds(seconds * 1000);
     }
+    options.protocol = VersionChoice::parse(args.text("protocol-version"));
+    if (!args.list("root").empty()) options.roots = roots_of(args.list("root"));
     options.servers = servers_of(args);
     return options;
 }

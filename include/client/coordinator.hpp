@@ -22,6 +22,8 @@ struct CoordinatorOptions {
     Timeouts timeouts;
     std::vector<ServerEndpoint> servers;
     ElicitMode elicit = ElicitMode::decline;  // how servers' elicitation requests are answered
+    VersionChoice protocol;                   // --protocol-version
+    nlohmann::json roots;                     // --root: [{"uri": "file://...", "name": ...}], null when none
 };
 
 // The servers `make run-servers` starts.

@@ -1,13 +1,18 @@
 #pragma once
-// An MCP client session over Streamable HTTP: initialize, notifications/initialized, requests
-// carrying Mcp-Session-Id and MCP-Protocol-Version, JSON or SSE answers, DELETE on close.
-// While an answer streams in, the server may send requests (elicitation, ping), answered on a
-// second connection, and notifications (progress, log messages); a stream that ends before its
-// answer is resumed with GET and Last-Event-ID after the server's retry delay.
+// An MCP client session over Streamable HTTP, in either era (client/wire_protocol.hpp decides
+// which, from server/discover). 2026-07-28: every request stands alone, with _meta and the
+// standard headers; an input-required result is answered (elicitation, roots; sampling declined)
+// and the request retried. 2025: initialize, notifications/initialized, requests carrying
+// Mcp-Session-Id and MCP-Protocol-Version, DELETE on close; while an answer streams in, the server
+// may send requests (elicitation, roots, ping), answered on a second connection, and
+// notifications (progress, log messages); a stream that ends before its answer is resumed with
+// GET and Last-Event-ID after the server's retry delay.
 #include "client/http_connection.hpp"
+#include "client/wire_protocol.hpp"
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -40,6 +45,8 @@ struct ServerMessageHandlers {
     std::function<json(const json& params)> elicit;
     // Every notification but progress (which goes to the call that asked for it).
     std::function<void(const json& notification)> notify;
+    // The roots offered to the server ([{"uri": "file://...", "name": ...}]); null: no roots capability.
+    json roots;
 };
 
 // notifications/progress params of one call.
@@ -50,7 +57,8 @@ public:
     McpSession(std::string server_name, Url url, std::shared_ptr<const tls::ClientTlsContext> tls, Timeouts timeouts = {});
     ~McpSession();  // DELETEs the session (best effort)
 
-    // initialize + notifications/initialized. Returns the initialize result.
+    // Agrees on the era and version (server/discover, else initialize + notifications/initialized).
+    // Returns the server's description: the discover result, or the initialize result.
     const json& initialize();
     json list_tools();  // all pages
     json call_tool(const std::string& name, const json& arguments);
@@ -58,6 +66,8 @@ public:
     json call_tool(const std::string& name, const json& arguments, const ProgressHandler& on_progress);
     // Set before initialize (the declared capabilities follow from them).
     void set_handlers(ServerMessageHandlers handlers) { handlers_ = std::move(handlers); }
+    // Set before initialize: which protocol version to speak (default: auto).
+    void set_protocol(VersionChoice choice) { choice_ = std::move(choice); }
     // The standalone event stream (GET): hands its messages to the handlers until `stop` is set
     // (or close() is called) or the server ends the session; a dropped stream is reopened with
     // Last-Event-ID after the server's retry delay. Returns false when the server offers no such
@@ -72,6 +82,7 @@ public:
     const std::string& name() const { return name_; }
     const std::string& session_id() const { return session_id_; }
     const std::string& protocol_version() const { return protocol_version_; }
+    Era era() const { return era_; }
     const json& server_info() const { return init_result_; }
     HttpConnection& connection() { return connection_; }
 
@@ -79,6 +90,13 @@ private:
     std::vector<std::pair<std::string, std::string>> headers(bool with_session) const;
     // Sends one request and returns its answer, following its event stream (and resuming it).
     json exchange(const std::string& method, const json& params, const ProgressHandler& on_progress);
+    // One request and its answer (one leg of a 2026 input-required exchange).
+    json send_request(const std::string& method, const json& params, const ProgressHandler& on_progress);
+    void initialize_legacy(const std::string& version);
+    // What the client answers to a server's request (elicitation, roots, sampling, ping), in either
+    // era. Throws RpcError for what it does not answer.
+    json answer_input_request(const std::string& method, const json& params);
+    json capabilities() const;
     // A message from the server that is not the answer we wait for.
     void handle_server_message(const json& message, const json& progress_token, const ProgressHandler& on_progress);
     void answer_server(const json& id, const json& result_or_error, bool is_error);
@@ -101,6 +119,9 @@ private:
     std::string session_id_;
     std::string protocol_version_;
     json init_result_;
+    VersionChoice choice_;
+    Era era_ = Era::legacy;
+    std::map<std::string, json> tool_schemas_;  // inputSchema by tool name (Mcp-Param-* headers)
     long next_id_ = 1;
     bool initialized_ = false;
 };

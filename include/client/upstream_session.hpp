@@ -8,7 +8,12 @@
 // connections, answer streams resumed with Last-Event-ID, and a session that heals itself when
 // the server has forgotten it (404): a new one is opened with the host's original initialize
 // parameters and the request is sent again, once, without the host noticing.
+// A server that speaks only 2026-07-28 (server/discover says so) gets the host's 2025 messages
+// translated: initialize is answered from server/discover, every request carries _meta and the
+// standard headers, and an input-required result becomes requests to the host (elicitation,
+// sampling, roots) whose answers go back with the retried request; the host sees one answer.
 #include "client/http_connection.hpp"
+#include "client/wire_protocol.hpp"
 #include "client/reloading_tls.hpp"
 #include "client/stream_position.hpp"
 
@@ -16,6 +21,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -27,6 +33,8 @@
 namespace mcpmtls::client {
 
 using MessageSink = std::function<void(const nlohmann::json& message)>;
+// Sends a request to the host and returns its answer (the JSON-RPC message, result or error).
+using HostAsker = std::function<nlohmann::json(const std::string& method, const nlohmann::json& params)>;
 
 // A message that could not be delivered to a server: unreachable, TLS refused either way, an
 // HTTP error without a JSON-RPC answer. Carries what the host is told and what the log says.
@@ -105,6 +113,9 @@ public:
     void start_listening(MessageSink on_message);
     // Ends every exchange in progress (shutdown by signal); they fail with UpstreamError.
     void abort();
+    // How input-required results of a 2026-07-28 server are put to the host. Set before use.
+    void set_host_asker(HostAsker asker) { ask_host_ = std::move(asker); }
+    bool translating() const;  // the server speaks 2026-07-28 and the host 2025
     // Stops listening and ends the session (DELETE). Best effort, never throws.
     void close();
 
@@ -117,6 +128,7 @@ private:
         std::string session_id;
         std::string protocol_version;
         uint64_t epoch = 0;  // bumped by every new session
+        Era era = Era::legacy;
     };
     State state() const;
     // One message out, its answer stream followed (and resumed) to the end. Returns the status.
@@ -125,6 +137,12 @@ private:
     // A new session with the host's initialize params, unless one newer than `stale` exists.
     void renew(const State& stale);
     void open_session(const nlohmann::json& request, const MessageSink& on_message);
+    // server/discover first: a 2026-07-28 server gets no session, and the host's initialize is
+    // answered from what it offers (true); otherwise the 2025 handshake (false).
+    bool open_modern(const nlohmann::json& request, const MessageSink& on_message);
+    bool modern_request(const nlohmann::json& request, const MessageSink& on_message);
+    void modern_post(const nlohmann::json& message);
+    nlohmann::json modern_params(const nlohmann::json& params) const;
     void listen(const MessageSink& on_message);
     bool wait_or_stop(long milliseconds);
 
@@ -135,6 +153,9 @@ private:
     bool established_ = false;
     nlohmann::json initialize_params_;  // the host's, for renewals
     nlohmann::json initialize_result_;
+    std::map<std::string, nlohmann::json> tool_schemas_;  // 2026: inputSchema by tool name, for Mcp-Param-*
+    HostAsker ask_host_;
+    std::atomic<uint64_t> retries_{0};
     std::mutex renew_mutex_;  // one renewal at a time
     uint64_t renewals_ = 0;
     // The standalone stream.
