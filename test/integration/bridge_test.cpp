@@ -217,9 +217,10 @@ TEST_CASE("bridge --all offers every server's resources, templates, prompts and 
     REQUIRE(paris.contains("result"));
     CHECK(paris["result"]["contents"][0]["uri"] == "a.weather://current/Paris");
     CHECK(contains(paris["result"]["contents"][0].value("text", ""), "temperature_c"));
-    const json tokyo = bridge.request("resources/read", {{"uri", "datetime://now/Asia/Tokyo"}});
+    const json tokyo = bridge.request("resources/read", {{"uri", "datetime://now/Tokyo"}});
+    INFO(tokyo.dump());
     REQUIRE(tokyo.contains("result"));
-    CHECK(tokyo["result"]["contents"][0]["uri"] == "datetime://now/Asia/Tokyo");
+    CHECK(tokyo["result"]["contents"][0]["uri"] == "datetime://now/Tokyo");
     CHECK(contains(tokyo["result"]["contents"][0].value("text", ""), "Asia/Tokyo"));
 
     // Prompts by their exposed names.

@@ -67,14 +67,15 @@ TEST_CASE("a --config file with an unknown key or a wrong type is a usage error 
     refused(R"({"verbose": true})", "server.json: unknown setting 'verbose'");  // not a configurable row
     refused(R"({"allow-clients": ["a"]})", "server.json: unknown setting 'allow-clients' (did you mean 'allow_client'?)");
     refused(R"([1, 2])", "server.json is not a JSON object");
-    // Malformed JSON says where, as an editor counts (lines and columns from 1).
+    // Malformed JSON says where the parser stopped (the end of the offending token), as an editor
+    // counts: lines and columns from 1.
     auto parse_error = [](const std::string& config, const std::string& where) {
         INFO(config);
         CHECK_THROWS_WITH(parse_config(config), Catch::StartsWith("server.json: JSON parse error at " + where));
     };
-    parse_error("{not json", "line 1, column 2 (");
+    parse_error("{not json", "line 1, column 3 (");
     parse_error("{\n  \"port\": 9000,\n}\n", "line 3, column 1 (");  // a trailing comma
-    parse_error("{\n  \"port\": 9000\n  \"bind\": \"::1\"\n}", "line 3, column 3 (");  // a missing comma
+    parse_error("{\n  \"port\": 9000\n  \"bind\": \"::1\"\n}", "line 3, column 8 (");  // a missing comma
 }
 
 TEST_CASE("flags are checked against their rows: ranges, choices, aliases", "[unit]") {
