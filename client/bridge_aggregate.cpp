@@ -1,10 +1,14 @@
-// `client bridge --all`: the bridge is an MCP server of its own, whose tools are those of every
-// configured server. A tool keeps its name when no other server has one like it; otherwise each
-// is offered as SERVER.TOOL. tools/call goes to the server that owns the tool, and what that
-// server sends while the call runs (progress, log messages, requests for the user) reaches the
-// host, server requests under ids of the bridge's own (two servers may use the same ids). A
-// server that does not answer at start is tried again in the background; when its tools appear,
-// the host is told with notifications/tools/list_changed.
+// `client bridge --all`: the bridge is an MCP server of its own, whose tools, resources, resource
+// templates and prompts are those of every configured server, so that one host entry loses
+// nothing against one entry per server. A tool or prompt name, a resource URI or a template
+// keeps its spelling when no other server has the same one; otherwise each is offered as
+// SERVER.NAME (SERVER.URI, a URI still: the scheme gains the prefix). tools/call, prompts/get,
+// resources/read, resources/(un)subscribe and completion/complete go to the server that owns
+// the name, URI or template, and what that server sends while the call runs (progress, log
+// messages, requests for the user) reaches the host, server requests under ids of the bridge's
+// own (two servers may use the same ids). A server that does not answer at start is tried again
+// in the background; when its catalogue appears, the host is told with the list_changed
+// notifications.
 #include "client/internal/bridge_routes.hpp"
 
 #include "common/log.hpp"
@@ -14,6 +18,8 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <optional>
+#include <set>
 
 namespace mcpmtls::client::bridge {
 namespace {
@@ -24,14 +30,35 @@ struct Member {
     std::unique_ptr<UpstreamSession> session;
     bool ready = false;          // initialized and its tools listed
     bool reported_down = false;  // its unreachability has been logged (once until it answers)
-    json tools = json::array();  // as the server lists them
+    json capabilities = json::object();  // from its initialize result
+    std::map<std::string, json> lists;  // catalogue key ("tools", ...) -> the entries as the server lists them
 };
 
-// Where an exposed tool lives.
+// Where an exposed tool, prompt, resource or template lives.
 struct ToolOwner {
     size_t member = 0;
-    std::string tool;  // the server's own name for it
+    std::string tool;  // the server's own name (or URI) for it
 };
+
+// What a server offers, each listed by one method and named by one field.
+struct Catalogue {
+    const char* key;         // the list in the result, and our name for the catalogue
+    const char* method;      // the list method
+    const char* field;       // what names an entry
+    const char* capability;  // the server capability that announces it
+};
+const Catalogue kCatalogues[] = {
+    {"tools", "tools/list", "name", "tools"},
+    {"resources", "resources/list", "uri", "resources"},
+    {"resourceTemplates", "resources/templates/list", "uriTemplate", "resources"},
+    {"prompts", "prompts/list", "name", "prompts"},
+};
+// The notification that tells the host a catalogue changed.
+std::string list_changed_notification(const std::string& key) {
+    if (key == "tools") return "notifications/tools/list_changed";
+    if (key == "prompts") return "notifications/prompts/list_changed";
+    return "notifications/resources/list_changed";
+}
 
 class AggregatingRouter : public Router {
 public:
@@ -52,13 +79,16 @@ public:
         const json& id = message["id"];
         if (method == "initialize") return initialize(message);
         if (method == "ping") return host_.answer(id, json::object());
-        if (method == "tools/list") {
-            std::lock_guard<std::mutex> lock(mutex_);
-            return host_.answer(id, {{"tools", exposed_tools_}});
-        }
-        if (method == "tools/call") return workers_.submit([this, message] { call_tool(message); });
+        for (const auto& catalogue : kCatalogues)
+            if (method == catalogue.method) {
+                std::lock_guard<std::mutex> lock(mutex_);
+                return host_.answer(id, {{catalogue.key, exposed_[catalogue.key]}});
+            }
+        if (method == "tools/call" || method == "prompts/get" || method == "resources/read" || method == "resources/subscribe" ||
+            method == "resources/unsubscribe" || method == "completion/complete")
+            return workers_.submit([this, message] { call_owner(message); });
         if (method == "logging/setLevel") return workers_.submit([this, message] { set_level(message); });
-        host_.error(id, kMethodNotFound, "method not found: " + method + " (bridge --all offers the servers' tools only)");
+        host_.error(id, kMethodNotFound, "method not found: " + method);
     }
 
     void notification(const json& message) override {
@@ -129,16 +159,20 @@ private:
         std::string names;
         for (const auto& member : members_) names += (names.empty() ? "" : ", ") + member->name;
         host_.answer(message["id"], {{"protocolVersion", version},
-                                     {"capabilities", {{"tools", {{"listChanged", true}}}, {"logging", json::object()}}},
+                                     {"capabilities", {{"tools", {{"listChanged", true}}},
+                                                       {"resources", {{"subscribe", true}, {"listChanged", true}}},
+                                                       {"prompts", {{"listChanged", true}}},
+                                                       {"completions", json::object()},
+                                                       {"logging", json::object()}}},
                                      {"serverInfo", {{"name", "mcp-mtls-bridge"}, {"title", "mcp-mtls bridge: " + names}, {"version", kVersion}}},
-                                     {"instructions", "The tools of the MCP servers " + names +
-                                                          ", reached over mutual TLS. A tool whose name two servers share is "
-                                                          "offered as SERVER.TOOL."}});
+                                     {"instructions", "The tools, resources and prompts of the MCP servers " + names +
+                                                          ", reached over mutual TLS. A name or URI that two servers share is "
+                                                          "offered as SERVER.NAME (SERVER.URI)."}});
         start_retrying();
     }
 
-    // Opens the session with `members_[i]` and lists its tools; true if the catalogue changed.
-    bool connect(size_t i) {
+    // Opens the session with `members_[i]` and lists what it offers; the catalogues that changed.
+    std::set<std::string> connect(size_t i) {
         Member& member = *members_[i];
         json params;
         {
@@ -147,15 +181,19 @@ private:
         }
         try {
             const json request = {{"jsonrpc", "2.0"}, {"id", "mcp-mtls-bridge-initialize"}, {"method", "initialize"}, {"params", params}};
-            result_of(member, request, "initialize refused");
+            const json result = result_of(member, request, "initialize refused");
             member.session->post({{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}});
-            json tools = list_tools(member);
+            const json capabilities = result.value("capabilities", json::object());
+            auto lists = list_all(member, capabilities);
             member.session->start_listening([this, i](const json& m) { relay(i, m); });
             std::lock_guard<std::mutex> lock(mutex_);
-            member.tools = std::move(tools);
+            member.capabilities = capabilities;
+            member.lists = std::move(lists);
             member.ready = true;
             member.reported_down = false;
-            log_event(spdlog::level::info, "server_ready", {{"server", member.name}, {"tools", member.tools.size()}});
+            log_event(spdlog::level::info, "server_ready",
+                      {{"server", member.name}, {"tools", member.lists["tools"].size()}, {"resources", member.lists["resources"].size()},
+                       {"resource_templates", member.lists["resourceTemplates"].size()}, {"prompts", member.lists["prompts"].size()}});
             return rebuild_catalogue();
         } catch (const UpstreamError& e) {
             std::lock_guard<std::mutex> lock(mutex_);
@@ -165,7 +203,7 @@ private:
                 log_event(e.code() == kExitVerification ? spdlog::level::err : spdlog::level::warn, "server_unreachable", fields);
             }
             member.reported_down = true;
-            return false;
+            return {};
         }
     }
 
@@ -183,72 +221,176 @@ private:
         return answer["result"];
     }
 
-    // Every page of the server's tools/list.
-    json list_tools(Member& member) {
-        json tools = json::array();
+    // Every page of one of the server's lists.
+    json list_of(Member& member, const Catalogue& catalogue) {
+        json entries = json::array();
         json params = json::object();
         for (int page = 0; page < 100; ++page) {
             const json request = {{"jsonrpc", "2.0"},
-                                  {"id", "mcp-mtls-bridge-tools-" + std::to_string(++internal_ids_)},
-                                  {"method", "tools/list"},
+                                  {"id", std::string("mcp-mtls-bridge-list-") + std::to_string(++internal_ids_)},
+                                  {"method", catalogue.method},
                                   {"params", params}};
-            const json result = result_of(member, request, "tools/list failed");
-            for (const auto& tool : result.value("tools", json::array()))
-                if (tool.is_object() && tool.value("name", json()).is_string()) tools.push_back(tool);
+            const json result = result_of(member, request, std::string(catalogue.method) + " failed");
+            for (const auto& entry : result.value(catalogue.key, json::array()))
+                if (entry.is_object() && entry.value(catalogue.field, json()).is_string()) entries.push_back(entry);
             const json cursor = result.value("nextCursor", json());
             if (cursor.is_null()) break;
             params["cursor"] = cursor;
         }
-        return tools;
+        return entries;
     }
 
-    // Names unique across the ready servers stay as they are; shared ones become SERVER.TOOL.
-    // Called with mutex_ held; true if the host's view changed.
-    bool rebuild_catalogue() {
-        std::map<std::string, int> count;
-        for (const auto& member : members_)
-            if (member->ready)
-                for (const auto& tool : member->tools) ++count[tool["name"].get<std::string>()];
-        json exposed = json::array();
-        std::map<std::string, ToolOwner> owners;
-        for (size_t i = 0; i < members_.size(); ++i) {
-            if (!members_[i]->ready) continue;
-            for (const auto& tool : members_[i]->tools) {
-                const std::string name = tool["name"].get<std::string>();
-                const std::string shown = count[name] > 1 ? members_[i]->name + "." + name : name;
-                json entry = tool;
-                entry["name"] = shown;
-                exposed.push_back(std::move(entry));
-                owners[shown] = ToolOwner{i, name};
+    // Every catalogue the server announces. Tools are listed as before (a server without them
+    // is still asked); a server that announces resources but refuses one of their lists (no
+    // templates, say) offers that one empty rather than failing as a whole.
+    std::map<std::string, json> list_all(Member& member, const json& capabilities) {
+        std::map<std::string, json> lists;
+        for (const auto& catalogue : kCatalogues) {
+            lists[catalogue.key] = json::array();
+            const bool tools = std::string(catalogue.key) == "tools";
+            if (!tools && !capabilities.contains(catalogue.capability)) continue;
+            try {
+                lists[catalogue.key] = list_of(member, catalogue);
+            } catch (const UpstreamError& e) {
+                if (tools || e.kind() != FailureKind::protocol) throw;
+                log_event(spdlog::level::warn, "list_failed", e.log_fields());
             }
         }
-        const bool changed = exposed != exposed_tools_;
-        exposed_tools_ = std::move(exposed);
-        owners_ = std::move(owners);
+        return lists;
+    }
+
+    // Names unique across the ready servers stay as they are; shared ones become SERVER.NAME.
+    // Called with mutex_ held; the catalogues whose view the host has changed.
+    std::set<std::string> rebuild_catalogue() {
+        std::set<std::string> changed;
+        for (const auto& catalogue : kCatalogues) {
+            std::map<std::string, int> count;
+            for (const auto& member : members_)
+                if (member->ready)
+                    for (const auto& entry : member->lists[catalogue.key]) ++count[entry[catalogue.field].get<std::string>()];
+            json exposed = json::array();
+            std::map<std::string, ToolOwner> owners;
+            for (size_t i = 0; i < members_.size(); ++i) {
+                if (!members_[i]->ready) continue;
+                for (const auto& entry : members_[i]->lists[catalogue.key]) {
+                    const std::string name = entry[catalogue.field].get<std::string>();
+                    const std::string shown = count[name] > 1 ? members_[i]->name + "." + name : name;
+                    json copy = entry;
+                    copy[catalogue.field] = shown;
+                    exposed.push_back(std::move(copy));
+                    owners[shown] = ToolOwner{i, name};
+                }
+            }
+            if (exposed != exposed_[catalogue.key]) changed.insert(catalogue.key);
+            exposed_[catalogue.key] = std::move(exposed);
+            owners_[catalogue.key] = std::move(owners);
+        }
         return changed;
     }
 
-    void tools_changed() {
-        if (host_ready_) host_.send({{"jsonrpc", "2.0"}, {"method", "notifications/tools/list_changed"}});
+    void announce(const std::set<std::string>& changed) {
+        if (!host_ready_) return;
+        std::set<std::string> sent;
+        for (const auto& key : changed) {
+            const std::string method = list_changed_notification(key);
+            if (sent.insert(method).second) host_.send({{"jsonrpc", "2.0"}, {"method", method}});
+        }
     }
 
-    void call_tool(const json& message) {
+    // The server that owns a resource URI, and its own spelling of it: a listed resource, else
+    // a URI of a template (longest literal prefix), else SERVER.URI, else the only server that
+    // offers resources. Called with mutex_ held.
+    std::optional<ToolOwner> owner_of_uri(const std::string& uri) {
+        auto& resources = owners_["resources"];
+        if (auto it = resources.find(uri); it != resources.end()) return it->second;
+        if (auto it = subscriptions_.find(uri); it != subscriptions_.end()) return it->second;
+        std::optional<ToolOwner> best;
+        size_t best_length = 0;
+        for (const auto& [shown, owner] : owners_["resourceTemplates"]) {
+            const std::string prefix = shown.substr(0, shown.find('{'));
+            if (prefix.empty() || uri.rfind(prefix, 0) != 0 || prefix.size() <= best_length) continue;
+            best_length = prefix.size();
+            best = ToolOwner{owner.member, uri.substr(shown.size() - owner.tool.size())};  // without SERVER. if added
+        }
+        if (best) return best;
+        std::vector<size_t> offering;
+        for (size_t i = 0; i < members_.size(); ++i) {
+            if (!members_[i]->ready) continue;
+            if (uri.rfind(members_[i]->name + ".", 0) == 0) return ToolOwner{i, uri.substr(members_[i]->name.size() + 1)};
+            if (members_[i]->capabilities.contains("resources")) offering.push_back(i);
+        }
+        if (offering.size() == 1) return ToolOwner{offering.front(), uri};
+        return std::nullopt;
+    }
+
+    // Where the host's request goes, with its params in the server's own names; an error
+    // message instead when no server owns what it names. Called with mutex_ held.
+    std::optional<ToolOwner> route(const std::string& method, json& params, std::string& refusal) {
+        auto by_name = [&](const std::string& key, json& slot, const std::string& what) -> std::optional<ToolOwner> {
+            const std::string name = slot.is_string() ? slot.get<std::string>() : "";
+            auto it = owners_[key].find(name);
+            if (it == owners_[key].end()) {
+                refusal = "unknown " + what + " '" + name + "'";
+                return std::nullopt;
+            }
+            slot = it->second.tool;
+            return it->second;
+        };
+        auto by_uri = [&](json& slot) -> std::optional<ToolOwner> {
+            const std::string uri = slot.is_string() ? slot.get<std::string>() : "";
+            auto owner = owner_of_uri(uri);
+            if (!owner) {
+                refusal = "unknown resource '" + uri + "'";
+                return std::nullopt;
+            }
+            if (method == "resources/subscribe") subscriptions_[uri] = *owner;
+            if (method == "resources/unsubscribe") subscriptions_.erase(uri);
+            slot = owner->tool;
+            return owner;
+        };
+        if (method == "tools/call") return by_name("tools", params["name"], "tool");
+        if (method == "prompts/get") return by_name("prompts", params["name"], "prompt");
+        if (method == "completion/complete") {
+            json& ref = params["ref"];
+            if (!ref.is_object()) ref = json::object();
+            if (ref.value("type", "") == "ref/prompt") return by_name("prompts", ref["name"], "prompt");
+            const std::string uri = ref.value("uri", json()).is_string() ? ref["uri"].get<std::string>() : "";
+            if (owners_["resourceTemplates"].count(uri)) return by_name("resourceTemplates", ref["uri"], "resource template");
+            return by_uri(ref["uri"]);
+        }
+        return by_uri(params["uri"]);
+    }
+
+    // A request about one tool, prompt, resource or template: to the server that owns it.
+    void call_owner(const json& message) {
         const json& id = message["id"];
-        const json params = message.value("params", json::object());
-        const std::string name = params.value("name", json()).is_string() ? params["name"].get<std::string>() : "";
+        const std::string method = message["method"].get<std::string>();
+        json forwarded = message;
+        if (!forwarded["params"].is_object()) forwarded["params"] = json::object();
         ToolOwner owner;
         {
             std::lock_guard<std::mutex> lock(mutex_);
-            auto it = owners_.find(name);
-            if (it == owners_.end()) return host_.error(id, kInvalidParams, "unknown tool '" + name + "'");
-            owner = it->second;
+            std::string refusal;
+            const auto found = route(method, forwarded["params"], refusal);
+            if (!found) return host_.error(id, kInvalidParams, refusal);
+            owner = *found;
             calls_in_flight_[id.dump()] = owner.member;
         }
-        json forwarded = message;
-        forwarded["params"]["name"] = owner.tool;
         Member& member = *members_[owner.member];
+        // A resource read under SERVER.URI answers with the URI the host asked for.
+        const json asked_uri = message.value("params", json::object()).value("uri", json());
+        const json sent_uri = forwarded["params"].value("uri", json());
+        const MessageSink to_host = [&](const json& m) {
+            if (method != "resources/read" || asked_uri == sent_uri || !is_answer_to(m, id) || !m.contains("result"))
+                return relay(owner.member, m);
+            json answer = m;
+            if (answer["result"].is_object() && answer["result"].value("contents", json()).is_array())
+                for (auto& content : answer["result"]["contents"])
+                    if (content.is_object() && content.value("uri", json()) == sent_uri) content["uri"] = asked_uri;
+            host_.send(answer);
+        };
         try {
-            if (!member.session->request(forwarded, [&](const json& m) { relay(owner.member, m); }))
+            if (!member.session->request(forwarded, to_host))
                 host_.error(id, kUpstreamErrorCode, member.name + ": the server ended its event streams without answering");
         } catch (const UpstreamError& e) {
             host_.failed(id, e);
@@ -293,9 +435,19 @@ private:
             }
             return host_.send(forwarded);
         }
-        if (method == "notifications/tools/list_changed") {
+        if (method == "notifications/tools/list_changed" || method == "notifications/resources/list_changed" ||
+            method == "notifications/prompts/list_changed") {
             workers_.submit([this, i] { refresh(i); });
             return;
+        }
+        if (method == "notifications/resources/updated") {
+            // Under the URI the host subscribed with (SERVER.URI when it clashed).
+            json forwarded = message;
+            const std::string uri = message.value("params", json::object()).value("uri", "");
+            std::lock_guard<std::mutex> lock(mutex_);
+            for (const auto& [shown, owner] : subscriptions_)
+                if (owner.member == i && owner.tool == uri) forwarded["params"]["uri"] = shown;
+            return host_.send(forwarded);
         }
         if (method == "notifications/message") {
             json forwarded = message;
@@ -309,16 +461,21 @@ private:
     void refresh(size_t i) {
         Member& member = *members_[i];
         try {
-            json tools = list_tools(member);
-            bool changed;
+            json capabilities;
             {
                 std::lock_guard<std::mutex> lock(mutex_);
-                member.tools = std::move(tools);
+                capabilities = member.capabilities;
+            }
+            auto lists = list_all(member, capabilities);
+            std::set<std::string> changed;
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                member.lists = std::move(lists);
                 changed = rebuild_catalogue();
             }
-            if (changed) tools_changed();
+            announce(changed);
         } catch (const UpstreamError& e) {
-            log_event(spdlog::level::warn, "tools_refresh_failed", e.log_fields());
+            log_event(spdlog::level::warn, "catalogue_refresh_failed", e.log_fields());
         }
     }
 
@@ -343,10 +500,10 @@ private:
             std::unique_lock<std::mutex> lock(retry_mutex_);
             while (!retry_wake_.wait_for(lock, options_.retry_interval, [&] { return retry_stopped_; })) {
                 lock.unlock();
-                bool changed = false;
+                std::set<std::string> changed;
                 for (size_t i = 0; i < members_.size(); ++i)
-                    if (!is_ready(*members_[i])) changed = connect(i) || changed;
-                if (changed) tools_changed();
+                    if (!is_ready(*members_[i])) changed.merge(connect(i));
+                announce(changed);
                 lock.lock();
             }
         });
@@ -367,8 +524,9 @@ private:
     std::vector<std::unique_ptr<Member>> members_;  // fixed at start; their fields under mutex_
     std::mutex mutex_;
     json host_params_;
-    json exposed_tools_ = json::array();
-    std::map<std::string, ToolOwner> owners_;           // exposed name -> server and its name
+    std::map<std::string, json> exposed_;                              // catalogue key -> what the host sees
+    std::map<std::string, std::map<std::string, ToolOwner>> owners_;  // catalogue key -> exposed name -> server, its name
+    std::map<std::string, ToolOwner> subscriptions_;                  // URI the host subscribed with -> server, its URI
     std::map<std::string, size_t> calls_in_flight_;    // host's request id (dumped) -> member
     std::map<std::string, std::pair<size_t, json>> server_requests_;  // our id (dumped) -> member, server's id
     std::atomic<uint64_t> internal_ids_{0};

@@ -2,6 +2,7 @@
 
 #include "common/error.hpp"
 #include "common/files.hpp"
+#include "common/fuzzy.hpp"
 #include "common/strings.hpp"
 
 #include <algorithm>
@@ -279,8 +280,30 @@ Args ArgSpec::parse_words(const std::vector<std::string>& argv) const {
     return args;
 }
 
+namespace {
+
+// "SOURCE: JSON parse error at line L, column C (...)": where an editor can jump to.
+[[noreturn]] void throw_parse_error(const std::string& source, const std::string& text, const json::parse_error& e) {
+    // nlohmann counts bytes read, the offending one included; lines and columns from 1.
+    const size_t at = std::min(e.byte > 0 ? e.byte - 1 : 0, text.size());
+    const size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<long>(at), '\n'));
+    const size_t newline = at == 0 ? std::string::npos : text.rfind('\n', at - 1);
+    const size_t column = at - (newline == std::string::npos ? 0 : newline + 1) + 1;
+    std::string what = e.what();
+    const auto detail = what.find("syntax error");
+    throw InputError(source + ": JSON parse error at line " + std::to_string(line) + ", column " + std::to_string(column) +
+                     (detail == std::string::npos ? "" : " (" + what.substr(detail) + ")"));
+}
+
+}  // namespace
+
 void ArgSpec::apply_config(Args& args, const std::string& text, const std::string& source) const {
-    const json file = json::parse(text, nullptr, false);
+    json file;
+    try {
+        file = json::parse(text);
+    } catch (const json::parse_error& e) {
+        throw_parse_error(source, text, e);
+    }
     if (!file.is_object()) throw InputError(source + " is not a JSON object");
     std::map<std::string, std::string> spelled;  // setting -> the key used for it
     for (auto it = file.begin(); it != file.end(); ++it) {
@@ -292,7 +315,14 @@ void ArgSpec::apply_config(Args& args, const std::string& text, const std::strin
             for (const auto& alias : candidate.aliases()) match = match || key_of(alias) == key;
             if (match) option = &candidate;
         }
-        if (!option) throw InputError(source + ": unknown setting '" + key + "'");
+        if (!option) {
+            std::vector<std::string> known;
+            for (const auto& candidate : options_)
+                if (!candidate.config_key().empty()) known.push_back(candidate.config_key());
+            const auto nearest = closest(key, known, 1, std::max<size_t>(2, key.size() / 3));
+            throw InputError(source + ": unknown setting '" + key + "'" +
+                             (nearest.empty() ? "" : " (did you mean '" + nearest.front() + "'?)"));
+        }
         auto [previous, first] = spelled.emplace(option->name(), key);
         if (!first) throw InputError(source + ": '" + previous->second + "' and '" + key + "' are the same setting; give one");
         Args::Value& slot = args.values_[option->name()];
@@ -354,7 +384,11 @@ void ArgSpec::finish(Args& args) const {
         for (const auto& p : positionals_) names.push_back(p.required ? p.name : "[" + p.name + "]");
         return join(names, " ");
     }() + (options_.empty() ? "" : " [options]");
-    if (args.positionals_.size() < required) throw InputError("missing argument (usage: " + usage + ")");
+    if (args.positionals_.size() < required) {
+        // Name the first one missing: "missing NAME" says what to add.
+        const auto& missing = positionals_[std::min(args.positionals_.size(), positionals_.size() - 1)];
+        throw InputError("missing " + missing.name + " (usage: " + usage + ")");
+    }
     if (!unlimited && !stop_at_positional_ && args.positionals_.size() > allowed)
         throw InputError("unexpected argument '" + args.positionals_[allowed] + "' (usage: " + usage + ")");
 }

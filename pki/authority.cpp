@@ -34,7 +34,8 @@ Certificate make_root(const PrivateKey& key, const std::string& common_name, lon
                       const Inventory& inventory) {
     const auto public_key = key.public_key_info();
     const auto extensions = ca_extensions(public_key, key_identifier(public_key), path_len);
-    const auto dn = make_dn(common_name, true);
+    // O=mcp-mtls marks the CA this tool names by default; a name the user chose stays as given.
+    const auto dn = make_dn(common_name, common_name == CaInitOptions{}.common_name);
     const auto now = system_clock::now();
     return sign(*key.impl().key, dn, public_key, dn, extensions, now - kClockSkewBackdate,
                 now + std::chrono::hours(24) * days, random_serial(inventory));

@@ -106,8 +106,10 @@ IntermediateCa init_intermediate_ca(const CaDirectory& dir, const IntermediateIn
                                         name_constraints),
                        true);
     add_crl_distribution_point(extensions, root_inventory.crl_url());
+    // O=mcp-mtls only on the default name, as for a root.
+    const bool default_name = options.ca.common_name == CaInitOptions{}.common_name;
     const auto cert = sign(*root.key.impl().key, root_cert.impl().cert.subject_dn(), public_key,
-                           make_dn(options.ca.common_name, true), extensions, now - kClockSkewBackdate, not_after,
+                           make_dn(options.ca.common_name, default_name), extensions, now - kClockSkewBackdate, not_after,
                            random_serial(root_inventory));
     const std::string replaced = file_exists(dir.ca_cert()) ? Certificate::load(dir.ca_cert()).fingerprint_sha256() : "";
     IntermediateCa result{cert, root_cert, inventory_name(root_inventory, canonical_path(dir.dir()), replaced), notes};

@@ -16,7 +16,8 @@ ArgSpec server_settings(const ServerDescription& d) {
     const pki::CaDirectory certs(pki::CaDirectory::kDefaultDir);  // the files `pki` and `make run-servers` write
     const long max_body = static_cast<long>(runtime.max_body_bytes);
     return ArgSpec(d.binary, d.title + " MCP server over mutual TLS (MCP Streamable HTTP at https://HOST:PORT/mcp).\n"
-                             "Every client must present a certificate that the project's verifier accepts.")
+                             "Every client must present a certificate that the project's verifier accepts.\n"
+                             "Exit codes: 0 stopped cleanly, 1 cannot start (port in use, TLS set-up), 2 usage or input error.")
         .add(Option::integer("port", "N", 0, 65535, "TCP port; 0 picks a free one").fallback(d.default_port).configurable())
         .add(Option::text("bind", "ADDR", "address to listen on").fallback("127.0.0.1").configurable())
         .add(Option::text("cert", "FILE", "server certificate chain").fallback(certs.leaf_cert(d.short_name)).configurable())

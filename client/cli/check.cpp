@@ -21,7 +21,9 @@ int check(const Args& args) {
     options.tls.pin_sha256.clear();
     auto context = std::make_shared<const tls::ClientTlsContext>(options.tls);
     json report = json::array();
-    bool all_ok = true;
+    // The exit code (shared/design.md): 3 when a certificate was refused, by either side; else 1
+    // when a server could not be reached or failed; else 0. Unreachable is not a certificate failure.
+    bool all_ok = true, certificate_failed = false;
     for (const auto& server : options.servers) {
         json r = {{"server", server.name}, {"url", server.url.to_string()}};
         bool ok = true;
@@ -42,6 +44,7 @@ int check(const Args& args) {
             r["tcp"] = e.kind() == FailureKind::connect || e.kind() == FailureKind::timeout ? "unreachable" : "reachable";
             r["error"] = e.what();
             ok = false;
+            certificate_failed = certificate_failed || e.code() == kExitVerification;
         }
         const auto& v = connection.verdict();
         if (connection.connected()) {
@@ -66,7 +69,10 @@ int check(const Args& args) {
             if (pinned) r["pin"] = pin_ok ? "matches" : "MISMATCH";
             const bool relaxed_ok = configured_mode == tls::ServerCheckMode::relaxed && !v.fully_verified;
             if (relaxed_ok) r["relaxed_skips"] = v.failure_messages;
-            if (!(v.fully_verified || pin_ok)) ok = false;
+            if (!(v.fully_verified || pin_ok)) {
+                ok = false;
+                certificate_failed = true;
+            }
         }
         if (connection.connected()) {
             try {
@@ -78,6 +84,7 @@ int check(const Args& args) {
             } catch (const Error& e) {
                 r["client_certificate"] = std::string("refused or failed: ") + e.what();
                 ok = false;
+                certificate_failed = certificate_failed || e.code() == kExitVerification;
             }
         }
         r["ok"] = ok;
@@ -96,7 +103,7 @@ int check(const Args& args) {
             }
         }
     }
-    return all_ok ? kExitOk : kExitVerification;
+    return all_ok ? kExitOk : certificate_failed ? kExitVerification : kExitFailed;
 }
 
 }  // namespace

@@ -43,7 +43,7 @@ std::vector<Option> global_options() {
             .configurable(),
         Option::list("root", "DIR", "a directory offered to servers as a root (file:// URI); repeatable"),
         Option::flag("json", "print JSON"),
-        Option::integer("timeout", "SECONDS", 1, 3600, "connect and read timeout")
+        Option::integer("timeout", "SECONDS", 1, 3600, "read timeout; connecting waits at most 10 s of it")
             .fallback(static_cast<long>(timeouts.io.count() / 1000))
             .configurable(),
         Option::text("log-format", "", "log format on stderr").one_of({"text", "json"}).fallback("text").configurable(),
@@ -132,7 +132,9 @@ CommandRegistry registry() {
         "The mcp-mtls coordinator: talks to MCP servers over mutual TLS.\n\n"
         "With no --server or --config, the three servers of `make run-servers` are used with the\n"
         "certificates in certs/.";
-    settings.epilogue = "Exit codes: 0 success, 1 a server or tool failed, 2 usage error, 3 TLS/certificate verification failed.";
+    settings.epilogue =
+        "Exit codes: 0 success, 1 a server unreachable or a server or tool failed, 2 usage or argument error, "
+        "3 TLS/certificate verification failed.";
     settings.global = global_options();
     settings.global_config_file = true;
     settings.config_help = "JSON file with the global settings (flags win)";

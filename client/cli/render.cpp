@@ -88,6 +88,16 @@ json arguments_for(const json& tool, const std::vector<std::string>& pairs) {
         }
         arguments[key] = typed_value(key, pair.substr(eq + 1), props.contains(key) ? props[key] : json());
     }
+    // A missing required argument is a usage error like an unknown one (exit 2), found here
+    // rather than by the server, whose refusal would be a tool failure (exit 1).
+    const json required = tool.value("inputSchema", json::object()).value("required", json::array());
+    std::string missing;
+    for (const auto& name : required)
+        if (name.is_string() && !arguments.contains(name.get<std::string>()))
+            missing += (missing.empty() ? "'" : ", '") + name.get<std::string>() + "'";
+    if (!missing.empty())
+        throw InputError("tool " + tool.value("name", "") + " needs " + missing + " (give " +
+                         (missing.find(',') == std::string::npos ? "it" : "them") + " as key=value)");
     return arguments;
 }
 

@@ -178,6 +178,73 @@ TEST_CASE("bridge --all offers a tool name two servers share as SERVER.TOOL, eac
     CHECK(count_of(second.log(), "tool=echo") >= 1);
 }
 
+TEST_CASE("bridge --all offers every server's resources, templates, prompts and completion, clashes as SERVER.NAME",
+          "[bridge]") {
+    DemoPki pki;
+    ServerProcess a(pki, "weather");
+    ServerProcess b(pki, "weather");
+    ServerProcess datetime(pki, "datetime");
+    ServerProcess echo(pki, "echo");  // offers neither resources nor prompts
+    BridgeUnderTest bridge(client_command(pki, {"a=" + a.url(), "b=" + b.url(), "datetime=" + datetime.url(), "echo=" + echo.url()},
+                                          {"bridge", "--all"}));
+    const json init = bridge.initialize();
+    INFO(init.dump() << "\n" << bridge.log());
+    const json capabilities = init["result"]["capabilities"];
+    CHECK(capabilities["resources"]["subscribe"] == true);
+    CHECK(capabilities["resources"]["listChanged"] == true);
+    CHECK(capabilities["prompts"]["listChanged"] == true);
+    CHECK(capabilities.contains("completions"));
+
+    auto field = [](const json& answer, const std::string& list, const std::string& key) {
+        std::vector<std::string> out;
+        for (const auto& entry : answer["result"].value(list, json::array())) out.push_back(entry.value(key, ""));
+        return out;
+    };
+    // Both weather servers have weather://cities and the template: those clash; datetime's do not.
+    CHECK(field(bridge.request("resources/list"), "resources", "uri") ==
+          std::vector<std::string>{"a.weather://cities", "b.weather://cities"});
+    CHECK(field(bridge.request("resources/templates/list"), "resourceTemplates", "uriTemplate") ==
+          std::vector<std::string>{"a.weather://current/{city}", "b.weather://current/{city}", "datetime://now/{timezone}"});
+    CHECK(field(bridge.request("prompts/list"), "prompts", "name") ==
+          std::vector<std::string>{"a.weather_report", "b.weather_report", "convert_time"});
+
+    // Reads go to the owner, and answer under the URI the host asked for.
+    const json cities = bridge.request("resources/read", {{"uri", "b.weather://cities"}});
+    REQUIRE(cities.contains("result"));
+    CHECK(cities["result"]["contents"][0]["uri"] == "b.weather://cities");
+    CHECK(contains(cities["result"]["contents"][0].value("text", ""), "Paris"));
+    const json paris = bridge.request("resources/read", {{"uri", "a.weather://current/Paris"}});
+    REQUIRE(paris.contains("result"));
+    CHECK(paris["result"]["contents"][0]["uri"] == "a.weather://current/Paris");
+    CHECK(contains(paris["result"]["contents"][0].value("text", ""), "temperature_c"));
+    const json tokyo = bridge.request("resources/read", {{"uri", "datetime://now/Tokyo"}});
+    INFO(tokyo.dump());
+    REQUIRE(tokyo.contains("result"));
+    CHECK(tokyo["result"]["contents"][0]["uri"] == "datetime://now/Tokyo");
+    CHECK(contains(tokyo["result"]["contents"][0].value("text", ""), "Asia/Tokyo"));
+
+    // Prompts by their exposed names.
+    const json convert = bridge.request(
+        "prompts/get", {{"name", "convert_time"},
+                        {"arguments", {{"time", "09:00"}, {"from_timezone", "Europe/London"}, {"to_timezone", "Asia/Tokyo"}}}});
+    CHECK(contains(convert.dump(), "Use the convert_time tool"));
+    const json report = bridge.request("prompts/get", {{"name", "a.weather_report"}, {"arguments", {{"city", "Oslo"}}}});
+    CHECK(contains(report.dump(), "What is the weather in Oslo"));
+
+    // Completion of a prompt argument and of a template variable, routed by the reference.
+    const json city = bridge.request("completion/complete", {{"ref", {{"type", "ref/prompt"}, {"name", "b.weather_report"}}},
+                                                             {"argument", {{"name", "city"}, {"value", "Pari"}}}});
+    CHECK(contains(city.dump(), "\"Paris\""));
+    const json zone = bridge.request("completion/complete", {{"ref", {{"type", "ref/resource"}, {"uri", "datetime://now/{timezone}"}}},
+                                                             {"argument", {{"name", "timezone"}, {"value", "Asia/Tok"}}}});
+    CHECK(contains(zone.dump(), "Asia/Tokyo"));
+
+    // The clashing spelling alone names no one; nor does a URI no server offers.
+    CHECK(contains(error_of(bridge.request("prompts/get", {{"name", "weather_report"}, {"arguments", {{"city", "Oslo"}}}})),
+                   "unknown prompt 'weather_report'"));
+    CHECK(contains(error_of(bridge.request("resources/read", {{"uri", "nowhere://x"}})), "unknown resource 'nowhere://x'"));
+}
+
 TEST_CASE("bridge --all reports a server that is down at start; its tools appear later with tools/list_changed", "[bridge][sdk]") {
     DemoPki pki;
     ServerProcess weather(pki, "weather");

@@ -2,6 +2,7 @@
 // program or command accepts is named in its --help, and the binary accepts every option its
 // --help names.
 #include "client/cli/commands.hpp"
+#include "man/pages.hpp"
 #include "pki/cli/commands.hpp"
 #include "server/server_settings.hpp"
 #include "services/echo_tools.hpp"
@@ -67,7 +68,22 @@ TEST_CASE("a server's --help names every setting, flags and --config keys alike"
     }
 }
 
-// The manual pages are written by hand; this keeps them from falling behind the specs.
+// The OPTIONS, --config keys and EXIT STATUS parts of the man pages are generated from the rows
+// (man/pages.hpp); a page edited by hand there, or a row added without `make man`, fails here.
+TEST_CASE("the man pages' generated parts are what the option rows and exit-code lines make", "[help]") {
+    for (const auto& [page, parts] : man::generated_parts()) {
+        INFO(page << ": run `make man` and commit the result");
+        const std::string text = read_text(source_path("man/" + page));
+        CHECK(man::refresh(text, parts) == text);
+        for (const auto& [name, body] : parts) CHECK_FALSE(body.empty());
+    }
+    // One exit-code table: every program's --help ends its list with the same meanings.
+    const auto client = run_command({bin_path("client"), "--help"});
+    CHECK(client.out.find("Exit codes: 0 success, 1 a server unreachable or a server or tool failed, 2 usage or argument error, "
+                          "3 TLS/certificate verification failed.") != std::string::npos);
+}
+
+// And so they document every option of every command and server.
 TEST_CASE("the man pages document every option of every command and server", "[help]") {
     auto documents = [&](const std::string& page, const ArgSpec& spec) {
         const std::string text = read_text(source_path("man/" + page));

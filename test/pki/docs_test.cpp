@@ -42,21 +42,26 @@ TEST_CASE("man/pki.1 has a synopsis line and a section for every pki command", "
 
 TEST_CASE("the README's offline-root workflow runs as written and makes what it says", "[pki]") {
     const std::string block = readme_block("### An offline root and an intermediate");
-    REQUIRE(contains(block, "bin/pki init --intermediate"));
+    REQUIRE(contains(block, "$pki init --intermediate"));
     TempDir work;
     REQUIRE(run_command({"ln", "-s", std::string(std::getenv("MCPMTLS_BIN")), work.file("bin")}).exit_code == 0);
+    REQUIRE(run_command({"mkdir", work.file("scratch")}).exit_code == 0);
     write_text(work.file("workflow.sh"), "set -euo pipefail\ncd '" + work.path() + "'\n" + block);
-    // The export asks for a passphrase on a terminal; the variable answers instead.
-    const auto r = run_command({"bash", work.file("workflow.sh")}, {{"PKI_EXPORT_PASSPHRASE", "readme"}});
+    // The export asks for a passphrase on a terminal; the variable answers instead. The block
+    // works in a folder of its own (mktemp -d), here made under scratch/.
+    const auto r = run_command({"bash", work.file("workflow.sh")}, {{"PKI_EXPORT_PASSPHRASE", "readme"}, {"TMPDIR", work.file("scratch")}});
     INFO(r.all());
     REQUIRE(r.exit_code == 0);
-    CHECK_FALSE(exists(work.file("root/ca.key")));
-    CHECK(exists(work.file("offline/ca.key")));
+    const auto made = run_command({"bash", "-c", "ls -d '" + work.file("scratch") + "'/*/"});
+    REQUIRE(made.exit_code == 0);
+    const std::string dir = made.out.substr(0, made.out.find('\n'));
+    auto file = [&](const std::string& name) { return dir + name; };
+    CHECK_FALSE(exists(file("root/ca.key")));
+    CHECK(exists(file("offline/ca.key")));
+    CHECK_FALSE(exists(work.file("offline")));  // nothing where the block was run from
     for (const char* leaf : {"issuing/weather.crt", "issuing/agent-7.crt"})
-        CHECK(run_command({"openssl", "verify", "-CAfile", work.file("issuing/ca-bundle.crt"), "-untrusted",
-                           work.file("issuing/ca.crt"), work.file(leaf)})
+        CHECK(run_command({"openssl", "verify", "-CAfile", file("issuing/ca-bundle.crt"), "-untrusted", file("issuing/ca.crt"), file(leaf)})
                   .exit_code == 0);
-    CHECK(contains(openssl_text(work.file("issuing/ca.crt")), "DNS:internal.acme"));
-    CHECK(run_command({"openssl", "pkcs12", "-info", "-noout", "-in", work.file("weather.p12"), "-passin", "pass:readme"})
-              .exit_code == 0);
+    CHECK(contains(openssl_text(file("issuing/ca.crt")), "DNS:internal.acme"));
+    CHECK(run_command({"openssl", "pkcs12", "-info", "-noout", "-in", file("weather.p12"), "-passin", "pass:readme"}).exit_code == 0);
 }

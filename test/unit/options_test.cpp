@@ -55,7 +55,7 @@ TEST_CASE("a --config file with an unknown key or a wrong type is a usage error 
         INFO(config);
         CHECK_THROWS_MATCHES(parse_config(config), InputError, Catch::Message(message));
     };
-    refused(R"({"prot": 9443})", "server.json: unknown setting 'prot'");
+    refused(R"({"prot": 9443})", "server.json: unknown setting 'prot' (did you mean 'port'?)");
     refused(R"({"port": "9443"})", "server.json: 'port' must be a whole number");
     refused(R"({"port": 70000})", "server.json: 'port' must be between 0 and 65535");
     refused(R"({"relaxed": "yes"})", "server.json: 'relaxed' must be true or false");
@@ -65,8 +65,17 @@ TEST_CASE("a --config file with an unknown key or a wrong type is a usage error 
     refused(R"({"log_format": "xml"})", "server.json: 'log_format' must be text or json, not 'xml'");
     refused(R"({"max_connections": 2, "threads": 3})", "server.json: 'max_connections' and 'threads' are the same setting; give one");
     refused(R"({"verbose": true})", "server.json: unknown setting 'verbose'");  // not a configurable row
+    refused(R"({"allow-clients": ["a"]})", "server.json: unknown setting 'allow-clients' (did you mean 'allow_client'?)");
     refused(R"([1, 2])", "server.json is not a JSON object");
-    refused("{not json", "server.json is not a JSON object");
+    // Malformed JSON says where the parser stopped (the end of the offending token), as an editor
+    // counts: lines and columns from 1.
+    auto parse_error = [](const std::string& config, const std::string& where) {
+        INFO(config);
+        CHECK_THROWS_WITH(parse_config(config), Catch::StartsWith("server.json: JSON parse error at " + where));
+    };
+    parse_error("{not json", "line 1, column 3 (");
+    parse_error("{\n  \"port\": 9000,\n}\n", "line 3, column 1 (");  // a trailing comma
+    parse_error("{\n  \"port\": 9000\n  \"bind\": \"::1\"\n}", "line 3, column 8 (");  // a missing comma
 }
 
 TEST_CASE("flags are checked against their rows: ranges, choices, aliases", "[unit]") {
