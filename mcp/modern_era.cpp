@@ -95,7 +95,8 @@ HttpResponse StreamableHttpServer::modern_answer(const json& id, const std::stri
 
 HttpResponse StreamableHttpServer::handle_modern(const HttpRequest& request, const tls::PeerIdentity& client, const json& id,
                                                  bool has_id, const std::string& method, const json& params) {
-    const auto header = [&request](const std::string& name) { return request.header(name); };
+    // Field values without the optional whitespace around them (RFC 9110 section 5.5).
+    const auto header = [&request](const std::string& name) { return trim(request.header(name)); };
     auto refuse = [&](int status, int code, const std::string& message, const json& data = nullptr) {
         return internal::json_response(status, rpc_error(id, code, message, data));
     };
@@ -156,7 +157,11 @@ HttpResponse StreamableHttpServer::handle_modern(const HttpRequest& request, con
     const bool sse = accept.find("text/event-stream") != std::string::npos;
     static const std::shared_ptr<Session> no_session;
     static const std::string no_session_id;
-    if (sse && streams_call(method, params, accept)) {
+    // Streamed only when the request asked for messages while it runs (progress, log): questions
+    // to the client end the round instead, so nothing else needs a live stream, and errors such as
+    // a missing capability keep their HTTP status.
+    const bool wants_messages = !round->envelope.progress_token.is_null() || round->envelope.log_level.has_value();
+    if (sse && wants_messages && streams_call(method, params, accept)) {
         if (streamed_calls_.fetch_add(1) >= options_.max_streamed_calls) {
             --streamed_calls_;
             return refuse(200, kInternalError, "too many streamed tool calls in progress; try again later");
