@@ -221,7 +221,7 @@ bench: $(TEST_DEPS_STAMP)
 # Fuzzing (libFuzzer, clang, ASan+UBSan). Seeds and regression inputs live in fuzz/corpus/TARGET;
 # new corpus entries go to build/fuzz/corpus/TARGET, crashes to build/fuzz/findings/.
 # `make fuzz` runs each target FUZZ_SECONDS (default 60); `make fuzz-smoke` is CI's short run.
-FUZZ_TARGETS := mcp_request certificate arguments router
+FUZZ_TARGETS := mcp_request modern_request certificate arguments router
 FUZZ_PACKAGES := clang libclang-rt-14-dev
 FUZZ_SECONDS ?= 60
 FUZZ_STAMP := build/.fuzz-deps-installed
