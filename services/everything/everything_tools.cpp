@@ -258,10 +258,20 @@ void add_everything_tools(mcp::ToolRegistry& registry, WatchedVersion watched_ve
         },
         true));
     registry.add(mcp::Tool{"json_schema_2020_12_tool", "", "Tool with JSON Schema 2020-12 features ($schema, $defs, $ref)",
+                           // SEP-1613's keywords, and SEP-2106's ($anchor, allOf/anyOf, if/then/else).
                            {{"$schema", "https://json-schema.org/draft/2020-12/schema"},
                             {"type", "object"},
-                            {"$defs", {{"address", {{"type", "object"}, {"properties", {{"street", {{"type", "string"}}}, {"city", {{"type", "string"}}}}}}}}},
-                            {"properties", {{"name", {{"type", "string"}}}, {"address", {{"$ref", "#/$defs/address"}}}}},
+                            {"$defs", {{"address", {{"$anchor", "addressDef"}, {"type", "object"},
+                                                    {"properties", {{"street", {{"type", "string"}}}, {"city", {{"type", "string"}}}}}}}}},
+                            {"properties", {{"name", {{"type", "string"}}},
+                                            {"address", {{"$ref", "#/$defs/address"}}},
+                                            {"contactMethod", {{"type", "string"}, {"enum", {"phone", "email"}}}},
+                                            {"phone", {{"type", "string"}}},
+                                            {"email", {{"type", "string"}}}}},
+                            {"allOf", json::array({{{"anyOf", json::array({{{"required", {"phone"}}}, {{"required", {"email"}}}})}}})},
+                            {"if", {{"properties", {{"contactMethod", {{"const", "phone"}}}}}, {"required", {"contactMethod"}}}},
+                            {"then", {{"required", {"phone"}}}},
+                            {"else", {{"required", {"email"}}}},
                             {"additionalProperties", false}},
                            json(),
                            [](const json& arguments, const mcp::ToolCallContext&) { return ToolResult::text("Received: " + arguments.dump()); }});
