@@ -7,20 +7,14 @@
 
 #include <algorithm>
 #include <mutex>
-#include <openssl/rand.h>
 
 namespace mcpmtls::mcp {
 namespace {
 
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
 
 // Deeper documents are refused before parsing: recursion in a parser is a stack to exhaust.
 constexpr int kMaxJsonDepth = 64;
-
-int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
-}
 
 bool too_deep(const std::string& body) {
     int depth = 0;
@@ -40,12 +34,6 @@ bool too_deep(const std::string& body) {
         }
     }
     return false;
-}
-
-std::string random_session_id() {
-    unsigned char bytes[16];
-    if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no randomness for a session id");
-    return to_hex(bytes, sizeof bytes);
 }
 
 using internal::dump;
@@ -170,6 +158,8 @@ StreamableHttpServer::StreamableHttpServer(ServerOptions options, ToolRegistry t
       tools_(std::move(tools)),
       methods_(method_table(options_)),
       state_seal_(options_.state_key ? *options_.state_key : pki::SealedBox::random_key(), options_.request_state_lifetime),
+      sessions_(SessionLimits{options_.max_sessions, options_.max_sessions_per_client,
+                              std::chrono::duration_cast<std::chrono::milliseconds>(options_.session_idle_timeout)}),
       rate_limiter_(options_.rate_limit, options_.rate_burst > 0 ? options_.rate_burst : 2 * options_.rate_limit) {
     json list = json::array();
     for (const auto& tool : tools_.tools()) {
@@ -189,14 +179,11 @@ StreamableHttpServer::~StreamableHttpServer() {
             if (auto stream = listener.stream.lock()) stream->finish();
         listeners_.clear();
     }
-    std::unique_lock<std::shared_mutex> lock(sessions_mutex_);
-    for (auto& [id, session] : sessions_) session->close();
-    sessions_.clear();
+    sessions_.close_all();
     // call_threads_, destroyed first of the members, joins the (now cancelled) calls.
 }
 
 size_t StreamableHttpServer::session_count() const {
-    std::shared_lock<std::shared_mutex> lock(sessions_mutex_);
     return sessions_.size();
 }
 
@@ -261,50 +248,17 @@ std::optional<HttpResponse> StreamableHttpServer::refuse_rate_limited(const tls:
 }
 
 std::shared_ptr<Session> StreamableHttpServer::find_session(const std::string& id, const tls::PeerIdentity& client) {
-    std::shared_ptr<Session> session;
-    {
-        std::shared_lock<std::shared_mutex> lock(sessions_mutex_);
-        auto it = sessions_.find(id);
-        if (it == sessions_.end()) return nullptr;
-        session = it->second;
-    }
-    const int64_t now = now_ms();
-    const int64_t idle_ms = static_cast<int64_t>(options_.session_idle_timeout.count()) * 1000;
-    if (now - session->last_used_ms.load(std::memory_order_relaxed) > idle_ms) return nullptr;
-    // A session belongs to the certificate that opened it: another client cannot ride on it.
-    if (session->client_fingerprint() != client.fingerprint_sha256) return nullptr;
-    session->last_used_ms.store(now, std::memory_order_relaxed);
-    return session;
-}
-
-void StreamableHttpServer::expire_idle_sessions_locked(int64_t now) {
-    const int64_t idle_ms = static_cast<int64_t>(options_.session_idle_timeout.count()) * 1000;
-    for (auto it = sessions_.begin(); it != sessions_.end();) {
-        if (now - it->second->last_used_ms.load(std::memory_order_relaxed) > idle_ms) {
-            it->second->close();
-            it = sessions_.erase(it);
-        } else {
-            ++it;
-        }
-    }
-    last_sweep_ms_ = now;
+    return sessions_.find(id, client.fingerprint_sha256);
 }
 
 std::string StreamableHttpServer::create_session(const tls::PeerIdentity& client, const std::string& protocol_version,
-                                                 const json& client_capabilities, bool& refused) {
-    auto session = std::make_shared<Session>(client.fingerprint_sha256, protocol_version, client_capabilities,
-                                             options_.sse_replay_events);
-    const int64_t now = now_ms();
-    session->last_used_ms = now;
-    std::unique_lock<std::shared_mutex> lock(sessions_mutex_);
-    if (sessions_.size() >= options_.max_sessions || now - last_sweep_ms_ > 10000) expire_idle_sessions_locked(now);
-    if (sessions_.size() >= options_.max_sessions) {
-        refused = true;
-        return "";
-    }
-    std::string id = random_session_id();
-    sessions_.emplace(id, std::move(session));
-    return id;
+                                                 const json& client_capabilities) {
+    // The identity that caps a client's sessions is its name, as for rate limits.
+    std::string identity = client.display_name();
+    if (identity.empty()) identity = client.fingerprint_sha256;
+    return sessions_.open(std::make_shared<Session>(client.fingerprint_sha256, protocol_version, client_capabilities,
+                                                    options_.sse_replay_events),
+                          identity);
 }
 
 json StreamableHttpServer::initialize(const json& params, std::string& negotiated) const {
@@ -395,9 +349,8 @@ HttpResponse StreamableHttpServer::handle_post(const HttpRequest& request, const
         if (!has_id) return error_response(400, nullptr, kInvalidRequest, "initialize must be a request (with an id)");
         std::string negotiated;
         json result = initialize(params, negotiated);
-        bool refused = false;
-        std::string session_id = create_session(client, negotiated, params.value("capabilities", json::object()), refused);
-        if (refused) return error_response(503, id, kInternalError, "too many open sessions; try again later");
+        std::string session_id = create_session(client, negotiated, params.value("capabilities", json::object()));
+        if (session_id.empty()) return error_response(503, id, kInternalError, "too many open sessions; try again later");
         log_event(spdlog::level::debug, "session_opened",
                   {{"client", client.display_name()}, {"session", session_id.substr(0, 8)}, {"protocol", negotiated}});
         return framed(dump(json{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}}), wanted.sse_only(), {},
@@ -551,23 +504,13 @@ HttpResponse StreamableHttpServer::handle_get(const HttpRequest& request, const 
 HttpResponse StreamableHttpServer::handle_delete(const HttpRequest& request, const tls::PeerIdentity& client) {
     const std::string session_id = request.header("Mcp-Session-Id");
     if (session_id.empty()) return error_response(400, nullptr, kInvalidRequest, "missing Mcp-Session-Id header");
-    auto session = find_session(session_id, client);
-    if (!session) return error_response(404, nullptr, kInvalidRequest, "unknown or expired session");
-    {
-        std::unique_lock<std::shared_mutex> lock(sessions_mutex_);
-        sessions_.erase(session_id);
-    }
-    session->close();
+    if (!find_session(session_id, client) || !sessions_.end(session_id, client.fingerprint_sha256))
+        return error_response(404, nullptr, kInvalidRequest, "unknown or expired session");
     return empty_response(200);
 }
 
 void StreamableHttpServer::resource_updated(const std::string& uri) {
-    std::vector<std::shared_ptr<Session>> subscribers;
-    {
-        std::shared_lock<std::shared_mutex> lock(sessions_mutex_);
-        for (const auto& [id, session] : sessions_)
-            if (session->subscribed(uri)) subscribers.push_back(session);
-    }
+    const auto subscribers = sessions_.select([&](const Session& session) { return session.subscribed(uri); });
     const std::string message = dump(internal::notification("notifications/resources/updated", {{"uri", uri}}));
     for (const auto& session : subscribers) session->standalone_stream()->push(message);
     // 2026-07-28 listeners, each told under its own subscription id; gone ones are forgotten.

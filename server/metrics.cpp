@@ -75,7 +75,8 @@ void ServerMetrics::tool_called(const std::string& tool, const std::string& outc
     }
 }
 
-std::string ServerMetrics::render(const tls::ServerTlsContext& tls, const ConnectionGovernor::Census& connections) const {
+std::string ServerMetrics::render(const tls::ServerTlsContext& tls, const ConnectionGovernor::Census& connections,
+                                  const mcp::SessionTable::Census& sessions) const {
     const auto snap = tls.snapshot();
     const auto reloads = tls.reload_status();
     Exposition out;
@@ -111,6 +112,15 @@ std::string ServerMetrics::render(const tls::ServerTlsContext& tls, const Connec
     out.sample({{"state", "handshaking"}}, static_cast<long long>(connections.handshaking));
     out.sample({{"state", "idle"}}, static_cast<long long>(connections.idle));
     out.sample({{"state", "busy"}}, static_cast<long long>(connections.busy));
+    out.family("mcp_mtls_sessions", "gauge",
+               "Open 2025-era MCP sessions by client identity: the largest holders by name, the rest as \"other\".");
+    for (const auto& [client, count] : sessions.by_client) out.sample({{"client", client}}, static_cast<long long>(count));
+    out.family("mcp_mtls_sessions_evicted_total", "counter",
+               "Sessions the server ended: idle too long, the client at its --max-sessions-per-client, or the table "
+               "full (the largest holder gave way).");
+    for (auto reason : {mcp::EvictionReason::idle_timeout, mcp::EvictionReason::client_cap, mcp::EvictionReason::table_full})
+        out.sample({{"reason", mcp::eviction_reason_name(reason)}},
+                   static_cast<long long>(sessions.evicted[static_cast<size_t>(reason)]));
     return out.text();
 }
 

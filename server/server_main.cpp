@@ -126,6 +126,8 @@ void log_started(const ServerDescription& d, const ServerConfig& config, int por
                {"keep_alive_timeout", config.keep_alive_timeout.count()},
                {"handshake_timeout", config.connections.limits.handshake_timeout.count() / 1000},
                {"max_sessions", config.runtime.max_sessions},
+               {"max_sessions_per_client", config.runtime.max_sessions_per_client},
+               {"session_idle_timeout", config.runtime.session_idle_timeout.count()},
                {"rate_limit", config.runtime.rate_limit},
                {"client_auth", config.tls.clients.relaxed ? "relaxed" : "strict"},
                {"allow_client", config.tls.clients.allowed_clients},
@@ -227,7 +229,7 @@ int run_server_main(const ServerDescription& d, int argc, char** argv) {
         try {
             health = std::make_unique<HealthEndpoint>(
                 config.metrics_address, config.metrics_port,
-                HealthEndpoint::Handlers{[&] { return metrics.render(*tls_context, connections.census()); },
+                HealthEndpoint::Handlers{[&] { return metrics.render(*tls_context, connections.census(), runtime.session_census()); },
                                          [&] { return check_readiness(*tls_context); }});
         } catch (const Error& e) {
             return refuse_start(d, e);

@@ -83,8 +83,18 @@ ArgSpec server_settings(const ServerDescription& d) {
                              "send a comment on an event stream idle this long, so that proxies and load balancers "
                              "with idle timeouts keep it open")
                  .fallback(static_cast<long>(runtime.sse_heartbeat.count())).configurable())
-        .add(Option::integer("max-sessions", "N", 1, 10000000, "most MCP sessions at once; beyond it initialize gets 503")
+        .add(Option::integer("max-sessions", "N", 1, 10000000,
+                             "most 2025-era MCP sessions at once; when full, the identity holding the most gives way to "
+                             "one holding fewer, and only a table shared evenly answers initialize with 503")
                  .fallback(static_cast<long>(runtime.max_sessions)).configurable())
+        .add(Option::integer("max-sessions-per-client", "N", 1, 10000000,
+                             "most sessions one client identity may hold; at it, initialize ends that identity's least "
+                             "recently used session (which then answers 404), so a client that never ends its sessions "
+                             "locks out only itself")
+                 .fallback(static_cast<long>(runtime.max_sessions_per_client)).configurable())
+        .add(Option::integer("session-idle-timeout", "SECONDS", 1, 604800,
+                             "end a session unused this long (its next request gets 404, and the client initializes again)")
+                 .fallback(static_cast<long>(runtime.session_idle_timeout.count())).configurable())
         .add(Option::integer("rate-limit", "N", 0, 1000000,
                              "requests per second allowed per client identity; beyond it 429 with Retry-After (0: unlimited)")
                  .fallback(0).configurable())
@@ -178,6 +188,8 @@ ServerConfig resolve_server_config(const ServerDescription& d, const Args& args)
     runtime.allowed_hosts = args.list("allow-host");
     runtime.max_body_bytes = static_cast<size_t>(args.integer("max-body"));
     runtime.max_sessions = static_cast<size_t>(args.integer("max-sessions"));
+    runtime.max_sessions_per_client = static_cast<size_t>(args.integer("max-sessions-per-client"));
+    runtime.session_idle_timeout = std::chrono::seconds(args.integer("session-idle-timeout"));
     runtime.rate_limit = static_cast<double>(args.integer("rate-limit"));
     runtime.rate_burst = static_cast<double>(args.integer("rate-burst"));
     if (runtime.rate_burst > 0 && runtime.rate_limit == 0) throw InputError("--rate-burst needs --rate-limit");

@@ -17,6 +17,7 @@
 #include "mcp/request_state.hpp"
 #include "mcp/resources.hpp"
 #include "mcp/session.hpp"
+#include "mcp/session_table.hpp"
 #include "mcp/tool.hpp"
 #include "mcp/tool_policy.hpp"
 #include "tls/peer_identity.hpp"
@@ -45,7 +46,8 @@ struct ServerOptions {
     std::vector<std::string> allowed_hosts;  // besides localhost, 127.0.0.1 and [::1]
     size_t max_body_bytes = 1024 * 1024;
     std::chrono::seconds session_idle_timeout{1800};
-    size_t max_sessions = 10000;             // beyond it (after expiring idle ones) initialize gets 503
+    size_t max_sessions = 10000;             // the whole session table (see mcp/session_table.hpp)
+    size_t max_sessions_per_client = 100;    // one client identity; at it, its least recently used session ends
     ToolPolicy policy;                       // per-tool authorization; empty: all tools for all
     double rate_limit = 0;                   // requests per second per client identity; 0: unlimited
     double rate_burst = 0;                   // bucket size; 0: twice the rate (at least 1)
@@ -133,6 +135,7 @@ public:
     // read (a Content-Length beyond max_body_bytes: 413, and the connection ends); else nullopt.
     std::optional<HttpResponse> refuse_before_body(const HttpRequest& head) const;
     size_t session_count() const;
+    SessionTable::Census session_census() const { return sessions_.census(); }
     const ServerOptions& options() const { return options_; }
     // Sends notifications/resources/updated to every session subscribed to `uri` (on its
     // standalone stream, the one a client opens with GET).
@@ -228,9 +231,9 @@ private:
     std::optional<HttpResponse> refuse_rate_limited(const tls::PeerIdentity& client);
     bool host_allowed(const HttpRequest& request) const;
     std::shared_ptr<Session> find_session(const std::string& id, const tls::PeerIdentity& client);
+    // "" when the table is full (503).
     std::string create_session(const tls::PeerIdentity& client, const std::string& protocol_version,
-                               const nlohmann::json& client_capabilities, bool& refused);
-    void expire_idle_sessions_locked(int64_t now_ms);
+                               const nlohmann::json& client_capabilities);
 
     nlohmann::json initialize(const nlohmann::json& params, std::string& negotiated) const;
     // The method table's handlers (mcp/server_methods.cpp; tools/call in mcp/tool_call.cpp).
@@ -256,9 +259,7 @@ private:
     std::vector<Listener> listeners_;
     std::string tools_list_json_;  // the registry never changes: render tools/list once
     nlohmann::json tool_entries_;  // the same entries, filtered per client when a policy applies
-    mutable std::shared_mutex sessions_mutex_;
-    std::unordered_map<std::string, std::shared_ptr<Session>> sessions_;
-    int64_t last_sweep_ms_ = 0;
+    SessionTable sessions_;
     RateLimiter rate_limiter_;
     std::atomic<size_t> streamed_calls_{0};
     CallThreads call_threads_;  // last: joined before anything the calls use is destroyed

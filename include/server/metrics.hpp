@@ -5,6 +5,7 @@
 // runtime's hook); gauges are read at scrape time from their owners (the TLS context's
 // snapshot and reload status, the connection governor). Timestamps are absolute, as
 // cert-manager's and x509-certificate-exporter's are, so that alerts compare them with time().
+#include "mcp/session_table.hpp"
 #include "server/connection_governor.hpp"
 #include "tls/handshake_observer.hpp"
 #include "tls/server_context.hpp"
@@ -24,8 +25,9 @@ public:
     void handshake_judged(bool accepted, const std::string& reason) noexcept override;
     void tool_called(const std::string& tool, const std::string& outcome) noexcept;
 
-    // The whole exposition: counters, and gauges read now from `tls` and `connections`.
-    std::string render(const tls::ServerTlsContext& tls, const ConnectionGovernor::Census& connections) const;
+    // The whole exposition: counters, and gauges read now from `tls`, `connections` and `sessions`.
+    std::string render(const tls::ServerTlsContext& tls, const ConnectionGovernor::Census& connections,
+                       const mcp::SessionTable::Census& sessions) const;
 
 private:
     using Labels = std::pair<std::string, std::string>;

@@ -504,3 +504,23 @@ TEST_CASE("the README's mcpServers entry runs the bridge as written", "[bridge][
         CHECK(contains(steps[1].value("text", ""), "Oslo"));
     }
 }
+
+TEST_CASE("a bridge whose session the server evicted (its identity at --max-sessions-per-client) heals on the next call",
+          "[bridge][sessions]") {
+    DemoPki pki;
+    ServerProcess echo(pki, "echo", {"--max-sessions-per-client", "2"});
+    BridgeUnderTest bridge(client_command(pki, {"echo=" + echo.url()}, {"bridge", "echo"}));
+    REQUIRE(bridge.initialize().contains("result"));
+    CHECK(text_of(bridge.call("echo", {{"message", "before"}})) == "before");
+    // Two more sessions of the same identity (the coordinator's certificate): the bridge's, the
+    // least recently used, is ended by the server and answers 404 from now on.
+    for (int i = 0; i < 2; ++i) {
+        const auto r = curl_mcp(echo.url(), pki.path("ca.crt"), pki.path("coordinator.crt"), pki.path("coordinator.key"),
+                                initialize_body());
+        REQUIRE(contains(r.out, "Mcp-Session-Id"));
+    }
+    CHECK(contains(echo.log(), "sessions_evicted"));
+    CHECK(text_of(bridge.call("echo", {{"message", "after"}})) == "after");
+    bridge.process().close_stdin();
+    CHECK(bridge.process().wait_exit(10s) == 0);
+}
