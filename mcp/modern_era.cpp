@@ -100,7 +100,7 @@ HttpResponse StreamableHttpServer::handle_modern(const HttpRequest& request, con
     auto refuse = [&](int status, int code, const std::string& message, const json& data = nullptr) {
         return internal::json_response(status, rpc_error(id, code, message, data));
     };
-    const modern::Checked checked = modern::check_request(method, params, has_id, header);
+    modern::Checked checked = modern::check_request(method, params, has_id, header);
     if (checked.rejection) {
         const auto& r = *checked.rejection;
         return refuse(r.status, r.code, r.message, r.data);
@@ -115,12 +115,13 @@ HttpResponse StreamableHttpServer::handle_modern(const HttpRequest& request, con
     if (!handler) return refuse(404, kMethodNotFound, "Method not found: '" + method + "' (MCP " + std::string(modern::kProtocolVersion) + ")");
 
     auto round = std::make_shared<ModernRound>();
-    round->envelope = *checked.envelope;
+    round->envelope = std::move(*checked.envelope);
     if (method == "tools/call") {
         // SEP-2243: arguments mirrored in Mcp-Param-* headers must agree, before any handler runs.
         const Tool* tool = params.contains("name") && params["name"].is_string() ? tools_.find(params["name"].get<std::string>()) : nullptr;
         if (tool) {
-            const json arguments = params.contains("arguments") ? params["arguments"] : json::object();
+            static const json no_arguments = json::object();
+            const json& arguments = params.contains("arguments") ? params["arguments"] : no_arguments;
             if (auto rejection = modern::check_param_headers(tool->input_schema, arguments, header))
                 return refuse(rejection->status, rejection->code, rejection->message);
         }
@@ -130,7 +131,8 @@ HttpResponse StreamableHttpServer::handle_modern(const HttpRequest& request, con
             return refuse(200, kInvalidParams, "params.inputResponses must be an object (input key -> the client's answer)");
         if (params.contains("requestState") && !params["requestState"].is_string())
             return refuse(200, kInvalidParams, "params.requestState must be the string the server sent");
-        const json responses = params.value("inputResponses", json::object());
+        static const json no_responses = json::object();
+        const json& responses = params.contains("inputResponses") ? params["inputResponses"] : no_responses;
         if (params.contains("requestState")) {
             RequestStateSeal::Contents contents;
             try {

@@ -79,7 +79,8 @@ std::optional<std::string> decode_header_value(const std::string& value) {
 Checked check_request(const std::string& method, const json& params, bool is_request,
                       const std::function<std::string(const std::string&)>& header) {
     Checked checked;
-    const json meta = params.is_object() && params.contains("_meta") ? params["_meta"] : json();
+    static const json absent;
+    const json& meta = params.is_object() && params.contains("_meta") ? params["_meta"] : absent;
     const std::string header_version = header("MCP-Protocol-Version");
     // The envelope: present, an object, with its two required keys of the right types.
     if (!meta.is_object()) {
