@@ -49,10 +49,11 @@ deps: $(DEPS_STAMP)
 # manifests are checked as YAML). And npm, for the official MCP SDK as a host of `client bridge`
 # and for the conformance suite (scripts/mcp-sdk-setup.sh and ../shared/conformance install them
 # with it): Debian's package only when no npm is there, since a Node.js from elsewhere (such as
-# NodeSource's) brings its own and conflicts with it.
-TEST_PACKAGES := golang-go python3-cryptography python3-yaml
+# NodeSource's) brings its own and conflicts with it. HAProxy: replicas behind a TCP load balancer.
+TEST_PACKAGES := golang-go python3-cryptography python3-yaml haproxy
 TEST_DEPS_STAMP := build/.test-deps-installed
-$(TEST_DEPS_STAMP): $(DEPS_STAMP)
+# Also after the Makefile changed: a package added to the list gets installed on existing checkouts.
+$(TEST_DEPS_STAMP): $(DEPS_STAMP) Makefile
 	@command -v npm >/dev/null || { echo "installing Debian packages: npm"; $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm >/dev/null; }
 	$(call install_missing,$(TEST_PACKAGES))
@@ -274,7 +275,7 @@ bench: $(TEST_DEPS_STAMP)
 # Fuzzing (libFuzzer, clang, ASan+UBSan). Seeds and regression inputs live in fuzz/corpus/TARGET;
 # new corpus entries go to build/fuzz/corpus/TARGET, crashes to build/fuzz/findings/.
 # `make fuzz` runs each target FUZZ_SECONDS (default 60); `make fuzz-smoke` is CI's short run.
-FUZZ_TARGETS := mcp_request certificate arguments router
+FUZZ_TARGETS := mcp_request modern_request certificate arguments router
 FUZZ_PACKAGES := clang libclang-rt-14-dev
 FUZZ_SECONDS ?= 60
 FUZZ_STAMP := build/.fuzz-deps-installed

@@ -1,5 +1,7 @@
 #include "client/bench.hpp"
 
+#include "common/version.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -79,15 +81,23 @@ BenchReport run_bench(const BenchOptions& options, std::shared_ptr<const tls::Cl
     log_server_verdict(options.server.name, setup.connection());
     const std::string session_id = setup.session_id();
     const std::string protocol = setup.protocol_version();
-    const json body_template = {{"jsonrpc", "2.0"}, {"id", 1}, {"method", "tools/call"},
-                                {"params", {{"name", options.tool}, {"arguments", options.arguments}}}};
+    json body_template = {{"jsonrpc", "2.0"}, {"id", 1}, {"method", "tools/call"},
+                          {"params", {{"name", options.tool}, {"arguments", options.arguments}}}};
     // A failing tool in the first call is a usage problem, not load: say so before the run.
     setup.call_tool(options.tool, options.arguments);
-    const std::string body = body_template.dump();
     std::vector<std::pair<std::string, std::string>> headers = {
         {"Content-Type", "application/json"}, {"Accept", "application/json, text/event-stream"}};
-    if (!protocol.empty()) headers.emplace_back("MCP-Protocol-Version", protocol);
-    if (!session_id.empty()) headers.emplace_back("Mcp-Session-Id", session_id);
+    if (options.stateless) {
+        // MCP 2026-07-28: everything in each request, nothing held by the server between them.
+        body_template["params"]["_meta"] = {{"io.modelcontextprotocol/protocolVersion", "2026-07-28"},
+                                            {"io.modelcontextprotocol/clientCapabilities", json::object()},
+                                            {"io.modelcontextprotocol/clientInfo", {{"name", "client-bench"}, {"version", kVersion}}}};
+        headers.insert(headers.end(), {{"MCP-Protocol-Version", "2026-07-28"}, {"Mcp-Method", "tools/call"}, {"Mcp-Name", options.tool}});
+    } else {
+        if (!protocol.empty()) headers.emplace_back("MCP-Protocol-Version", protocol);
+        if (!session_id.empty()) headers.emplace_back("Mcp-Session-Id", session_id);
+    }
+    const std::string body = body_template.dump();
 
     std::atomic<size_t> issued{0};
     std::atomic<size_t> done{0};

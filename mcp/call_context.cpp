@@ -30,21 +30,38 @@ void ToolCallContext::log(LogLevel level, const json& data, const std::string& l
     if (channel) channel->log(level, data, logger);
 }
 
-ElicitResult ToolCallContext::elicit(const std::string& message, const json& requested_schema,
-                                     std::chrono::milliseconds timeout) const {
-    if (!channel) throw ClientRequestError("no client to ask: the tool is not running inside the MCP runtime");
-    const json answer = channel->ask_client("elicitation/create", {{"message", message}, {"requestedSchema", requested_schema}}, timeout);
+std::vector<json> CallChannel::ask_all(const std::vector<InputRequest>& requests, std::chrono::milliseconds timeout) {
+    std::vector<json> answers;
+    for (const auto& request : requests) answers.push_back(ask_client(request.method, request.params, timeout));
+    return answers;
+}
+
+ElicitResult ToolCallContext::parse_elicit_result(const json& answer) {
     ElicitResult result;
-    result.action = answer.value("action", "");
+    result.action = answer.is_object() ? answer.value("action", "") : "";
     if (result.action != "accept" && result.action != "decline" && result.action != "cancel")
         throw ClientRequestError("the client answered elicitation/create with an unknown action '" + result.action + "'");
     if (answer.contains("content") && answer["content"].is_object()) result.content = answer["content"];
     return result;
 }
 
-json ToolCallContext::sample(const json& params, std::chrono::milliseconds timeout) const {
+std::vector<json> ToolCallContext::ask_all(const std::vector<InputRequest>& requests, std::chrono::milliseconds timeout) const {
     if (!channel) throw ClientRequestError("no client to ask: the tool is not running inside the MCP runtime");
-    return channel->ask_client("sampling/createMessage", params, timeout);
+    return channel->ask_all(requests, timeout);
+}
+
+ElicitResult ToolCallContext::elicit(const std::string& message, const json& requested_schema, std::chrono::milliseconds timeout,
+                                     const std::string& key) const {
+    return parse_elicit_result(
+        ask_all({{key, "elicitation/create", {{"message", message}, {"requestedSchema", requested_schema}}}}, timeout).at(0));
+}
+
+json ToolCallContext::sample(const json& params, std::chrono::milliseconds timeout, const std::string& key) const {
+    return ask_all({{key, "sampling/createMessage", params}}, timeout).at(0);
+}
+
+json ToolCallContext::list_roots(std::chrono::milliseconds timeout, const std::string& key) const {
+    return ask_all({{key, "roots/list", json::object()}}, timeout).at(0);
 }
 
 void ToolCallContext::close_stream() const {

@@ -33,6 +33,25 @@ std::vector<std::string> suggestions(const Completer& completer, const std::stri
 
 auto StreamableHttpServer::ping(const Call&) -> Reply { return Reply::ok(json::object()); }
 
+json StreamableHttpServer::capabilities() const {
+    json capabilities = {{"tools", {{"listChanged", false}}}, {"logging", json::object()}};
+    if (!options_.resources.empty()) capabilities["resources"] = {{"subscribe", true}, {"listChanged", false}};
+    if (!options_.prompts.empty()) capabilities["prompts"] = {{"listChanged", false}};
+    if (find_method("completion/complete", kBoth)) capabilities["completions"] = json::object();
+    return capabilities;
+}
+
+// server/discover (2026-07-28): what initialize told a 2025 client, asked for by any request.
+auto StreamableHttpServer::discover(const Call&) -> Reply {
+    json server_info = {{"name", options_.name}, {"version", options_.version}};
+    if (!options_.title.empty()) server_info["title"] = options_.title;
+    json result = {{"supportedVersions", modern::all_versions()},
+                   {"capabilities", capabilities()},
+                   {"_meta", {{modern::kMetaServerInfo, server_info}}}};
+    if (!options_.instructions.empty()) result["instructions"] = options_.instructions;
+    return Reply::ok(std::move(result));
+}
+
 auto StreamableHttpServer::list_tools(const Call& call) -> Reply {
     if (!options_.policy.restricts()) {
         Reply reply;
@@ -72,6 +91,8 @@ auto StreamableHttpServer::read_resource(const Call& call) -> Reply {
     try {
         return Reply::ok({{"contents", options_.resources.read(uri)}});
     } catch (const ResourceNotFound& e) {
+        // 2026-07-28 (SEP-2164) says -32602 with the URI in data; the 2025 era kept -32002.
+        if (call.modern) return Reply::error(kInvalidParams, std::string("Resource not found: ") + e.what(), {{"uri", uri}});
         return Reply::error(kResourceNotFound, std::string("Resource not found: ") + e.what());
     } catch (const InvalidParams& e) {
         return Reply::error(kInvalidParams, e.what());
@@ -128,7 +149,16 @@ auto StreamableHttpServer::get_prompt(const Call& call) -> Reply {
         if (argument.required && !arguments.count(argument.name))
             return Reply::error(kInvalidParams, "missing required argument '" + argument.name + "'");
     try {
+        if (prompt->render_asking) {
+            auto channel = channel_for(call);
+            return Reply::ok(prompt->render_asking(arguments, ToolCallContext{call.client, channel.get()}));
+        }
         return Reply::ok(prompt->render(arguments));
+    } catch (const InputRequired& e) {
+        return input_required(e.requests);
+    } catch (const MissingClientCapability& e) {
+        return Reply::error(modern::kMissingClientCapability, "prompt '" + name + "' needs the client capability '" + e.capability + "'",
+                            {{"requiredCapabilities", {{e.capability, json::object()}}}});
     } catch (const InvalidParams& e) {
         return Reply::error(kInvalidParams, e.what());
     } catch (const std::exception& e) {

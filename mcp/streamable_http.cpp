@@ -123,33 +123,41 @@ void StreamableHttpServer::Outbox::send(const json& message) {
     else buffered.push_back(dump(message));
 }
 
-std::unordered_map<std::string, StreamableHttpServer::Method> StreamableHttpServer::method_table(const ServerOptions& options) {
-    std::unordered_map<std::string, Method> methods = {{"ping", &StreamableHttpServer::ping},
-                                                       {"tools/list", &StreamableHttpServer::list_tools},
-                                                       {"tools/call", &StreamableHttpServer::call_tool},
-                                                       {"logging/setLevel", &StreamableHttpServer::set_log_level}};
+auto StreamableHttpServer::method_table(const ServerOptions& options) -> std::unordered_map<std::string, MethodEntry> {
+    using S = StreamableHttpServer;
+    std::unordered_map<std::string, MethodEntry> methods = {{"ping", {&S::ping, kLegacy}},
+                                                            {"logging/setLevel", {&S::set_log_level, kLegacy}},
+                                                            {"server/discover", {&S::discover, kModern}},
+                                                            {"tools/list", {&S::list_tools, kBoth}},
+                                                            {"tools/call", {&S::call_tool, kBoth}}};
     // A server without resources or prompts does not offer their methods (-32601), as its
     // capabilities say.
     if (!options.resources.empty()) {
-        methods.emplace("resources/list", &StreamableHttpServer::list_resources);
-        methods.emplace("resources/templates/list", &StreamableHttpServer::list_resource_templates);
-        methods.emplace("resources/read", &StreamableHttpServer::read_resource);
-        methods.emplace("resources/subscribe", &StreamableHttpServer::subscribe_resource);
-        methods.emplace("resources/unsubscribe", &StreamableHttpServer::unsubscribe_resource);
+        methods.emplace("resources/list", MethodEntry{&S::list_resources, kBoth});
+        methods.emplace("resources/templates/list", MethodEntry{&S::list_resource_templates, kBoth});
+        methods.emplace("resources/read", MethodEntry{&S::read_resource, kBoth});
+        methods.emplace("resources/subscribe", MethodEntry{&S::subscribe_resource, kLegacy});
+        methods.emplace("resources/unsubscribe", MethodEntry{&S::unsubscribe_resource, kLegacy});
     }
     if (!options.prompts.empty()) {
-        methods.emplace("prompts/list", &StreamableHttpServer::list_prompts);
-        methods.emplace("prompts/get", &StreamableHttpServer::get_prompt);
+        methods.emplace("prompts/list", MethodEntry{&S::list_prompts, kBoth});
+        methods.emplace("prompts/get", MethodEntry{&S::get_prompt, kBoth});
     }
     if (!options.prompts.empty() || !options.resources.templates().empty())
-        methods.emplace("completion/complete", &StreamableHttpServer::complete);
+        methods.emplace("completion/complete", MethodEntry{&S::complete, kBoth});
     return methods;
+}
+
+auto StreamableHttpServer::find_method(const std::string& name, Era era) const -> const Method* {
+    auto it = methods_.find(name);
+    return it != methods_.end() && (it->second.eras & era) ? &it->second.handler : nullptr;
 }
 
 StreamableHttpServer::StreamableHttpServer(ServerOptions options, ToolRegistry tools)
     : options_(std::move(options)),
       tools_(std::move(tools)),
       methods_(method_table(options_)),
+      state_seal_(options_.state_key ? *options_.state_key : pki::SealedBox::random_key(), options_.request_state_lifetime),
       sessions_(SessionLimits{options_.max_sessions, options_.max_sessions_per_client,
                               std::chrono::duration_cast<std::chrono::milliseconds>(options_.session_idle_timeout)}),
       rate_limiter_(options_.rate_limit, options_.rate_burst > 0 ? options_.rate_burst : 2 * options_.rate_limit) {
@@ -165,6 +173,12 @@ StreamableHttpServer::StreamableHttpServer(ServerOptions options, ToolRegistry t
 }
 
 StreamableHttpServer::~StreamableHttpServer() {
+    {
+        std::lock_guard<std::mutex> lock(listeners_mutex_);
+        for (auto& listener : listeners_)
+            if (auto stream = listener.stream.lock()) stream->finish();
+        listeners_.clear();
+    }
     sessions_.close_all();
     // call_threads_, destroyed first of the members, joins the (now cancelled) calls.
 }
@@ -256,10 +270,7 @@ json StreamableHttpServer::initialize(const json& params, std::string& negotiate
     negotiated = std::find(versions.begin(), versions.end(), requested) != versions.end() ? requested : versions.front();
     json server_info = {{"name", options_.name}, {"version", options_.version}};
     if (!options_.title.empty()) server_info["title"] = options_.title;
-    json capabilities = {{"tools", {{"listChanged", false}}}, {"logging", json::object()}};
-    if (!options_.resources.empty()) capabilities["resources"] = {{"subscribe", true}, {"listChanged", false}};
-    if (!options_.prompts.empty()) capabilities["prompts"] = {{"listChanged", false}};
-    if (methods_.count("completion/complete")) capabilities["completions"] = json::object();
+    const json capabilities = this->capabilities();
     json result = {{"protocolVersion", negotiated}, {"capabilities", capabilities}, {"serverInfo", server_info}};
     if (!options_.instructions.empty()) result["instructions"] = options_.instructions;
     return result;
@@ -271,10 +282,11 @@ StreamableHttpServer::Reply StreamableHttpServer::Reply::ok(json result) {
     return reply;
 }
 
-StreamableHttpServer::Reply StreamableHttpServer::Reply::error(int code, std::string message) {
+StreamableHttpServer::Reply StreamableHttpServer::Reply::error(int code, std::string message, json data) {
     Reply reply;
     reply.error_code = code;
     reply.error_message = std::move(message);
+    reply.error_data = std::move(data);
     return reply;
 }
 
@@ -328,6 +340,7 @@ HttpResponse StreamableHttpServer::handle_post(const HttpRequest& request, const
     if (!params.is_object()) return error_response(400, id, kInvalidRequest, "params must be an object");
 
     const std::string protocol_header = request.header("MCP-Protocol-Version");
+    if (modern::is_modern(params, protocol_header)) return handle_modern(request, client, id, has_id, method, params);
     const auto& versions = supported_protocol_versions();
     if (!protocol_header.empty() && std::find(versions.begin(), versions.end(), protocol_header) == versions.end())
         return error_response(400, id, kInvalidRequest, "unsupported MCP-Protocol-Version '" + protocol_header + "'");
@@ -356,12 +369,12 @@ HttpResponse StreamableHttpServer::handle_post(const HttpRequest& request, const
         return empty_response(202);
     }
 
-    auto handler = methods_.find(method);
-    if (handler == methods_.end()) return json_response(200, rpc_error(id, kMethodNotFound, "unknown method '" + method + "'"));
+    const Method* handler = find_method(method, kLegacy);
+    if (!handler) return json_response(200, rpc_error(id, kMethodNotFound, "unknown method '" + method + "'"));
     if (wanted.sse && streams_call(method, params, accept))
-        return stream_call(handler->second, id, params, client, session, session_id);
+        return stream_call(*handler, id, params, client, session, session_id);
     Outbox outbox;
-    const Reply reply = run_in_place(handler->second, method, id, params, client, session, session_id, outbox);
+    const Reply reply = run_in_place(*handler, method, id, params, client, session, session_id, outbox);
     return answer(id, reply, outbox, *session, accept);
 }
 
@@ -409,14 +422,14 @@ HttpResponse StreamableHttpServer::handle_batch(const json& batch, const tls::Pe
             if (method == "notifications/cancelled" && params.contains("requestId")) session->cancel_call(params["requestId"]);
             continue;
         }
-        auto handler = methods_.find(method);
-        if (method == "initialize" || handler == methods_.end()) {
+        const Method* handler = find_method(method, kLegacy);
+        if (method == "initialize" || !handler) {
             answers.push_back(rpc_error(id, method == "initialize" ? kInvalidRequest : kMethodNotFound,
                                         method == "initialize" ? "initialize cannot be part of a batch" : "unknown method '" + method + "'"));
             continue;
         }
         Outbox outbox;
-        const Reply reply = run_in_place(handler->second, method, id, params, client, session, session_id, outbox);
+        const Reply reply = run_in_place(*handler, method, id, params, client, session, session_id, outbox);
         for (const auto& sent : outbox.buffered) session->standalone_stream()->push(sent);
         answers.push_back(reply.error_code != 0 ? rpc_error(id, reply.error_code, reply.error_message)
                                                 : json::parse(result_message(id, reply.rendered_result.empty() ? dump(reply.result) : reply.rendered_result)));
@@ -440,11 +453,15 @@ HttpResponse StreamableHttpServer::handle_client_message(const HttpRequest& requ
 
 std::shared_ptr<StreamReader> StreamableHttpServer::reader_for(std::shared_ptr<EventStream> stream, uint64_t cursor,
                                                                const Session& session) const {
+    return reader_for(std::move(stream), cursor, session.primes_streams());
+}
+
+std::shared_ptr<StreamReader> StreamableHttpServer::reader_for(std::shared_ptr<EventStream> stream, uint64_t cursor, bool prime) const {
     SseSettings settings;
     settings.heartbeat = options_.sse_heartbeat;
     settings.retry = options_.sse_retry;
     settings.replay_events = options_.sse_replay_events;
-    return std::make_shared<StreamReader>(std::move(stream), cursor, settings, session.primes_streams());
+    return std::make_shared<StreamReader>(std::move(stream), cursor, settings, prime);
 }
 
 HttpResponse StreamableHttpServer::event_stream_response(std::shared_ptr<StreamReader> reader) {
@@ -496,6 +513,19 @@ void StreamableHttpServer::resource_updated(const std::string& uri) {
     const auto subscribers = sessions_.select([&](const Session& session) { return session.subscribed(uri); });
     const std::string message = dump(internal::notification("notifications/resources/updated", {{"uri", uri}}));
     for (const auto& session : subscribers) session->standalone_stream()->push(message);
+    // 2026-07-28 listeners, each told under its own subscription id; gone ones are forgotten.
+    std::lock_guard<std::mutex> lock(listeners_mutex_);
+    for (auto it = listeners_.begin(); it != listeners_.end();) {
+        auto stream = it->stream.lock();
+        if (!stream || stream->finished()) {
+            it = listeners_.erase(it);
+            continue;
+        }
+        if (it->uris.count(uri))
+            stream->push(dump(internal::notification("notifications/resources/updated",
+                                                     {{"uri", uri}, {"_meta", {{modern::kMetaSubscriptionId, it->id}}}})));
+        ++it;
+    }
 }
 
 }  // namespace mcpmtls::mcp

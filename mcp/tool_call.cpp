@@ -115,6 +115,8 @@ public:
 
     void resource_updated(const std::string& uri) override { server_.resource_updated(uri); }
 
+    bool client_supports(const std::string& capability) const override { return session_->client_supports(capability); }
+
 private:
     StreamableHttpServer& server_;
     std::shared_ptr<Session> session_;
@@ -123,6 +125,100 @@ private:
     const json token_;
     std::optional<double> last_progress_;
 };
+
+// A stateless (2026-07-28) call's channel: messages go to the request's own stream (or ahead of
+// its answer); a question is answered from what the client sent with this round, or it ends the
+// round (InputRequired) so that the client asks its user and calls again.
+class StreamableHttpServer::StatelessChannel final : public CallChannel {
+public:
+    StatelessChannel(StreamableHttpServer& server, const Call& call) : server_(server), outbox_(call.outbox), round_(*call.modern) {}
+
+    bool cancelled() const override { return false; }
+    bool wait(std::chrono::milliseconds duration) override {
+        std::this_thread::sleep_for(duration);
+        return true;
+    }
+
+    void progress(double progress, std::optional<double> total, const std::string& message) override {
+        const json& token = round_.envelope.progress_token;
+        if (token.is_null() || (last_progress_ && progress <= *last_progress_)) return;
+        last_progress_ = progress;
+        json params = {{"progressToken", token}, {"progress", progress}};
+        if (total) params["total"] = *total;
+        if (!message.empty()) params["message"] = message;
+        outbox_.send(internal::notification("notifications/progress", std::move(params)));
+    }
+
+    // Only when the request asked for log messages (_meta logLevel), at or above its level.
+    void log(LogLevel level, const json& data, const std::string& logger) override {
+        if (!round_.envelope.log_level || level < *round_.envelope.log_level) return;
+        json params = {{"level", log_level_name(level)}, {"data", data}};
+        if (!logger.empty()) params["logger"] = logger;
+        outbox_.send(internal::notification("notifications/message", std::move(params)));
+    }
+
+    json ask_client(const std::string& method, const json& params, std::chrono::milliseconds timeout) override {
+        return ask_all({{"", method, params}}, timeout).at(0);
+    }
+
+    std::vector<json> ask_all(const std::vector<InputRequest>& requests, std::chrono::milliseconds) override {
+        std::vector<json> answers;
+        json missing = json::object();
+        for (const auto& request : requests) {
+            const std::string key = request.key.empty() ? "input-" + std::to_string(round_.next_key++) : request.key;
+            const std::string capability = capability_for(request.method);
+            if (!capability.empty() && !round_.envelope.supports(capability)) throw MissingClientCapability(capability);
+            if (!round_.answers.contains(key)) {
+                missing[key] = {{"method", request.method}, {"params", request.params}};
+                answers.push_back(nullptr);
+                continue;
+            }
+            const json& answer = round_.answers[key];
+            if (auto problem = malformed(request.method, answer))
+                throw InvalidParams("inputResponses['" + key + "'] is not an answer to " + request.method + ": " + *problem);
+            round_.used[key] = answer;
+            answers.push_back(answer);
+        }
+        if (!missing.empty()) throw InputRequired(std::move(missing));
+        return answers;
+    }
+
+    bool client_supports(const std::string& capability) const override { return round_.envelope.supports(capability); }
+    void close_stream() override {
+        if (outbox_.live) outbox_.live->end_responses();
+    }
+    void resource_updated(const std::string& uri) override { server_.resource_updated(uri); }
+
+private:
+    // What is wrong with a client's answer to `method`, if anything.
+    static std::optional<std::string> malformed(const std::string& method, const json& answer) {
+        if (!answer.is_object()) return std::string("an object is needed");
+        if (method == "elicitation/create") {
+            const std::string action = answer.value("action", json()).is_string() ? answer["action"].get<std::string>() : "";
+            if (action != "accept" && action != "decline" && action != "cancel") return std::string("action must be accept, decline or cancel");
+            if (answer.contains("content") && !answer["content"].is_object()) return std::string("content must be an object");
+        } else if (method == "sampling/createMessage") {
+            if (!answer.contains("content") || !answer.contains("role")) return std::string("role and content are needed");
+        } else if (method == "roots/list") {
+            if (!answer.contains("roots") || !answer["roots"].is_array()) return std::string("roots must be an array");
+        }
+        return std::nullopt;
+    }
+
+    StreamableHttpServer& server_;
+    Outbox& outbox_;
+    ModernRound& round_;
+    std::optional<double> last_progress_;
+};
+
+std::unique_ptr<CallChannel> StreamableHttpServer::channel_for(const Call& call) {
+    if (call.modern) return std::make_unique<StatelessChannel>(*this, call);
+    return std::make_unique<ToolCallChannel>(*this, call);
+}
+
+auto StreamableHttpServer::input_required(const json& requests) const -> Reply {
+    return Reply::ok({{"resultType", "input_required"}, {"inputRequests", requests}});
+}
 
 auto StreamableHttpServer::call_tool(const Call& call) -> Reply {
     const auto started = Clock::now();
@@ -136,12 +232,12 @@ auto StreamableHttpServer::call_tool(const Call& call) -> Reply {
                    {"tool", name},
                    {"outcome", outcome},
                    {"duration_us", std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count()},
-                   {"session", call.session_id.substr(0, 8)}});
+                   {"session", call.modern ? std::string("stateless") : call.session_id.substr(0, 8)}});
         if (options_.on_tool_call) options_.on_tool_call(name, outcome);
     };
-    auto refuse = [&](int code, const std::string& message, const std::string& outcome) {
+    auto refuse = [&](int code, const std::string& message, const std::string& outcome, json data = nullptr) {
         audit(outcome);
-        return Reply::error(code, message);
+        return Reply::error(code, message, std::move(data));
     };
     if (name.empty()) return refuse(kInvalidParams, "tools/call needs params.name (a string)", "invalid_params");
     const Tool* tool = tools_.find(name);
@@ -154,12 +250,20 @@ auto StreamableHttpServer::call_tool(const Call& call) -> Reply {
     if (!arguments.is_object()) return refuse(kInvalidParams, "params.arguments must be an object", "invalid_params");
     if (auto problem = validate_arguments(tool->input_schema, arguments)) return refuse(kInvalidParams, *problem, "invalid_params");
 
-    ToolCallChannel channel(*this, call);
+    auto channel_owner = channel_for(call);
+    CallChannel& channel = *channel_owner;
     ToolResult result;
     try {
         result = tool->handler(arguments, ToolCallContext{client, &channel});
     } catch (const InvalidParams& e) {
         return refuse(kInvalidParams, e.what(), "invalid_params");
+    } catch (const InputRequired& e) {
+        audit("input_required");
+        return input_required(e.requests);
+    } catch (const MissingClientCapability& e) {
+        return refuse(modern::kMissingClientCapability,
+                      "tool '" + name + "' needs the client capability '" + e.capability + "', which the request did not declare",
+                      "missing_capability", {{"requiredCapabilities", {{e.capability, json::object()}}}});
     } catch (const std::exception& e) {
         result = ToolResult::error(std::string("the tool failed: ") + e.what());
     }

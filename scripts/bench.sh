@@ -154,6 +154,9 @@ bench ours resumption --connections "$CONNECTIONS" --requests "$HANDSHAKES" --ne
 rss_before_many=$(rss "$ours_pid" VmRSS)
 bench ours many_clients --connections "$MANY" --duration "$DURATION"
 rss_after_many=$(rss "$ours_pid" VmHWM)
+# The same keep-alive loads in the stateless era (MCP 2026-07-28: per-request _meta, no session).
+bench ours keepalive_2026 --connections "$CONNECTIONS" --duration "$DURATION" --stateless
+bench ours many_2026 --connections "$MANY" --duration "$DURATION" --stateless
 bench ours fleet --connections "$FLEET" --duration "$DURATION"
 idle ours
 stalled ours
@@ -173,7 +176,8 @@ work, rss_idle, rss_before, rss_many, peak, many = sys.argv[1], *map(int, sys.ar
 def load(name):
     path = os.path.join(work, name + ".json")
     return json.load(open(path)) if os.path.exists(path) else None
-ours = [load("ours-" + n) for n in ("keepalive", "handshake", "resumption", "many_clients", "fleet")]
+ours = [r for r in (load("ours-" + n) for n in ("keepalive", "handshake", "resumption", "many_clients", "fleet",
+                                                 "keepalive_2026", "many_2026")) if r]
 go = [r for r in (load("go-keepalive"), load("go-fleet")) if r]
 cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True, text=True).stdout.strip()
 result = {
@@ -193,6 +197,11 @@ print(f"{'workload':<14}{'server':>7}{'conns':>6}{'req/s':>9}{'p50 ms':>8}{'p99 
 for r in ours + go:
     l = r["latency_ms"]
     print(f"{r['workload']:<14}{r['server_under_test']:>7}{r['connections']:>6}{r['requests_per_second']:>9.0f}{l['p50']:>8.2f}{l['p99']:>8.2f}{l['max']:>8.1f}{r['failed']:>7}{r['handshakes']:>11}{r['resumed_handshakes']:>8}{r['server_cpu_us_per_request']:>11}")
+by_name = {r["workload"]: r for r in ours}
+for legacy, modern in (("keepalive", "keepalive_2026"), ("many_clients", "many_2026")):
+    if legacy in by_name and modern in by_name:
+        ratio = by_name[modern]["server_cpu_us_per_request"] / max(by_name[legacy]["server_cpu_us_per_request"], 0.1)
+        print(f"server CPU per request, 2026-07-28 / 2025 session ({legacy}, {by_name[legacy]['connections']} connections): {ratio:.2f}x")
 fleet = {r["server_under_test"]: r for r in ours + go if r["workload"] == "fleet"}
 if "go" in fleet:
     print(f"fleet of {fleet['ours']['connections']}: ours/go req/s = {fleet['ours']['requests_per_second'] / max(fleet['go']['requests_per_second'], 1):.2f}")

@@ -1,11 +1,17 @@
 #!/bin/bash
-# Runs the official MCP conformance suite (../shared/conformance) through mutual TLS: every server
-# scenario against bin/everything-server (the reference fixture), the general scenarios against
-# the three product servers, and the client scenarios against bin/client. Throw-away PKI, free
-# ports. Prints each scenario's PASS/FAIL and, last, one line "N passed, M failed".
+# Runs the official MCP conformance suite (../shared/conformance, 0.2.0-alpha.12) through mutual TLS,
+# with a throw-away PKI and servers on free ports:
+#   - both frozen server requirement sets (2025-11-25: sessions; 2026-07-28: stateless) against
+#     bin/everything-server, the reference fixture. The sets' not-scored scenarios (the tasks
+#     extension, pending ones) run and are reported too, but do not count;
+#   - the scenarios any MCP server must pass, at both revisions, against weather, datetime and echo;
+#   - the client part: scripts/conformance-client.sh for both revisions when it exists (with
+#     scripts/conformance-client-expected-failures.yaml when present), else today's client scenarios.
+# Prints each scenario's result and, last, one line "N passed, M failed" (scored scenarios only).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 shared=${SHARED_DIR:-../shared}
+revisions=(2025-11-25 2026-07-28)
 work=$(mktemp -d /tmp/mcp-mtls-conformance.XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$work"; }
@@ -13,30 +19,13 @@ trap cleanup EXIT
 scripts/demo-pki.sh "$work/certs" >/dev/null
 bin/pki issue server everything --dir "$work/certs" --dns localhost --ip 127.0.0.1 --ip ::1 >/dev/null
 
-# The server scenarios of the suite (`conformance list --server`), all of which the everything
-# server runs; the suite marks json-schema-2020-12 and server-sse-polling pending, and we run
-# them anyway. General scenarios: the ones every MCP server must pass (server.sh's default).
-everything_scenarios=(server-initialize logging-set-level ping completion-complete tools-list tools-call-simple-text
-  tools-call-image tools-call-audio tools-call-embedded-resource tools-call-mixed-content tools-call-with-logging
-  tools-call-error tools-call-with-progress tools-call-sampling tools-call-elicitation json-schema-2020-12
-  elicitation-sep1034-defaults server-sse-polling server-sse-multiple-streams elicitation-sep1330-enums resources-list
-  resources-read-text resources-read-binary resources-templates-read resources-subscribe resources-unsubscribe
-  prompts-list prompts-get-simple prompts-get-with-args prompts-get-embedded-resource prompts-get-with-image
-  dns-rebinding-protection)
-general_scenarios=(server-initialize ping tools-list logging-set-level server-sse-multiple-streams dns-rebinding-protection)
+# What every MCP server passes, per revision (the rest of each set exercises the everything
+# server's fixture tools, resources and prompts).
+general_2025=(server-initialize ping tools-list logging-set-level server-sse-multiple-streams dns-rebinding-protection)
+general_2026=(tools-list server-sse-multiple-streams dns-rebinding-protection input-required-result-unsupported-methods)
 client_scenarios=(initialize tools_call sse-retry elicitation-sep1034-client-defaults)
 
 passed=0 failed=0
-# Runs a conformance script, echoing its scenario lines and adding up its PASS/FAIL counts.
-tally() {
-  local out
-  out=$("$@" 2>&1)
-  grep -E '^(PASS|FAIL) ' <<<"$out"
-  passed=$((passed + $(grep -c '^PASS ' <<<"$out")))
-  failed=$((failed + $(grep -c '^FAIL ' <<<"$out")))
-  ! grep -q '^FAIL ' <<<"$out"
-}
-
 start_server() {  # NAME: starts bin/NAME-server on a free port, sets $port
   local service=$1
   bin/$service-server --port 0 --cert "$work/certs/$service.crt" --key "$work/certs/$service.key" \
@@ -46,17 +35,60 @@ start_server() {  # NAME: starts bin/NAME-server on a free port, sets $port
   port=$(sed -n 's/.*server_started.* port=\([0-9]*\).*/\1/p' "$work/$service.log")
 }
 
+# A frozen set against one server, all of it scored; with SCENARIO names, only those count (and show).
+run_set() {  # SERVICE REVISION [SCENARIO...]
+  local service=$1 rev=$2; shift 2
+  local out="$work/out-$service-$rev" report
+  OUT_DIR=$out "$shared/conformance/requirements.sh" server "https://localhost:$port/mcp" "$work/certs/coordinator.crt" \
+    "$work/certs/coordinator.key" "$work/certs/ca.crt" "$rev" >"$work/$service-$rev.txt" 2>&1
+  report="$work/$service-$rev.txt"
+  if [[ $# -eq 0 ]]; then
+    grep -E '^[✓✗] ' "$report" | sed 's/^/  /'
+    local line; line=$(tail -1 "$report")   # "N passed, M failed, K skipped" (scored only)
+    passed=$((passed + $(awk '{print $1}' <<<"$line"))); failed=$((failed + $(awk '{print $3}' <<<"$line")))
+    echo "  scored: $line"
+    [[ $(awk '{print $3}' <<<"$line") == 0 ]]
+  else
+    local ok=0 bad=0 s
+    for s in "$@"; do
+      if grep -q "^✓ $s:" "$report"; then echo "  PASS $s"; ok=$((ok + 1)); else echo "  FAIL $s"; bad=$((bad + 1)); fi
+    done
+    passed=$((passed + ok)); failed=$((failed + bad))
+    [[ $bad == 0 ]]
+  fi
+}
+
 for service in everything weather datetime echo; do
   start_server "$service"
-  scenarios=("${general_scenarios[@]}")
-  [[ $service == everything ]] && scenarios=("${everything_scenarios[@]}")
-  echo "== $service-server (https://localhost:$port/mcp): ${#scenarios[@]} scenarios"
-  if ! tally "$shared/conformance/server.sh" "https://localhost:$port/mcp" "$work/certs/coordinator.crt" \
-       "$work/certs/coordinator.key" "$work/certs/ca.crt" "${scenarios[@]}"; then
-    echo "--- $service-server log (last lines):"; tail -20 "$work/$service.log"
-  fi
+  for rev in "${revisions[@]}"; do
+    if [[ $service == everything ]]; then
+      echo "== $service-server, frozen server set $rev (https://localhost:$port/mcp)"
+      run_set "$service" "$rev"
+    else
+      scenarios=("${general_2025[@]}"); [[ $rev == 2026-07-28 ]] && scenarios=("${general_2026[@]}")
+      echo "== $service-server, general scenarios at $rev"
+      run_set "$service" "$rev" "${scenarios[@]}"
+    fi || { echo "--- $service-server log (last lines):"; tail -20 "$work/$service.log"; }
+  done
 done
-echo "== client: ${#client_scenarios[@]} scenarios"
-tally "$shared/conformance/client.sh" bin/client "${client_scenarios[@]}"
+
+# The client part. Hook: scripts/conformance-client.sh REVISION [--expected-failures FILE] runs the
+# frozen client set of REVISION and ends with "N passed, M failed[, K skipped]".
+if [[ -x scripts/conformance-client.sh ]]; then
+  expected=()
+  [[ -f scripts/conformance-client-expected-failures.yaml ]] && expected=(--expected-failures scripts/conformance-client-expected-failures.yaml)
+  for rev in "${revisions[@]}"; do
+    echo "== client, frozen client set $rev"
+    out=$(scripts/conformance-client.sh "$rev" "${expected[@]}" 2>&1); echo "$out" | sed 's/^/  /'
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' <<<"$out" | tail -1)
+    [[ -n $line ]] || line="0 passed, 1 failed"   # no tally: the run itself failed
+    passed=$((passed + $(awk '{print $1}' <<<"$line"))); failed=$((failed + $(awk '{print $3}' <<<"$line")))
+  done
+else
+  echo "== client: ${#client_scenarios[@]} scenarios"
+  out=$("$shared/conformance/client.sh" bin/client "${client_scenarios[@]}" 2>&1)
+  grep -E '^(PASS|FAIL) ' <<<"$out" | sed 's/^/  /'
+  passed=$((passed + $(grep -c '^PASS ' <<<"$out"))); failed=$((failed + $(grep -c '^FAIL ' <<<"$out")))
+fi
 echo "$passed passed, $failed failed"
 [[ $failed == 0 ]]

@@ -136,6 +136,10 @@ void log_started(const ServerDescription& d, const ServerConfig& config, int por
                {"crl_url", config.tls.files.crl_url},
                {"metrics", health ? health->url() : ""},
                {"certificate_serial", tls.snapshot()->credentials.certificates.front().serial_hex()}});
+    if (!config.runtime.state_key)
+        log_event(spdlog::level::warn, "state_key_random",
+                  {{"note", "no --state-key-file: requestState of MCP 2026-07-28 multi-round calls is sealed with a "
+                            "random key of this process, so each such call must return to this replica"}});
     if (config.tls.clients.relaxed)
         log_event(spdlog::level::warn, "relaxed_mode",
                   {{"note", "client certificates from unknown or self-signed issuers, or expired, are ACCEPTED; "

@@ -102,6 +102,10 @@ ArgSpec server_settings(const ServerDescription& d) {
         .add(Option::integer("rate-burst", "N", 0, 1000000,
                              "requests a client may send at once before --rate-limit applies (0: twice the rate)")
                  .fallback(0).configurable())
+        .add(Option::text("state-key-file", "FILE",
+                          "32-byte key sealing the requestState of MCP 2026-07-28 multi-round calls; give every replica "
+                          "the same file (default: a random key per process, so such a call must return to its replica)")
+                 .configurable())
         .add(Option::json("authorization", "[{\"clients\": [ID...], \"tools\": [TOOL...]}, ...] which clients may list and "
                                            "call which tools (* suffix wildcards; spiffe://TD: any SPIFFE ID in TD)"))
         .add(Option::flag("verbose", "debug logging"))
@@ -190,6 +194,8 @@ ServerConfig resolve_server_config(const ServerDescription& d, const Args& args)
     runtime.rate_limit = static_cast<double>(args.integer("rate-limit"));
     runtime.rate_burst = static_cast<double>(args.integer("rate-burst"));
     if (runtime.rate_burst > 0 && runtime.rate_limit == 0) throw InputError("--rate-burst needs --rate-limit");
+    if (args.given("state-key-file"))
+        runtime.state_key = std::make_shared<const pki::SealedBox::Key>(pki::SealedBox::load_key(args.text("state-key-file")));
     if (!args.json("authorization").is_null()) {
         check_authorization_clients(args.json("authorization"));
         runtime.policy = mcp::ToolPolicy::from_json(args.json("authorization"));

@@ -39,6 +39,7 @@ int bench(const Args& args) {
     bench.think = std::chrono::milliseconds(args.integer("think"));
     if (bench.think.count() > 0 && bench.rate > 0) throw InputError("--think and --rate exclude each other");
     bench.new_connection_per_request = args.flag("new-connection-per-request");
+    bench.stateless = args.flag("stateless");
     bench.tls_resumption = !args.flag("no-resumption");
     bench.progress = !args.flag("quiet") && !args.flag("json");
     std::shared_ptr<const tls::ClientTlsContext> tls;
@@ -82,6 +83,8 @@ Command bench_command() {
                                      "each connection pauses this long after every answer, idle on its kept-alive "
                                      "connection: sparse clients (a pause longer than the run holds idle connections)")
                          .fallback(0))
+                .add(Option::flag("stateless", "MCP 2026-07-28 requests (per-request _meta, Mcp-Method/Mcp-Name "
+                                               "headers, no session) instead of calls in a 2025 session"))
                 .add(Option::flag("quiet", "no progress line")),
             bench};
 }

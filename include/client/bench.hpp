@@ -20,6 +20,8 @@ struct BenchOptions {
     double rate = 0;               // requests/s across all connections (open loop); 0 = closed loop
     std::chrono::milliseconds think{0};  // pause after each answer (sparse clients), keeping the connection
     bool progress = true;          // a progress line on stderr every second
+    // MCP 2026-07-28 requests (per-request _meta and headers, no session) instead of a 2025 session.
+    bool stateless = false;
 };
 
 struct BenchReport {

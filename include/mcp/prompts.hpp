@@ -1,6 +1,7 @@
 #pragma once
 // Prompts (prompts/list, prompts/get): message templates a client offers its user, each one
 // value holding its arguments (with optional completion) and the function that renders it.
+#include "mcp/call_context.hpp"
 #include "mcp/completion.hpp"
 #include "mcp/named_registry.hpp"
 
@@ -27,6 +28,9 @@ struct Prompt {
     // The prompts/get result: {"messages": [...]} (see mcp::prompt_message), optionally a "description".
     // Throws InvalidParams (mcp/tool.hpp) for arguments it cannot use.
     std::function<nlohmann::json(const std::map<std::string, std::string>& arguments)> render;
+    // Instead of `render`, for a prompt that asks the client something first (ctx.elicit(), ...):
+    // with MCP 2026-07-28 the question becomes an input-required result.
+    std::function<nlohmann::json(const std::map<std::string, std::string>& arguments, const ToolCallContext& ctx)> render_asking = nullptr;
 };
 
 class PromptRegistry : public NamedRegistry<Prompt> {

@@ -11,8 +11,10 @@
 // can wait for the client's answer to a request (sampling, elicitation) that the client POSTs.
 #include "common/version.hpp"
 #include "mcp/event_stream.hpp"
+#include "mcp/modern_protocol.hpp"
 #include "mcp/prompts.hpp"
 #include "mcp/rate_limiter.hpp"
+#include "mcp/request_state.hpp"
 #include "mcp/resources.hpp"
 #include "mcp/session.hpp"
 #include "mcp/session_table.hpp"
@@ -27,6 +29,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <thread>
@@ -58,9 +61,14 @@ struct ServerOptions {
     // outcome: ok, tool_error, cancelled, not_authorized, unknown_tool, invalid_params), for
     // the server's metrics. Called on request threads: quick, and never throwing.
     std::function<void(const std::string& tool, const std::string& outcome)> on_tool_call;
+    // MCP 2026-07-28: the key sealing requestState (--state-key-file, the same for every replica);
+    // null: a random key of this process, so a multi-round call must come back to this replica.
+    std::shared_ptr<const pki::SealedBox::Key> state_key;
+    std::chrono::seconds request_state_lifetime{600};  // how long a client may take between rounds
 };
 
-// Protocol versions this server speaks, preferred first.
+// Protocol versions served with initialize and sessions (the 2025 era); the stateless revision's
+// are in mcp/modern_protocol.hpp.
 const std::vector<std::string>& supported_protocol_versions();
 
 struct HttpRequest {
@@ -142,7 +150,18 @@ private:
         void send(const nlohmann::json& message);
     };
 
-    // A JSON-RPC request within a session, as a method handler sees it.
+    // What a stateless (2026-07-28) request brings besides its params: its envelope, and the
+    // answers to input requests collected over its rounds (requestState and inputResponses). The
+    // call's channel records which answers the handler used, so the next round's state holds them.
+    struct ModernRound {
+        modern::Envelope envelope;
+        nlohmann::json answers = nlohmann::json::object();
+        nlohmann::json used = nlohmann::json::object();
+        int next_key = 1;
+    };
+
+    // A JSON-RPC request, as a method handler sees it: within a session (2025 era), or
+    // stateless (2026-07-28: `session` null, `modern` set).
     struct Call {
         const nlohmann::json& params;
         const tls::PeerIdentity& client;
@@ -151,6 +170,7 @@ private:
         const nlohmann::json& id;
         Outbox& outbox;
         std::shared_ptr<Session::RunningCall> running;  // tools/call only
+        ModernRound* modern = nullptr;
     };
     // What a method handler answers: a result, a JSON-RPC error, or a result already
     // serialised (a fixed tools/list is rendered once).
@@ -159,13 +179,26 @@ private:
         int error_code = 0;
         std::string error_message;
         std::string rendered_result;
+        nlohmann::json error_data;  // null: none
         static Reply ok(nlohmann::json result);
-        static Reply error(int code, std::string message);
+        static Reply error(int code, std::string message, nlohmann::json data = nullptr);
     };
     using Method = Reply (StreamableHttpServer::*)(const Call&);
+    // The one method table of both eras: each method says in which it exists (initialize, ping,
+    // logging/setLevel and resources/(un)subscribe are gone from 2026-07-28; server/discover and
+    // subscriptions/listen are new in it).
+    enum Era : unsigned { kLegacy = 1, kModern = 2, kBoth = 3 };
+    struct MethodEntry {
+        Method handler;
+        unsigned eras;
+    };
 
     class ToolCallChannel;
-    static std::unordered_map<std::string, Method> method_table(const ServerOptions& options);
+    class StatelessChannel;
+    static std::unordered_map<std::string, MethodEntry> method_table(const ServerOptions& options);
+    const Method* find_method(const std::string& name, Era era) const;
+    std::unique_ptr<CallChannel> channel_for(const Call& call);
+    Reply input_required(const nlohmann::json& requests) const;
 
     HttpResponse handle_post(const HttpRequest& request, const tls::PeerIdentity& client);
     HttpResponse body_too_large() const;
@@ -176,6 +209,16 @@ private:
     Reply run_in_place(Method handler, const std::string& method, const nlohmann::json& id, const nlohmann::json& params,
                        const tls::PeerIdentity& client, const std::shared_ptr<Session>& session, const std::string& session_id,
                        Outbox& outbox);
+    // The 2026-07-28 face (mcp/modern_era.cpp): envelope and headers checked, one round of a
+    // multi-round call, results decorated (resultType, caching hints, requestState).
+    HttpResponse handle_modern(const HttpRequest& request, const tls::PeerIdentity& client, const nlohmann::json& id,
+                               bool has_id, const std::string& method, const nlohmann::json& params);
+    HttpResponse modern_answer(const nlohmann::json& id, const std::string& method, const nlohmann::json& params,
+                               const Reply& reply, const ModernRound& round, const tls::PeerIdentity& client,
+                               std::vector<std::string> before, bool sse) const;
+    std::string modern_message(const nlohmann::json& id, const std::string& method, const nlohmann::json& params,
+                               const Reply& reply, const ModernRound& round, const tls::PeerIdentity& client) const;
+    HttpResponse listen(const nlohmann::json& id, const nlohmann::json& params);
     HttpResponse handle_client_message(const HttpRequest& request, const tls::PeerIdentity& client, const nlohmann::json& message);
     HttpResponse answer(const nlohmann::json& id, const Reply& reply, Outbox& outbox, Session& session, const std::string& accept);
     bool streams_call(const std::string& method, const nlohmann::json& params, const std::string& accept) const;
@@ -183,6 +226,7 @@ private:
                              const tls::PeerIdentity& client, const std::shared_ptr<Session>& session,
                              const std::string& session_id);
     std::shared_ptr<StreamReader> reader_for(std::shared_ptr<EventStream> stream, uint64_t cursor, const Session& session) const;
+    std::shared_ptr<StreamReader> reader_for(std::shared_ptr<EventStream> stream, uint64_t cursor, bool prime) const;
     static HttpResponse event_stream_response(std::shared_ptr<StreamReader> reader);
     std::optional<HttpResponse> refuse_rate_limited(const tls::PeerIdentity& client);
     bool host_allowed(const HttpRequest& request) const;
@@ -197,11 +241,22 @@ private:
     Reply list_resources(const Call&), list_resource_templates(const Call&), read_resource(const Call&),
         subscribe_resource(const Call&), unsubscribe_resource(const Call&);
     Reply list_prompts(const Call&), get_prompt(const Call&), complete(const Call&);
+    Reply discover(const Call&);
+    nlohmann::json capabilities() const;
 
     ServerOptions options_;
     ToolRegistry tools_;
     // JSON-RPC dispatch: method name -> handler (initialize is answered before a session exists).
-    const std::unordered_map<std::string, Method> methods_;
+    const std::unordered_map<std::string, MethodEntry> methods_;
+    RequestStateSeal state_seal_;
+    // subscriptions/listen streams (2026-07-28): where resource_updated() also goes.
+    struct Listener {
+        std::weak_ptr<EventStream> stream;
+        nlohmann::json id;
+        std::set<std::string> uris;
+    };
+    mutable std::mutex listeners_mutex_;
+    std::vector<Listener> listeners_;
     std::string tools_list_json_;  // the registry never changes: render tools/list once
     nlohmann::json tool_entries_;  // the same entries, filtered per client when a policy applies
     SessionTable sessions_;

@@ -58,6 +58,104 @@ std::string elicitation_summary(const mcp::ElicitResult& answer) {
 
 json string_property(const std::string& description) { return {{"type", "string"}, {"description", description}}; }
 
+json name_schema(const std::string& property, const std::string& type = "string") {
+    return {{"type", "object"}, {"properties", {{property, {{"type", type}}}}}, {"required", {property}}};
+}
+
+std::string text_of_sample(const json& answer) {
+    const json content = answer.value("content", json::object());
+    return content.is_object() ? content.value("text", content.dump()) : content.dump();
+}
+
+// The tools of the conformance suite's input-required (MRTR, SEP-2322) and stateless scenarios.
+// Plain functions asking through ctx: in 2026-07-28 each question becomes an input-required
+// result and the tool runs again with the answers; in a 2025 session it is a request on the
+// call's event stream. Keys are the ones the scenarios expect.
+void add_input_required_tools(mcp::ToolRegistry& registry) {
+    registry.add(fixed_tool("test_input_required_result_elicitation", "Asks the user's name, then greets them",
+                            [](const json&, const mcp::ToolCallContext& ctx) {
+                                const auto answer = ctx.elicit("What is your name?", name_schema("name"), 5min, "user_name");
+                                return ToolResult::text("Hello, " + answer.content.value("name", std::string("stranger")) + "!");
+                            },
+                            true));
+    registry.add(fixed_tool("test_input_required_result_sampling", "Asks the client's LLM for the capital of France",
+                            [](const json&, const mcp::ToolCallContext& ctx) {
+                                const json answer = ctx.sample({{"messages", {mcp::prompt_message("user", mcp::text_content("What is the capital of France?"))}},
+                                                                {"maxTokens", 100}},
+                                                               5min, "capital_question");
+                                return ToolResult::text("LLM response: " + text_of_sample(answer));
+                            },
+                            true));
+    registry.add(fixed_tool("test_input_required_result_list_roots", "Lists the client's roots",
+                            [](const json&, const mcp::ToolCallContext& ctx) {
+                                const json roots = ctx.list_roots(1min, "client_roots").value("roots", json::array());
+                                return ToolResult::text("Client roots: " + roots.dump());
+                            },
+                            true));
+    for (const char* name : {"test_input_required_result_request_state", "test_input_required_result_tampered_state"})
+        registry.add(fixed_tool(name, "Asks for a confirmation; the answer comes back with the sealed requestState",
+                                [](const json&, const mcp::ToolCallContext& ctx) {
+                                    const auto answer = ctx.elicit("Please confirm", name_schema("ok", "boolean"), 5min, "confirm");
+                                    return ToolResult::text("state-ok: requestState verified, confirmation " + answer.action);
+                                },
+                                true));
+    registry.add(fixed_tool("test_input_required_result_multiple_inputs", "Asks three things at once: a name, a greeting, the roots",
+                            [](const json&, const mcp::ToolCallContext& ctx) {
+                                const auto answers = ctx.ask_all(
+                                    {{"user_name", "elicitation/create", {{"message", "What is your name?"}, {"requestedSchema", name_schema("name")}}},
+                                     {"greeting", "sampling/createMessage",
+                                      {{"messages", {mcp::prompt_message("user", mcp::text_content("Generate a greeting"))}}, {"maxTokens", 50}}},
+                                     {"client_roots", "roots/list", json::object()}});
+                                const auto name = mcp::ToolCallContext::parse_elicit_result(answers[0]).content.value("name", std::string("?"));
+                                return ToolResult::text(text_of_sample(answers[1]) + " " + name + " (roots: " +
+                                                        answers[2].value("roots", json::array()).dump() + ")");
+                            },
+                            true));
+    registry.add(fixed_tool("test_input_required_result_multi_round", "Asks a name, then a favourite colour, one round each",
+                            [](const json&, const mcp::ToolCallContext& ctx) {
+                                const auto name = ctx.elicit("Step 1: What is your name?", name_schema("name"), 5min, "step1");
+                                const auto color = ctx.elicit("Step 2: What is your favorite color?", name_schema("color"), 5min, "step2");
+                                return ToolResult::text(name.content.value("name", std::string("?")) + " likes " +
+                                                        color.content.value("color", std::string("?")));
+                            },
+                            true));
+    registry.add(fixed_tool("test_input_required_result_capabilities", "Asks only what the client declared it can answer",
+                            [](const json&, const mcp::ToolCallContext& ctx) {
+                                std::vector<mcp::InputRequest> questions;
+                                if (ctx.client_supports("elicitation"))
+                                    questions.push_back({"user_name", "elicitation/create",
+                                                         {{"message", "What is your name?"}, {"requestedSchema", name_schema("name")}}});
+                                if (ctx.client_supports("sampling"))
+                                    questions.push_back({"capital_question", "sampling/createMessage",
+                                                         {{"messages", {mcp::prompt_message("user", mcp::text_content("What is the capital of France?"))}},
+                                                          {"maxTokens", 100}}});
+                                if (questions.empty()) return ToolResult::text("The client can answer nothing; nothing asked.");
+                                ctx.ask_all(questions);
+                                return ToolResult::text("Asked " + std::to_string(questions.size()) + " question(s), all answered.");
+                            },
+                            true));
+    registry.add(fixed_tool("test_missing_capability", "Needs sampling: refused (-32021) when the request does not declare it",
+                            [](const json&, const mcp::ToolCallContext& ctx) {
+                                const json answer = ctx.sample({{"messages", {mcp::prompt_message("user", mcp::text_content("Say hello"))}}, {"maxTokens", 20}});
+                                return ToolResult::text("LLM response: " + text_of_sample(answer));
+                            },
+                            true));
+    registry.add(fixed_tool("test_streaming_elicitation", "Asks the user something while its answer streams",
+                            [](const json&, const mcp::ToolCallContext& ctx) {
+                                ctx.log(mcp::LogLevel::info, "asking the user", "everything");
+                                const auto answer = ctx.elicit("What is your name?", name_schema("name"), 5min, "user_name");
+                                return ToolResult::text("Hello, " + answer.content.value("name", std::string("stranger")) + "!");
+                            },
+                            true));
+    registry.add(fixed_tool("test_logging_tool", "Logs at info level (only when the request asked for log messages)",
+                            [](const json&, const mcp::ToolCallContext& ctx) {
+                                ctx.log(mcp::LogLevel::info, "Tool execution started", "everything");
+                                ctx.log(mcp::LogLevel::info, "Tool execution completed", "everything");
+                                return ToolResult::text("Logging test completed.");
+                            },
+                            true));
+}
+
 }  // namespace
 
 void add_everything_tools(mcp::ToolRegistry& registry, WatchedVersion watched_version) {
@@ -160,10 +258,20 @@ void add_everything_tools(mcp::ToolRegistry& registry, WatchedVersion watched_ve
         },
         true));
     registry.add(mcp::Tool{"json_schema_2020_12_tool", "", "Tool with JSON Schema 2020-12 features ($schema, $defs, $ref)",
+                           // SEP-1613's keywords, and SEP-2106's ($anchor, allOf/anyOf, if/then/else).
                            {{"$schema", "https://json-schema.org/draft/2020-12/schema"},
                             {"type", "object"},
-                            {"$defs", {{"address", {{"type", "object"}, {"properties", {{"street", {{"type", "string"}}}, {"city", {{"type", "string"}}}}}}}}},
-                            {"properties", {{"name", {{"type", "string"}}}, {"address", {{"$ref", "#/$defs/address"}}}}},
+                            {"$defs", {{"address", {{"$anchor", "addressDef"}, {"type", "object"},
+                                                    {"properties", {{"street", {{"type", "string"}}}, {"city", {{"type", "string"}}}}}}}}},
+                            {"properties", {{"name", {{"type", "string"}}},
+                                            {"address", {{"$ref", "#/$defs/address"}}},
+                                            {"contactMethod", {{"type", "string"}, {"enum", {"phone", "email"}}}},
+                                            {"phone", {{"type", "string"}}},
+                                            {"email", {{"type", "string"}}}}},
+                            {"allOf", json::array({{{"anyOf", json::array({{{"required", {"phone"}}}, {{"required", {"email"}}}})}}})},
+                            {"if", {{"properties", {{"contactMethod", {{"const", "phone"}}}}}, {"required", {"contactMethod"}}}},
+                            {"then", {{"required", {"phone"}}}},
+                            {"else", {{"required", {"email"}}}},
                             {"additionalProperties", false}},
                            json(),
                            [](const json& arguments, const mcp::ToolCallContext&) { return ToolResult::text("Received: " + arguments.dump()); }});
@@ -175,6 +283,7 @@ void add_everything_tools(mcp::ToolRegistry& registry, WatchedVersion watched_ve
             return ToolResult::text("Reconnection test completed successfully");
         },
         true));
+    add_input_required_tools(registry);
     registry.add(fixed_tool("test_update_watched_resource", "Changes test://watched-resource; subscribed clients are notified",
                             [watched_version](const json&, const mcp::ToolCallContext& ctx) {
                                 const int now = ++*watched_version;
@@ -224,6 +333,11 @@ void add_everything_content(mcp::ResourceRegistry& resources, mcp::PromptRegistr
                                              {mcp::prompt_message("user", mcp::embedded_resource(mcp::text_resource_contents(
                                                                               args.at("resourceUri"), "text/plain", "Embedded resource content for testing."))),
                                               mcp::prompt_message("user", mcp::text_content("Please process the embedded resource above."))}}};
+                            }});
+    prompts.add(mcp::Prompt{"test_input_required_result_prompt", "", "A prompt that asks the user for its context first (MRTR)", {},
+                            nullptr, [](const std::map<std::string, std::string>&, const mcp::ToolCallContext& ctx) {
+                                const auto answer = ctx.elicit("What context should the prompt use?", name_schema("context"), 5min, "user_context");
+                                return json{{"messages", {mcp::prompt_message("user", mcp::text_content("Context: " + answer.content.value("context", std::string())))}}};
                             }});
     prompts.add(mcp::Prompt{"test_prompt_with_image", "", "A prompt with an image", {}, [](const std::map<std::string, std::string>&) {
                                 return json{{"messages", {mcp::prompt_message("user", mcp::image_content(kPngBase64, "image/png")),

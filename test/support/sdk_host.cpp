@@ -44,6 +44,14 @@ CommandResult SdkHost::run(const nlohmann::json& plan, std::chrono::seconds time
     return run_command(node_command({path}), {}, timeout);
 }
 
+CommandResult SdkHost::run_script(const std::string& source, const std::vector<std::string>& args, std::chrono::seconds timeout) const {
+    const std::string copy = dir_.file(source.substr(source.rfind('/') + 1));
+    write_text(copy, read_text(source_path(source)));
+    std::vector<std::string> argv = {node_, copy};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv, {}, timeout);
+}
+
 std::unique_ptr<StdioProcess> SdkHost::start(const nlohmann::json& plan) const {
     const std::string path = dir_.file("plan-background.json");
     write_text(path, plan.dump());

@@ -22,6 +22,10 @@ public:
     std::unique_ptr<StdioProcess> start(const nlohmann::json& plan) const;
     // node host.mjs bench N COMMAND ARGS...
     CommandResult bench(size_t requests, const std::vector<std::string>& command) const;
+    // node SCRIPT ARGS...: another script of the tree (e.g. test/modern/sdk2_client.mjs), copied
+    // beside host.mjs so that it finds the same node_modules.
+    CommandResult run_script(const std::string& source, const std::vector<std::string>& args,
+                             std::chrono::seconds timeout = std::chrono::seconds(120)) const;
     std::string log_path() const { return dir_.file("host.log"); }
 
     // The JSON lines of a host's stdout.
