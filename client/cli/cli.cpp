@@ -41,7 +41,7 @@ std::vector<Option> global_options() {
             .one_of(protocol_version_choices())
             .fallback("auto")
             .configurable(),
-        Option::list("root", "DIR", "a directory offered to servers as a root (file:// URI); repeatable"),
+        Option::list("root", "DIR", "a directory offered to servers as a root (file:// URI)"),
         Option::flag("json", "print JSON"),
         Option::integer("timeout", "SECONDS", 1, 3600, "read timeout; connecting waits at most 10 s of it")
             .fallback(static_cast<long>(timeouts.io.count() / 1000))
