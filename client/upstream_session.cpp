@@ -272,9 +272,13 @@ bool UpstreamSession::open_modern(const json& request, const MessageSink& on_mes
         [this](const HeaderList& headers, const std::string& body) { return pool_.send("POST", headers, body); },
         params.value("capabilities", json::object()), true);
     if (verdict.kind != DiscoverVerdict::modern) return false;
-    // The host speaks 2025: it gets an initialize result made of what server/discover says.
     const json& discover = verdict.discover;
     const std::string asked = params.value("protocolVersion", std::string());
+    // A server that also speaks the host's version gets the host's own session, forwarded as it
+    // is: translation is for a server that speaks only the newer era.
+    const json offered = discover.value("supportedVersions", json::array());
+    if (offered.is_array() && std::find(offered.begin(), offered.end(), json(asked)) != offered.end()) return false;
+    // The host speaks 2025: it gets an initialize result made of what server/discover says.
     const auto& legacy = mcp::protocol::kLegacyVersions;
     const bool known = std::find(legacy.begin(), legacy.end(), asked) != legacy.end();
     json result = {{"protocolVersion", known ? asked : std::string(legacy[0])},
