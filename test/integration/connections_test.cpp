@@ -28,6 +28,7 @@ bool served(const DemoPki& pki, const ServerProcess& server) {
     client::Timeouts timeouts;
     timeouts.io = std::chrono::seconds(10);
     client::McpSession session("echo", client::Url::parse(server.url()), context(pki), timeouts);
+    session.set_protocol(client::VersionChoice{"2025-11-25"});
     try {
         return session.call_tool("echo", {{"message", "x"}})["content"][0]["text"] == "x";
     } catch (const std::exception& e) {
@@ -186,6 +187,7 @@ TEST_CASE("a client the server closed after the keep-alive timeout reconnects by
     ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"),
                        {"--keep-alive-timeout", "1", "--verbose"});
     client::McpSession session("echo", client::Url::parse(echo.url()), context(pki));
+    session.set_protocol(client::VersionChoice{"2025-11-25"});
     CHECK(session.call_tool("echo", {{"message", "before"}})["content"][0]["text"] == "before");
     REQUIRE(echo.process().wait_for_log("idle for the keep-alive timeout", std::chrono::milliseconds(5000)));
     CHECK(session.call_tool("echo", {{"message", "after"}})["content"][0]["text"] == "after");

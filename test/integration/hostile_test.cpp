@@ -40,6 +40,7 @@ std::shared_ptr<const tls::ClientTlsContext> coordinator(const DemoPki& pki) {
 bool valid_client_served(const DemoPki& pki, const ServerProcess& server) {
     try {
         client::McpSession session("echo", client::Url::parse(server.url()), coordinator(pki));
+        session.set_protocol(client::VersionChoice{"2025-11-25"});
         auto r = session.call_tool("echo", {{"message", "still here"}});
         return r["content"][0]["text"] == "still here";
     } catch (const std::exception&) {
@@ -78,6 +79,7 @@ TEST_CASE("malformed and oversized JSON-RPC bodies get errors and change nothing
     DemoPki pki;
     ServerProcess echo(pki, "echo");
     client::McpSession session("echo", client::Url::parse(echo.url()), coordinator(pki));
+    session.set_protocol(client::VersionChoice{"2025-11-25"});
     session.initialize();
     CHECK(post_raw(session, "{\"jsonrpc\":").status == 400);
     CHECK(post_raw(session, std::string(100000, '[')).status == 400);  // 100,000 levels: no stack overflow
@@ -94,6 +96,7 @@ TEST_CASE("10,000 tiny requests on one connection all succeed", "[hostile]") {
     DemoPki pki;
     ServerProcess echo(pki, "echo");
     client::McpSession session("echo", client::Url::parse(echo.url()), coordinator(pki));
+    session.set_protocol(client::VersionChoice{"2025-11-25"});
     session.initialize();
     int ok = 0;
     for (int i = 0; i < 10000; ++i) ok += session.request("ping", nlohmann::json::object()).is_object();
@@ -130,6 +133,7 @@ TEST_CASE("after a round of hostile input the server's memory returns near its b
     ServerProcess echo(pki, "echo");
     auto round = [&] {
         client::McpSession session("echo", client::Url::parse(echo.url()), coordinator(pki));
+        session.set_protocol(client::VersionChoice{"2025-11-25"});
         session.initialize();
         post_raw(session, std::string(100000, '['));
         post_raw(session, "{\"x\":\"" + std::string(900 * 1024, 'a') + "\"}");  // under the 1 MiB limit: read whole
@@ -171,6 +175,7 @@ TEST_CASE("client certificates dated 1950 to 2270 get a verdict, not a crash", "
     settings.cert_path = pki.path("ancient.crt");
     settings.key_path = pki.path("ancient.key");
     client::McpSession session("echo", client::Url::parse(echo.url()), std::make_shared<const tls::ClientTlsContext>(settings));
+    session.set_protocol(client::VersionChoice{"2025-11-25"});
     CHECK(session.call_tool("echo", {{"message", "old but valid"}})["content"][0]["text"] == "old but valid");
     CHECK(echo.process().running());
     CHECK(valid_client_served(pki, echo));

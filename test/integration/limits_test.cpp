@@ -48,12 +48,15 @@ TEST_CASE("a client beyond the workers gets one by closing the longest-idle keep
     ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"),
                        {"--max-connections", "2", "--keep-alive-timeout", "120"});
     client::McpSession first("echo", client::Url::parse(echo.url()), client_context(pki, "coordinator"));
+    first.set_protocol(client::VersionChoice{"2025-11-25"});
     client::McpSession second("echo", client::Url::parse(echo.url()), client_context(pki, "coordinator"));
+    second.set_protocol(client::VersionChoice{"2025-11-25"});
     first.initialize();
     second.initialize();  // both workers now hold idle keep-alive connections
 
     const auto start = std::chrono::steady_clock::now();
     client::McpSession third("echo", client::Url::parse(echo.url()), client_context(pki, "coordinator"));
+    third.set_protocol(client::VersionChoice{"2025-11-25"});
     auto reply = third.call_tool("echo", {{"message", "room for me"}});
     CHECK(reply["content"][0]["text"] == "room for me");
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(20));
@@ -76,6 +79,7 @@ TEST_CASE("ten times more busy clients than workers all get served, no deadlock"
         clients.emplace_back([&, c] {
             try {
                 client::McpSession session("echo", client::Url::parse(echo.url()), context);
+                session.set_protocol(client::VersionChoice{"2025-11-25"});
                 for (int i = 0; i < 20; ++i) {
                     const std::string message = std::to_string(c) + "/" + std::to_string(i);
                     if (session.call_tool("echo", {{"message", message}})["content"][0]["text"] == message) ++answered;
@@ -98,6 +102,7 @@ TEST_CASE("a client over its request rate gets 429 with Retry-After; others are 
     ServerProcess echo("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"),
                        {"--rate-limit", "5", "--rate-burst", "10"});
     client::McpSession flooder("echo", client::Url::parse(echo.url()), client_context(pki, "coordinator"));
+    flooder.set_protocol(client::VersionChoice{"2025-11-25"});
     flooder.initialize();  // one request of the burst
     int ok = 0, limited = 0;
     std::string retry_after;
@@ -117,6 +122,7 @@ TEST_CASE("a client over its request rate gets 429 with Retry-After; others are 
     CHECK(echo.process().wait_for_log("rate_limited"));
 
     client::McpSession bystander("echo", client::Url::parse(echo.url()), client_context(pki, "bystander"));
+    bystander.set_protocol(client::VersionChoice{"2025-11-25"});
     CHECK(bystander.call_tool("echo", {{"message", "mine"}})["content"][0]["text"] == "mine");
 
     std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // the bucket refills
@@ -145,6 +151,7 @@ TEST_CASE("verified clients that stall before or in the middle of a request do n
     auto served_within = [&](std::chrono::seconds limit) {
         const auto start = std::chrono::steady_clock::now();
         client::McpSession session("echo", client::Url::parse(echo.url()), client_context(pki, "coordinator"));
+        session.set_protocol(client::VersionChoice{"2025-11-25"});
         const bool ok = session.call_tool("echo", {{"message", "x"}})["content"][0]["text"] == "x";
         return ok && std::chrono::steady_clock::now() - start < limit;
     };
@@ -189,6 +196,7 @@ TEST_CASE("an endless stream of headers is cut off after 64 KiB, not buffered", 
     if (rss_is_meaningful()) CHECK(rss_kib(echo.process().pid()) < before + 8 * 1024);
 
     client::McpSession session("echo", client::Url::parse(echo.url()), client_context(pki, "coordinator"));
+    session.set_protocol(client::VersionChoice{"2025-11-25"});
     CHECK(session.call_tool("echo", {{"message", "fine"}})["content"][0]["text"] == "fine");
     CHECK(echo.process().running());
 }

@@ -55,6 +55,7 @@ TEST_CASE("metrics scraped with curl: certificate dates as openssl prints them, 
         settings.cert_path = pki.path("coordinator.crt");
         settings.key_path = pki.path("coordinator.key");
         client::McpSession session("echo", client::Url::parse(echo.url()), std::make_shared<const tls::ClientTlsContext>(settings));
+        session.set_protocol(client::VersionChoice{"2025-11-25"});
         session.call_tool("echo", {{"message", "counted"}});
         CHECK_THROWS(session.call_tool("no_such_tool", {}));
         // Our connection is open while we scrape.

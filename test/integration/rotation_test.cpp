@@ -66,6 +66,7 @@ private:
             ctx = context();
         }
         client::McpSession session("echo", client::Url::parse(url_), ctx);
+        session.set_protocol(client::VersionChoice{"2025-11-25"});
         while (running_) {
             try {
                 auto r = session.call_tool("echo", {{"message", "kept"}});
@@ -84,6 +85,7 @@ private:
             }
             try {
                 client::McpSession session("echo", client::Url::parse(url_), ctx);
+                session.set_protocol(client::VersionChoice{"2025-11-25"});
                 auto r = session.call_tool("echo", {{"message", "fresh"}});
                 if (r.value("isError", true)) record("tool error"); else ++ok_;
             } catch (const std::exception& e) {
@@ -212,6 +214,7 @@ TEST_CASE("a revoked client is refused within 5 seconds, session resumption incl
     settings.key_path = pki.path("coordinator.key");
     auto ctx = std::make_shared<const tls::ClientTlsContext>(settings);
     client::McpSession session("echo", client::Url::parse(echo.url()), ctx);
+    session.set_protocol(client::VersionChoice{"2025-11-25"});
     session.call_tool("echo", {{"message", "before"}});
     // Resumption works before the revocation (so the check below means something).
     session.connection().close();

@@ -96,6 +96,7 @@ TEST_CASE("the --config authorization list takes the same identities: spiffe://T
         settings.cert_path = pki.path(client + ".crt");
         settings.key_path = pki.path(client + ".key");
         client::McpSession session("echo", client::Url::parse(echo.url()), std::make_shared<const tls::ClientTlsContext>(settings));
+        session.set_protocol(client::VersionChoice{"2025-11-25"});
         int code = 0;
         try {
             session.call_tool("echo", {{"message", "hi"}});

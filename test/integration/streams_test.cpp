@@ -46,6 +46,7 @@ TEST_CASE("the GET stream opens with a priming event and carries heartbeats whil
     DemoPki pki;
     auto server = everything(pki, {"--sse-heartbeat", "1"});
     client::McpSession session("everything", client::Url::parse(server->url()), coordinator_tls(pki));
+    session.set_protocol(client::VersionChoice{"2025-11-25"});
     session.initialize();
     client::HttpConnection stream(client::Url::parse(server->url()), coordinator_tls(pki));
     std::vector<client::SseEvent> events;
@@ -69,6 +70,7 @@ TEST_CASE("a call whose stream the server ends early is resumed with Last-Event-
     DemoPki pki;
     auto server = everything(pki);
     client::McpSession session("everything", client::Url::parse(server->url()), coordinator_tls(pki));
+    session.set_protocol(client::VersionChoice{"2025-11-25"});
     session.initialize();
 
     // By hand: the POST stream ends with only the priming event; GET with its id has the answer.
@@ -102,6 +104,7 @@ TEST_CASE("the client library answers elicitation, sees progress and hears about
     DemoPki pki;
     auto server = everything(pki);
     client::McpSession session("everything", client::Url::parse(server->url()), coordinator_tls(pki));
+    session.set_protocol(client::VersionChoice{"2025-11-25"});
     std::mutex mutex;
     std::vector<json> notifications;
     client::ServerMessageHandlers handlers;
@@ -144,7 +147,7 @@ TEST_CASE("bin/client shows progress on stderr and answers elicitation per --eli
     auto client = [&](std::vector<std::string> args) {
         std::vector<std::string> argv = {bin_path("client"), "--ca", pki.path("ca-bundle.crt"), "--cert", pki.path("coordinator.crt"),
                                          "--key", pki.path("coordinator.key"), "--server", "ev=" + server->url(),
-                                         "--server", "weather=" + weather.url()};
+                                         "--server", "weather=" + weather.url(), "--protocol-version", "2025-11-25"};
         argv.insert(argv.end(), args.begin(), args.end());
         return run_command(argv);
     };
@@ -168,6 +171,7 @@ TEST_CASE("a server with open event streams stops promptly on SIGTERM", "[stream
     DemoPki pki;
     auto server = everything(pki);
     client::McpSession session("everything", client::Url::parse(server->url()), coordinator_tls(pki));
+    session.set_protocol(client::VersionChoice{"2025-11-25"});
     session.initialize();
     std::atomic<bool> opened{false};
     std::thread reader([&] {
