@@ -72,14 +72,17 @@ for service in everything weather datetime echo; do
   done
 done
 
-# The client part. Hook: scripts/conformance-client.sh REVISION [--expected-failures FILE] runs the
-# frozen client set of REVISION and ends with "N passed, M failed[, K skipped]".
+# The client part: each frozen client set through requirements.sh, with the project's mapping
+# (scripts/conformance-client.sh) as the command the suite runs for each scenario; the OAuth
+# scenarios are expected failures until the client speaks OAuth. requirements.sh ends with
+# "N passed, M failed, K skipped".
 if [[ -x scripts/conformance-client.sh ]]; then
   expected=()
-  [[ -f scripts/conformance-client-expected-failures.yaml ]] && expected=(--expected-failures scripts/conformance-client-expected-failures.yaml)
+  [[ -f scripts/conformance-client-expected-failures.yaml ]] && expected=(--expected-failures "$PWD/scripts/conformance-client-expected-failures.yaml")
   for rev in "${revisions[@]}"; do
     echo "== client, frozen client set $rev"
-    out=$(scripts/conformance-client.sh "$rev" "${expected[@]}" 2>&1); echo "$out" | sed 's/^/  /'
+    out=$("$shared/conformance/requirements.sh" client "$PWD/scripts/conformance-client.sh" "$rev" "${expected[@]}" 2>&1)
+    grep -E '^ *[✓✗] |^[0-9]+ passed' <<<"$out" | sed 's/^/  /'
     line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' <<<"$out" | tail -1)
     [[ -n $line ]] || line="0 passed, 1 failed"   # no tally: the run itself failed
     passed=$((passed + $(awk '{print $1}' <<<"$line"))); failed=$((failed + $(awk '{print $3}' <<<"$line")))
