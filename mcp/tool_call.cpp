@@ -31,6 +31,25 @@ std::string capability_for(const std::string& method) {
     return "";
 }
 
+
+// notifications/progress for `token`, or null when nothing is to be sent: no token (the client
+// did not ask) or progress that did not grow (the specification wants it increasing).
+json progress_notification(const json& token, std::optional<double>& last, double progress, std::optional<double> total,
+                           const std::string& message) {
+    if (token.is_null() || (last && progress <= *last)) return nullptr;
+    last = progress;
+    json params = {{"progressToken", token}, {"progress", progress}};
+    if (total) params["total"] = *total;
+    if (!message.empty()) params["message"] = message;
+    return internal::notification("notifications/progress", std::move(params));
+}
+
+json log_notification(LogLevel level, const json& data, const std::string& logger) {
+    json params = {{"level", log_level_name(level)}, {"data", data}};
+    if (!logger.empty()) params["logger"] = logger;
+    return internal::notification("notifications/message", std::move(params));
+}
+
 }  // namespace
 
 CallThreads::~CallThreads() {
@@ -83,20 +102,13 @@ public:
     }
 
     void progress(double progress, std::optional<double> total, const std::string& message) override {
-        // No token: the client did not ask. Progress must grow, so anything else is dropped.
-        if (token_.is_null() || (last_progress_ && progress <= *last_progress_)) return;
-        last_progress_ = progress;
-        json params = {{"progressToken", token_}, {"progress", progress}};
-        if (total) params["total"] = *total;
-        if (!message.empty()) params["message"] = message;
-        outbox_.send(internal::notification("notifications/progress", std::move(params)));
+        json sent = progress_notification(token_, last_progress_, progress, total, message);
+        if (!sent.is_null()) outbox_.send(sent);
     }
 
     void log(LogLevel level, const json& data, const std::string& logger) override {
         if (static_cast<int>(level) < session_->log_level.load()) return;
-        json params = {{"level", log_level_name(level)}, {"data", data}};
-        if (!logger.empty()) params["logger"] = logger;
-        outbox_.send(internal::notification("notifications/message", std::move(params)));
+        outbox_.send(log_notification(level, data, logger));
     }
 
     json ask_client(const std::string& method, const json& params, std::chrono::milliseconds timeout) override {
@@ -140,21 +152,14 @@ public:
     }
 
     void progress(double progress, std::optional<double> total, const std::string& message) override {
-        const json& token = round_.envelope.progress_token;
-        if (token.is_null() || (last_progress_ && progress <= *last_progress_)) return;
-        last_progress_ = progress;
-        json params = {{"progressToken", token}, {"progress", progress}};
-        if (total) params["total"] = *total;
-        if (!message.empty()) params["message"] = message;
-        outbox_.send(internal::notification("notifications/progress", std::move(params)));
+        json sent = progress_notification(round_.envelope.progress_token, last_progress_, progress, total, message);
+        if (!sent.is_null()) outbox_.send(sent);
     }
 
     // Only when the request asked for log messages (_meta logLevel), at or above its level.
     void log(LogLevel level, const json& data, const std::string& logger) override {
         if (!round_.envelope.log_level || level < *round_.envelope.log_level) return;
-        json params = {{"level", log_level_name(level)}, {"data", data}};
-        if (!logger.empty()) params["logger"] = logger;
-        outbox_.send(internal::notification("notifications/message", std::move(params)));
+        outbox_.send(log_notification(level, data, logger));
     }
 
     json ask_client(const std::string& method, const json& params, std::chrono::milliseconds timeout) override {
