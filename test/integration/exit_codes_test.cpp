@@ -41,9 +41,7 @@ TEST_CASE("an unreachable server is exit 1 for every client command, check inclu
 
 TEST_CASE("a certificate refused by either side is exit 3, for check as for tools", "[exit-codes]") {
     DemoPki pki;
-    OpensslCa other;
-    other.self_signed("selfsigned", "serverAuth", "DNS:localhost");
-    ServerProcess impostor("echo-server", other.path("selfsigned.crt"), other.path("selfsigned.key"), pki.path("ca-bundle.crt"));
+    ImpostorServer impostor(pki, Impostor::self_signed);
     ServerProcess picky("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"),
                         {"--allow-client", "spiffe://demo/somebody-else"});
     for (const auto& server : {"impostor=" + impostor.url(), "picky=" + picky.url()})
