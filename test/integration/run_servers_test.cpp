@@ -19,6 +19,10 @@ class HeldPort {
 public:
     explicit HeldPort(int port) {
         fd_ = socket(AF_INET, SOCK_STREAM, 0);
+        // As the servers bind: a connection they closed lingers in TIME_WAIT on the port, which
+        // must not count as the port being taken (a listening socket still does).
+        const int on = 1;
+        setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
         sockaddr_in addr{};
         addr.sin_family = AF_INET;
         addr.sin_port = htons(static_cast<uint16_t>(port));
