@@ -303,6 +303,11 @@ void ArgSpec::apply_config(Args& args, const std::string& text, const std::strin
         file = json::parse(text);
     } catch (const json::parse_error& e) {
         throw_parse_error(source, text, e);
+    } catch (const json::exception& e) {
+        // Well-formed but unrepresentable, e.g. a number beyond double's range (nlohmann's 406).
+        std::string what = e.what();
+        if (const auto tag_end = what.find("] "); what.rfind("[json.", 0) == 0 && tag_end != std::string::npos) what.erase(0, tag_end + 2);
+        throw InputError(source + ": " + what);
     }
     if (!file.is_object()) throw InputError(source + " is not a JSON object");
     std::map<std::string, std::string> spelled;  // setting -> the key used for it

@@ -67,6 +67,8 @@ TEST_CASE("a --config file with an unknown key or a wrong type is a usage error 
     refused(R"({"verbose": true})", "server.json: unknown setting 'verbose'");  // not a configurable row
     refused(R"({"allow-clients": ["a"]})", "server.json: unknown setting 'allow-clients' (did you mean 'allow_client'?)");
     refused(R"([1, 2])", "server.json is not a JSON object");
+    // Well-formed JSON that nlohmann cannot hold (found by the arguments fuzz target).
+    refused(R"({"port": 333000003366e666666066666660})", "server.json: number overflow parsing '333000003366e666666066666660'");
     // Malformed JSON says where the parser stopped (the end of the offending token), as an editor
     // counts: lines and columns from 1.
     auto parse_error = [](const std::string& config, const std::string& where) {
