@@ -9,7 +9,7 @@ ifeq ($(MAKELEVEL),0)
   endif
 endif
 MAKEFLAGS += --no-print-directory
-# Quiet by default: one short line per step ("CXX pki/verifier.cpp"); make V=1 shows commands.
+# Quiet by default: one short line per step ("CXX pki/verify/verifier.cpp"); make V=1 shows commands.
 V ?= 0
 ifeq ($(V),1)
   Q :=
@@ -179,7 +179,7 @@ $(PCH_DIR)/%.hpp: | $(DEPS_STAMP)
 	@echo '#include "$*/precompiled.hpp"' > $@
 # Made without ccache (three files); -MMD's list of headers is not needed: a change to the
 # project's precompiled.hpp files remakes them, and system headers come with a clean build.
-$(PCH_DIR)/%.hpp.gch: $(PCH_DIR)/%.hpp include/%/precompiled.hpp include/common/precompiled.hpp
+$(PCH_DIR)/%.hpp.gch: $(PCH_DIR)/%.hpp $(wildcard include/*/precompiled.hpp) pki/precompiled.hpp
 	$(call say,PCH,$@)$(CXX) $(filter-out -MMD -MP,$(CXXFLAGS_ALL)) -x c++-header $< -o $@
 $(foreach l,$(LAYERS),$($(l)_OBJS)) $(TEST_OBJS) $(BUILD)/pki/main.o $(BUILD)/client/main.o \
   $(foreach s,$(SERVERS),$(BUILD)/services/$(s)/main.o) $(BUILD)/man/pages.o $(BUILD)/man/generate.o $(BUILD)/test-x509/harness.o: \

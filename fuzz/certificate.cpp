@@ -2,7 +2,7 @@
 // servers' trust reload read them. The first byte picks DER certificate, PEM text or CRL.
 #include "fuzz/common.hpp"
 #include "pki/certificate.hpp"
-#include "pki/verifier.hpp"
+#include "pki/verify/verifier.hpp"
 
 #include <cstdint>
 #include <string>

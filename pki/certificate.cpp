@@ -3,10 +3,10 @@
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "common/strings.hpp"
-#include "pki/internal/botan_access.hpp"
-#include "pki/internal/der.hpp"
-#include "pki/internal/oids.hpp"
-#include "pki/internal/x509_names.hpp"
+#include "pki/botan_access.hpp"
+#include "pki/der.hpp"
+#include "pki/oids.hpp"
+#include "pki/x509_names.hpp"
 
 #include <arpa/inet.h>
 #include <cstdio>

@@ -5,9 +5,9 @@
 
 #include "common/error.hpp"
 #include "common/files.hpp"
-#include "pki/internal/botan_access.hpp"
-#include "pki/internal/key_policy.hpp"
-#include "pki/internal/x509_names.hpp"
+#include "pki/botan_access.hpp"
+#include "pki/key_policy.hpp"
+#include "pki/x509_names.hpp"
 
 #include <botan/data_src.h>
 #include <botan/pem.h>

@@ -1,7 +1,7 @@
-#include "pki/internal/der.hpp"
+#include "pki/der.hpp"
 
 #include "common/strings.hpp"
-#include "pki/internal/oids.hpp"
+#include "pki/oids.hpp"
 
 #include <algorithm>
 #include <cctype>

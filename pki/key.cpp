@@ -2,7 +2,7 @@
 
 #include "common/error.hpp"
 #include "common/files.hpp"
-#include "pki/internal/botan_access.hpp"
+#include "pki/botan_access.hpp"
 
 #include <botan/data_src.h>
 #include <botan/ec_group.h>

@@ -1,6 +1,6 @@
 // The keys the product accepts, in one place: the verifier's profile rules and `pki sign`'s CSR
 // check both ask here (key_policy.hpp says why they must agree).
-#include "pki/internal/key_policy.hpp"
+#include "pki/key_policy.hpp"
 
 #include <botan/ecc_key.h>
 

@@ -1,9 +1,9 @@
-#include "pki/internal/x509_names.hpp"
+#include "pki/x509_names.hpp"
 
 #include "common/error.hpp"
 #include "common/strings.hpp"
-#include "pki/internal/der.hpp"
-#include "pki/internal/oids.hpp"
+#include "pki/der.hpp"
+#include "pki/oids.hpp"
 
 #include <arpa/inet.h>
 #include <botan/asn1_str.h>

@@ -36,6 +36,23 @@ for layer in "${layers[@]}"; do
     done < <(grep -n '#[[:space:]]*include' "$file" || true)
   done < <(find "$layer" "include/$layer" -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' \) 2>/dev/null | sort)
 done
+# Inside pki/: the shared X.509 objects (files directly in pki/) use neither part; the verifier
+# (pki/verify/) never uses the CA (pki/ca/); only the command line (pki/cli/) uses both.
+declare -A pki_part_may_not=([base]="ca verify cli" [verify]="ca cli" [ca]="cli" [cli]="")
+while IFS= read -r file; do
+  part=base
+  [[ $file =~ ^pki/(ca|verify|cli)/ ]] && part=${BASH_REMATCH[1]}
+  [[ $file == pki/main.cpp ]] && continue  # the program, not a part
+  while IFS=: read -r line text; do
+    if [[ $text =~ ^[[:space:]]*#[[:space:]]*include[[:space:]]*\"pki/(ca|verify|cli)/ ]]; then
+      target=${BASH_REMATCH[1]}
+      if [[ " ${pki_part_may_not[$part]} " == *" $target "* ]]; then
+        echo "$file:$line: pki/$part may not include pki/$target: ${text#*#}"
+        violations=$((violations + 1))
+      fi
+    fi
+  done < <(grep -n '#[[:space:]]*include' "$file" || true)
+done < <(find pki -type f \( -name '*.cpp' -o -name '*.hpp' \) | sort)
 if ((violations)); then
   echo "check-layers: $violations include(s) cross a layer boundary (see LAYER_DEPS in the Makefile)"
   exit 1

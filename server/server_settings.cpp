@@ -1,7 +1,7 @@
 #include "server/server_settings.hpp"
 
 #include "common/error.hpp"
-#include "pki/ca_directory.hpp"
+#include "pki/ca/ca_directory.hpp"
 #include "server/crl_fetcher.hpp"
 #include "tls/cert_dir.hpp"
 #include "tls/spiffe_id.hpp"

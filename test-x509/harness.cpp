@@ -10,7 +10,7 @@
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "pki/certificate.hpp"
-#include "pki/verifier.hpp"
+#include "pki/verify/verifier.hpp"
 
 #include <nlohmann/json.hpp>
 

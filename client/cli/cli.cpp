@@ -2,7 +2,7 @@
 
 #include "client/cli/commands.hpp"
 #include "common/log.hpp"
-#include "pki/ca_directory.hpp"
+#include "pki/ca/ca_directory.hpp"
 #include "tls/cert_dir.hpp"
 
 #include <csignal>

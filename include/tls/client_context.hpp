@@ -2,7 +2,7 @@
 // The client side of mutual TLS: we always present our certificate, and judge the server with
 // the project's Botan verifier (strict), or accept a self-signed / expired / misnamed server
 // with a loud WARNING (relaxed), or trust exactly one pinned certificate.
-#include "pki/verifier.hpp"
+#include "pki/verify/verifier.hpp"
 #include "tls/credentials.hpp"
 
 #include <memory>

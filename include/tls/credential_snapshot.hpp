@@ -3,7 +3,7 @@
 // CRLs that judge clients, and the verdict cache of that trust. Immutable once built: a reload
 // (or a CRL fetched from --crl-url) builds a new snapshot and swaps it in, and a handshake keeps
 // the one it started with.
-#include "pki/verifier.hpp"
+#include "pki/verify/verifier.hpp"
 #include "tls/credentials.hpp"
 #include "tls/verdict_cache.hpp"
 

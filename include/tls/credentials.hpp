@@ -3,7 +3,7 @@
 // describing peers for logs.
 #include "common/error.hpp"
 #include "pki/certificate.hpp"
-#include "pki/verifier.hpp"
+#include "pki/verify/verifier.hpp"
 #include "tls/openssl_handles.hpp"
 #include "tls/peer_identity.hpp"
 

@@ -2,7 +2,7 @@
 // A TLS server judged by the project's verifier on a connection that another library makes
 // (the servers fetch their CRL from --crl-url through cpp-httplib's client): strict, purpose
 // serverAuth, the host name checked, never OpenSSL's own verification.
-#include "pki/verifier.hpp"
+#include "pki/verify/verifier.hpp"
 
 #include <memory>
 #include <string>

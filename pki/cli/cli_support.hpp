@@ -4,7 +4,7 @@
 #include "common/error.hpp"
 #include "common/options.hpp"
 #include "common/strings.hpp"
-#include "pki/authority.hpp"
+#include "pki/ca/authority.hpp"
 
 #include <string>
 #include <utility>

@@ -3,7 +3,7 @@
 #include "common/files.hpp"
 #include "pki/cli/cli_support.hpp"
 #include "pki/cli/commands.hpp"
-#include "pki/verifier.hpp"
+#include "pki/verify/verifier.hpp"
 
 #include <iostream>
 

@@ -5,7 +5,7 @@
 #include "common/files.hpp"
 #include "pki/cli/cli_support.hpp"
 #include "pki/cli/commands.hpp"
-#include "pki/export.hpp"
+#include "pki/ca/export.hpp"
 
 #include <fcntl.h>
 #include <termios.h>

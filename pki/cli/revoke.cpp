@@ -1,7 +1,7 @@
 // pki revoke: a certificate revoked in the inventory and the CRL rewritten, which servers load by themselves.
 #include "pki/cli/cli_support.hpp"
 #include "pki/cli/commands.hpp"
-#include "pki/verifier.hpp"
+#include "pki/verify/verifier.hpp"
 
 #include <iostream>
 

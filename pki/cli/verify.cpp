@@ -3,7 +3,7 @@
 #include "pki/cli/cli_support.hpp"
 #include "pki/cli/commands.hpp"
 #include "pki/names.hpp"
-#include "pki/verifier.hpp"
+#include "pki/verify/verifier.hpp"
 
 #include <algorithm>
 #include <iostream>

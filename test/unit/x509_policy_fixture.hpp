@@ -3,7 +3,7 @@
 // openssl CLI in a temporary directory: a root, intermediates and leaves that each break (or
 // satisfy) one rule of docs/verification-policy.md.
 #include "pki/certificate.hpp"
-#include "pki/verifier.hpp"
+#include "pki/verify/verifier.hpp"
 
 #include <cstdlib>
 #include <fstream>

@@ -1,15 +1,15 @@
 // Name constraints as pki writes and honours them: `init --intermediate --permit-*` encodes the
 // extension (Botan 2 cannot), and every leaf is judged against its CA's constraints before it is
 // signed, by the verifier itself, so that pki never issues what its peers would refuse.
-#include "pki/internal/issuing_constraints.hpp"
+#include "pki/ca/issuing_constraints.hpp"
 
 #include "common/error.hpp"
 #include "common/strings.hpp"
-#include "pki/internal/botan_access.hpp"
-#include "pki/internal/der.hpp"
-#include "pki/internal/oids.hpp"
+#include "pki/botan_access.hpp"
+#include "pki/der.hpp"
+#include "pki/oids.hpp"
 #include "pki/names.hpp"
-#include "pki/verifier.hpp"
+#include "pki/verify/verifier.hpp"
 
 #include <arpa/inet.h>
 #include <botan/der_enc.h>

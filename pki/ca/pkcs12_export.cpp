@@ -4,7 +4,7 @@
 // AES-256-CBC for the key bag and the certificate bag, an HMAC-SHA256 MAC, never RC2 or 3DES.
 // OpenSSL stays in this one file, each of its objects owned by a unique_ptr.
 #include "common/error.hpp"
-#include "pki/export.hpp"
+#include "pki/ca/export.hpp"
 
 #include <openssl/bio.h>
 #include <openssl/err.h>

@@ -1,8 +1,8 @@
 #pragma once
 // Private to pki/: the verification rules the verifier adds on top of Botan's path validation
-// (docs/verification-policy.md describes each one), implemented in pki/rules/, one file per
+// (docs/verification-policy.md describes each one), implemented in pki/verify/rules/, one file per
 // engine. Positions count from the leaf (0) to the trust anchor (path.size() - 1).
-#include "pki/verifier.hpp"
+#include "pki/verify/verifier.hpp"
 
 #include <botan/x509_crl.h>
 #include <botan/x509cert.h>

@@ -3,8 +3,8 @@
 // loads the CA once, so a CA it cannot use fails every renewal before any file is touched.
 #include "common/error.hpp"
 #include "common/files.hpp"
-#include "pki/authority.hpp"
-#include "pki/internal/ca_signing.hpp"
+#include "pki/ca/authority.hpp"
+#include "pki/ca/ca_signing.hpp"
 
 namespace mcpmtls::pki {
 namespace {

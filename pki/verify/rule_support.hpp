@@ -1,11 +1,11 @@
 #pragma once
-// Private to pki/rules/: what the RFC 5280 rule engines share, defined once so that they read a
+// Private to pki/verify/rules/: what the RFC 5280 rule engines share, defined once so that they read a
 // certificate the same way. Each engine looks extensions up by OID (oids.hpp) in their encoded
 // form, because Botan 2 decodes some of them loosely or not at all, and several need the same
 // facts about a certificate: whether it asserts cA, whether it is self-issued, how a message
 // names it.
-#include "pki/internal/chain_rules.hpp"
-#include "pki/internal/oids.hpp"
+#include "pki/verify/chain_rules.hpp"
+#include "pki/oids.hpp"
 
 #include <cstdint>
 #include <map>
@@ -32,7 +32,7 @@ bool asserts_ca(const Extensions& extensions);
 std::vector<std::string> eku_oids(const Botan::X509_Certificate& cert);
 bool contains(const std::vector<std::string>& values, const std::string& value);
 
-// The engines check_path() runs, each in its own file under pki/rules/.
+// The engines check_path() runs, each in its own file under pki/verify/rules/.
 // `first_ca`: the index of the highest CA whose constraints apply (the anchor or the CA below).
 void check_name_constraints(const Path& path, size_t first_ca, std::vector<VerifyFailure>& failures);
 // Empty when the path satisfies RFC 5280's policy processing, else why not. With

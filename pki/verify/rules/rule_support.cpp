@@ -1,9 +1,9 @@
-// The helpers every rule engine under pki/rules/ reads certificates with (rule_support.hpp says
+// The helpers every rule engine under pki/verify/rules/ reads certificates with (rule_support.hpp says
 // why they are shared). Nothing here decides a verdict.
-#include "pki/internal/rule_support.hpp"
+#include "pki/verify/rule_support.hpp"
 
-#include "pki/internal/der.hpp"
-#include "pki/internal/x509_names.hpp"
+#include "pki/der.hpp"
+#include "pki/x509_names.hpp"
 
 #include <algorithm>
 

@@ -3,8 +3,8 @@
 // issuer's key or a rolled-over key of the same name, allowed to sign CRLs, in scope by their
 // issuingDistributionPoint, current), whether together they cover every reason, and whether one
 // lists the certificate. A certificate whose issuer has no CRL at all is not checked.
-#include "pki/internal/der.hpp"
-#include "pki/internal/rule_support.hpp"
+#include "pki/der.hpp"
+#include "pki/verify/rule_support.hpp"
 
 #include <botan/pk_keys.h>
 #include <botan/pkix_types.h>

@@ -4,8 +4,8 @@
 // constraints and mishandles directory names; it compares DNS names, IP addresses, e-mail
 // addresses, URIs and directory names, refuses forms it cannot compare when constrained, and
 // bounds the work a hostile chain can cause.
-#include "pki/internal/der.hpp"
-#include "pki/internal/rule_support.hpp"
+#include "pki/der.hpp"
+#include "pki/verify/rule_support.hpp"
 #include "pki/names.hpp"
 
 #include "common/strings.hpp"

@@ -1,11 +1,11 @@
-#include "pki/authority.hpp"
+#include "pki/ca/authority.hpp"
 
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "common/strings.hpp"
-#include "pki/internal/botan_access.hpp"
-#include "pki/internal/ca_signing.hpp"
-#include "pki/internal/x509_names.hpp"
+#include "pki/botan_access.hpp"
+#include "pki/ca/ca_signing.hpp"
+#include "pki/x509_names.hpp"
 #include "pki/names.hpp"
 
 #include <botan/bigint.h>

@@ -1,11 +1,11 @@
-#include "pki/verifier.hpp"
+#include "pki/verify/verifier.hpp"
 
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "common/strings.hpp"
-#include "pki/internal/botan_access.hpp"
-#include "pki/internal/chain_rules.hpp"
-#include "pki/internal/key_policy.hpp"
+#include "pki/botan_access.hpp"
+#include "pki/verify/chain_rules.hpp"
+#include "pki/key_policy.hpp"
 #include "pki/names.hpp"
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-#include "pki/inventory.hpp"
+#include "pki/ca/inventory.hpp"
 
 #include "common/error.hpp"
 #include "common/files.hpp"

@@ -2,7 +2,7 @@
 // Private to pki/: the name constraints an intermediate carries (pki init --intermediate
 // --permit-*) and the check every leaf passes before it is signed. Botan 2 decodes
 // NameConstraints but cannot encode them, so the extension's DER is built here.
-#include "pki/authority.hpp"
+#include "pki/ca/authority.hpp"
 
 #include <cstdint>
 #include <string>

@@ -2,8 +2,8 @@
 // policies"): the valid_policy_tree and the explicit_policy, policy_mapping and
 // inhibit_anyPolicy counters, run over the path with the caller's initial inputs. It decides
 // whether the path is valid under an acceptable policy; by default none is required.
-#include "pki/internal/der.hpp"
-#include "pki/internal/rule_support.hpp"
+#include "pki/der.hpp"
+#include "pki/verify/rule_support.hpp"
 
 #include <set>
 

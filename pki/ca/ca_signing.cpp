@@ -1,14 +1,14 @@
 // How pki signs: the CA loaded from its directory, serial numbers, key identifiers, the CA and
 // leaf profiles and their extensions. issue, sign, rotate, renew and init (root or intermediate)
 // all come through here, so a certificate's profile is decided in one place.
-#include "pki/internal/ca_signing.hpp"
+#include "pki/ca/ca_signing.hpp"
 
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "common/strings.hpp"
-#include "pki/internal/botan_access.hpp"
-#include "pki/internal/issuing_constraints.hpp"
-#include "pki/internal/x509_names.hpp"
+#include "pki/botan_access.hpp"
+#include "pki/ca/issuing_constraints.hpp"
+#include "pki/x509_names.hpp"
 #include "pki/names.hpp"
 
 #include <botan/der_enc.h>

@@ -2,7 +2,7 @@
 // keyCertSign (RFC 5280 6.1.4 (n)), an issuer's EKU limits what it vouches for (as in Chrome),
 // and the path engines (name constraints, policies) run over the certificates whose own
 // extensions count: the anchor's only when anchor_constraints_apply().
-#include "pki/internal/rule_support.hpp"
+#include "pki/verify/rule_support.hpp"
 
 namespace mcpmtls::pki::rules {
 namespace {

@@ -2,7 +2,7 @@
 // A certificate exported for systems that do not read our PEM files: PKCS#12 for Java, browsers
 // and Windows (the key encrypted under a passphrase), DER, and the whole chain in PEM. A key
 // leaves the directory only inside the encrypted PKCS#12 file.
-#include "pki/ca_directory.hpp"
+#include "pki/ca/ca_directory.hpp"
 #include "pki/certificate.hpp"
 #include "pki/key.hpp"
 

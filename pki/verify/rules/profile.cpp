@@ -7,9 +7,9 @@
 // security reason; RFC 5280 profile rules without one (key identifiers, serial number form,
 // criticality of informational extensions) are not enforced, as Go's crypto/x509 and
 // rustls-webpki do not enforce them: certificates made by common tools must work.
-#include "pki/internal/der.hpp"
-#include "pki/internal/key_policy.hpp"
-#include "pki/internal/rule_support.hpp"
+#include "pki/der.hpp"
+#include "pki/key_policy.hpp"
+#include "pki/verify/rule_support.hpp"
 #include "pki/names.hpp"
 
 #include <botan/pk_keys.h>

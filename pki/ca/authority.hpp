@@ -3,10 +3,10 @@
 // ca-bundle.crt, ca.crl, NAME.crt, NAME.key and the inventory index.json (ca_directory.hpp).
 // The directory's CA is a self-signed root (pki init) or an intermediate signed by the root of
 // another directory (pki init --intermediate), which can then be kept offline.
-#include "pki/ca_directory.hpp"
+#include "pki/ca/ca_directory.hpp"
 #include "pki/certificate.hpp"
 #include "pki/csr.hpp"
-#include "pki/inventory.hpp"
+#include "pki/ca/inventory.hpp"
 #include "pki/key.hpp"
 
 #include <chrono>

@@ -5,11 +5,11 @@
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "common/strings.hpp"
-#include "pki/authority.hpp"
-#include "pki/internal/botan_access.hpp"
-#include "pki/internal/ca_signing.hpp"
-#include "pki/internal/issuing_constraints.hpp"
-#include "pki/internal/x509_names.hpp"
+#include "pki/ca/authority.hpp"
+#include "pki/botan_access.hpp"
+#include "pki/ca/ca_signing.hpp"
+#include "pki/ca/issuing_constraints.hpp"
+#include "pki/x509_names.hpp"
 #include "pki/names.hpp"
 
 #include <botan/x509_ext.h>

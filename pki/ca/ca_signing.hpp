@@ -2,7 +2,7 @@
 // Private to pki/: what every command that signs shares (the CA loaded from its directory,
 // serials, key identifiers, the leaf profile), so that issue, sign, rotate, renew and
 // init --intermediate make certificates the same way and no command grows its own variant.
-#include "pki/authority.hpp"
+#include "pki/ca/authority.hpp"
 
 #include <botan/bigint.h>
 #include <botan/pk_keys.h>

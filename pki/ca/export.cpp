@@ -1,7 +1,7 @@
 // pki export: a certificate of DIR as PKCS#12, DER or a full PEM chain. The chain is completed
 // up to the root from ca-bundle.crt (NAME.crt holds the leaf and its issuing CA only), because
 // the systems that import these files usually want the whole path.
-#include "pki/export.hpp"
+#include "pki/ca/export.hpp"
 
 #include "common/error.hpp"
 #include "common/files.hpp"
