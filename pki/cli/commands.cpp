@@ -8,14 +8,14 @@ std::vector<Command> all_commands() {
             renew_command(),  export_command()};
 }
 
-CommandRegistry registry() {
+CommandRegistry registry(std::vector<Command> more) {
     CommandRegistry::Settings settings;
     settings.program = "pki";
     settings.description = "A small certificate authority for mutual TLS.";
     settings.epilogue = "Exit codes: 0 success, 1 failed or invalid, 2 usage or input error.";
-    return CommandRegistry(std::move(settings), all_commands());
+    auto commands = all_commands();
+    for (auto& command : more) commands.push_back(std::move(command));
+    return CommandRegistry(std::move(settings), std::move(commands));
 }
-
-int run_pki(int argc, char** argv) { return registry().main(std::vector<std::string>(argv + 1, argv + argc)); }
 
 }  // namespace mcpmtls::pki::cli
