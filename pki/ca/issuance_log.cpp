@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <map>
+#include <optional>
 #include <set>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -123,6 +124,14 @@ void append_issuance_events(const std::string& log_path, const std::vector<Issua
 IssuanceLogCheck verify_issuance_log(const CaDirectory& dir) {
     IssuanceLogCheck check;
     const std::string log_path = dir.issuance_log();
+    // Under the lock when it can be taken: a writer appends to the log before it replaces
+    // index.json, and a check between the two would see a line the inventory does not have yet.
+    // A directory it cannot write (a read-only copy) is checked as it is.
+    std::optional<FileLock> lock;
+    try {
+        if (file_exists(dir.inventory())) lock.emplace(dir.lock());
+    } catch (const OperationError&) {
+    }
     const auto inventory = Inventory::load(dir.inventory());
     auto fail = [&](const std::string& message) {
         check.ok = false;
@@ -130,6 +139,7 @@ IssuanceLogCheck verify_issuance_log(const CaDirectory& dir) {
         return check;
     };
     if (!file_exists(log_path)) {
+        if (!file_exists(dir.inventory())) throw InputError("no CA in " + dir.dir() + " (no index.json, no issuance.log)");
         if (inventory.entries().empty()) {
             check.ok = true;
             check.message = "issuance.log: none yet, and index.json is empty";

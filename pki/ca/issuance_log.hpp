@@ -45,7 +45,8 @@ struct IssuanceLogCheck {
 // cross-check with index.json: every certificate in the inventory has the line that issued it
 // (same serial and fingerprint), every revoked one a revoke line, every logged issuance and
 // revocation is in the inventory as logged. An inventory with certificates and no log is a
-// failure too ("no issuance.log; N certificates predate it"); an empty directory is not.
+// failure too ("no issuance.log; N certificates predate it"); a directory without index.json
+// is an InputError (no CA there).
 IssuanceLogCheck verify_issuance_log(const CaDirectory& dir);
 
 }  // namespace mcpmtls::pki

@@ -641,6 +641,8 @@ TEST_CASE("pki log verify names the first bad line: an edited byte, a deleted li
         CHECK(r.exit_code == 1);
         CHECK(contains(r.err, "no issuance.log"));
         CHECK(contains(r.err, "4 certificates in index.json predate it"));
+        TempDir empty;
+        CHECK(log_verify(empty).exit_code == 2);
     }
 }
 
