@@ -344,6 +344,32 @@ TEST_CASE("enrolling a NAME again supersedes it; --max-ttl caps the token's life
     CHECK(inventory.find_serial(first.serial)->status == "superseded");
     CHECK(inventory.find_current("vm1")->serial == second.serial);
     CHECK(log_verify(f.dir).exit_code == 0);
+
+    // A NAME that pki issue made (its key in DIR): the stale key is moved aside, not left to
+    // pair with the new NAME.crt.
+    pki_ok({"issue", "client", "vm2", "--dir", f.dir.path()});
+    const auto enrolled = ca.enroll(new_token(f.dir, LeafKind::client, "vm2"), openssl_csr(f.host, "vm2"));
+    CHECK_FALSE(exists(f.dir.file("vm2.key")));
+    CHECK(exists(f.dir.file("vm2.key.superseded")));
+    CHECK(openssl_serial(f.dir.file("vm2.crt")) == enrolled.serial);
+    CHECK(openssl_certificate_public_key(f.dir.file("vm2.crt")) == openssl_key_public_key(f.host.file("vm2.key")));
+    CHECK(log_verify(f.dir).exit_code == 0);
+}
+
+TEST_CASE("the used-token ledger drops ids whose tokens can no longer be presented", "[ca-core]") {
+    TempDir dir;
+    const CaDirectory ca_dir(dir.path());
+    const auto now = system_clock::now();
+    record_used_token(ca_dir, "old", now - std::chrono::minutes(2));     // expired beyond the skew
+    record_used_token(ca_dir, "recent", now - std::chrono::seconds(10));  // within the skew: still presentable
+    record_used_token(ca_dir, "live", now + std::chrono::minutes(10));
+    CHECK_FALSE(token_was_used(ca_dir, "old"));
+    CHECK(token_was_used(ca_dir, "recent"));
+    CHECK(token_was_used(ca_dir, "live"));
+    CHECK_FALSE(token_was_used(ca_dir, "never"));
+    struct stat st {};
+    REQUIRE(::stat(dir.file("tokens-used.json").c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
 }
 
 TEST_CASE("renew: a new certificate for the same name; superseded, revoked, expired and foreign ones refused", "[ca-core]") {
