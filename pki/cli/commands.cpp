@@ -5,7 +5,7 @@ namespace mcpmtls::pki::cli {
 std::vector<Command> all_commands() {
     return {init_command(),   issue_command(),  sign_command(),      list_command(),   inspect_command(),
             verify_command(), revoke_command(), crl_command(),       rotate_command(), rotate_ca_command(),
-            renew_command(),  export_command()};
+            renew_command(),  export_command(), token_command(),   log_command()};
 }
 
 CommandRegistry registry(std::vector<Command> more) {

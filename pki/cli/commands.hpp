@@ -21,6 +21,8 @@ Command rotate_command();
 Command rotate_ca_command();
 Command renew_command();
 Command export_command();
+Command token_command();
+Command log_command();
 
 // Every command, in the order the overview lists them.
 std::vector<Command> all_commands();
