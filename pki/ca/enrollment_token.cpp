@@ -126,6 +126,41 @@ std::string sign_enrollment_token(const PrivateKey& key, const EnrollmentGrant& 
     return signing_input + "." + base64url(signature.data(), signature.size());
 }
 
+namespace {
+
+// The provisioner key of DIR, made (provisioner.key 0600, then provisioner.pub) when it has none.
+PrivateKey provisioner_key(const CaDirectory& dir, const std::string& passphrase, bool* created) {
+    FileLock lock(dir.lock());
+    if (file_exists(dir.provisioner_key())) {
+        const std::string pem = read_file(dir.provisioner_key());
+        if (is_encrypted_key_pem(pem) && passphrase.empty())
+            throw InputError(dir.provisioner_key() + " is encrypted: set PKI_PROVISIONER_PASSPHRASE or use --passphrase-file");
+        PrivateKey key = PrivateKey::from_pem(pem, passphrase, dir.provisioner_key());
+        if (!file_exists(dir.provisioner_pub()))
+            throw InputError(dir.provisioner_pub() + " is missing beside " + dir.provisioner_key() + "; pki serve verifies tokens with it");
+        return key;
+    }
+    if (file_exists(dir.provisioner_pub()))
+        throw InputError(dir.provisioner_pub() + " exists without " + dir.provisioner_key() + "; remove it to make a new pair");
+    PrivateKey key = PrivateKey::generate(KeyType::ecdsa_p256);
+    // The key first: a public key without its private half would make serve accept tokens
+    // nobody can sign.
+    write_key_file(dir.provisioner_key(), key, passphrase);
+    write_file_atomic(dir.provisioner_pub(), Botan::X509::PEM_encode(*key.impl().key), 0644);
+    if (created) *created = true;
+    return key;
+}
+
+}  // namespace
+
+bool ensure_provisioner_key(const CaDirectory& dir, const std::string& passphrase) {
+    if (file_exists(dir.provisioner_pub())) return false;
+    if (!file_exists(dir.ca_cert())) throw InputError("no CA in " + dir.dir() + " (run: pki init)");
+    bool created = false;
+    (void)provisioner_key(dir, passphrase, &created);
+    return created;
+}
+
 IssuedToken create_enrollment_token(const CaDirectory& dir, const TokenRequest& request, const std::string& passphrase) {
     validate_certificate_name(request.name);
     if (request.names.emails.size()) throw InputError("a token grants --dns, --ip and --uri names only");
@@ -141,27 +176,7 @@ IssuedToken create_enrollment_token(const CaDirectory& dir, const TokenRequest& 
     grant.names = checked_sans(request.kind, request.names);
     grant.max_ttl = request.max_ttl;
 
-    std::optional<PrivateKey> key;
-    {
-        FileLock lock(dir.lock());
-        if (file_exists(dir.provisioner_key())) {
-            const std::string pem = read_file(dir.provisioner_key());
-            if (is_encrypted_key_pem(pem) && passphrase.empty())
-                throw InputError(dir.provisioner_key() + " is encrypted: set PKI_PROVISIONER_PASSPHRASE or use --passphrase-file");
-            key = PrivateKey::from_pem(pem, passphrase, dir.provisioner_key());
-            if (!file_exists(dir.provisioner_pub()))
-                throw InputError(dir.provisioner_pub() + " is missing beside " + dir.provisioner_key() + "; pki serve verifies tokens with it");
-        } else {
-            if (file_exists(dir.provisioner_pub()))
-                throw InputError(dir.provisioner_pub() + " exists without " + dir.provisioner_key() + "; remove it to make a new pair");
-            key = PrivateKey::generate(KeyType::ecdsa_p256);
-            // The key first: a public key without its private half would make serve accept
-            // tokens nobody can sign.
-            write_key_file(dir.provisioner_key(), *key, passphrase);
-            write_file_atomic(dir.provisioner_pub(), Botan::X509::PEM_encode(*key->impl().key), 0644);
-            result.provisioner_created = true;
-        }
-    }
+    std::optional<PrivateKey> key = provisioner_key(dir, passphrase, &result.provisioner_created);
     const auto now = system_clock::now();
     grant.jti = random_jti();
     grant.issued_at = now;

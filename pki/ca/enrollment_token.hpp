@@ -45,6 +45,9 @@ struct IssuedToken {
 // is given; provisioner.pub), and signs a token. Writes no token anywhere.
 IssuedToken create_enrollment_token(const CaDirectory& dir, const TokenRequest& request, const std::string& passphrase);
 
+// pki serve at start: makes the provisioner key pair as the first pki token would, when DIR has
+// none yet (so that serve can start before any token was made). True when it made one.
+bool ensure_provisioner_key(const CaDirectory& dir, const std::string& passphrase);
 // The JWS itself, for a grant already checked: `key` must be an ECDSA P-256 key.
 std::string sign_enrollment_token(const PrivateKey& key, const EnrollmentGrant& grant);
 

@@ -212,6 +212,14 @@ IssuedChain OnlineCa::enroll(const std::string& token, const std::string& csr_pe
     if (!extra.empty())
         throw OnlineCaRefusal("not_granted", 403, "the CSR asks for " + join(extra, ", ") + ", which the token for '" +
                                                       grant.subject + "' does not grant");
+    // The token's kind decides the profile; a CSR asking for another purpose (a client token
+    // used to ask for serverAuth) is told so rather than quietly given the other one.
+    const std::string purpose = grant.kind == LeafKind::server ? "serverAuth" : "clientAuth";
+    for (const auto& usage : csr.requested_extended_key_usages())
+        if (usage != purpose)
+            throw OnlineCaRefusal("not_granted", 403, "the CSR asks for extendedKeyUsage " + usage + ", but the token for '" +
+                                                          grant.subject + "' grants a " + leaf_kind_name(grant.kind) +
+                                                          " certificate (" + purpose + " only)");
     LeafProfile profile{grant.kind, grant.subject, checked_sans(grant.kind, names_to_sign(asked, granted)),
                         capped_lifetime(grant.max_ttl, settings_.max_ttl)};
 

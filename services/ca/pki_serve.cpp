@@ -9,6 +9,7 @@
 #include "common/strings.hpp"
 #include "common/version.hpp"
 #include "mcp/rate_limiter.hpp"
+#include "pki/ca/enrollment_token.hpp"
 #include "pki/ca/online_ca.hpp"
 #include "pki/cli/cli_support.hpp"
 #include "pki/cli/commands.hpp"
@@ -415,6 +416,10 @@ int run_serve(const Args& args) {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     setup_logging(log_format, spdlog::level::info, /*asynchronous=*/true);
 
+    if (pki::ensure_provisioner_key(dir, pki::provisioner_passphrase_from("")))
+        log_event(spdlog::level::info, "ca_provisioner_created",
+                  {{"key", dir.provisioner_key()}, {"public_key", dir.provisioner_pub()},
+                   {"note", "pki token signs enrollment tokens with it; keep it as safe as ca.key"}});
     pki::OnlineCa ca(dir, settings);
     const ServingCertificate serving = serving_certificate(args, dir, settings.ca_passphrase);
     tls::ServerTlsSettings tls_settings;

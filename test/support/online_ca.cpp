@@ -9,8 +9,10 @@ OnlineCaProcess::OnlineCaProcess(const DemoPki& pki, std::vector<std::string> ex
     std::vector<std::string> argv{bin_path("pki"), "serve", "--dir", pki.dir(), "--port", "0"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     process_ = std::make_unique<BackgroundProcess>(argv, work_.file("pki-serve.log"));
-    if (!process_->wait_for_log("ca_started", std::chrono::seconds(20)))
-        throw std::runtime_error("pki serve did not start: " + process_->log());
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!process_->wait_for_log("ca_started", std::chrono::milliseconds(100)))
+        if (!process_->running() || std::chrono::steady_clock::now() > deadline)
+            throw std::runtime_error("pki serve did not start: " + process_->log());
     std::smatch match;
     const std::string log = process_->log();
     if (!std::regex_search(log, match, std::regex("ca_started .*port=([0-9]+)")))
