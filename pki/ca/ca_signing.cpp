@@ -185,6 +185,13 @@ SubjectAltNames checked_sans(LeafKind kind, const SubjectAltNames& requested) {
     return sans;
 }
 
+// Backdated for clock skew, but never by more than a quarter of the lifetime: a two-minute
+// certificate backdated five minutes would be past two thirds of its life, when its holder
+// renews, the moment it arrives.
+static std::chrono::seconds leaf_backdate(std::chrono::seconds lifetime) {
+    return std::min<std::chrono::seconds>(kClockSkewBackdate, lifetime / 4);
+}
+
 void check_lifetime(std::chrono::seconds lifetime) {
     if (lifetime < std::chrono::minutes(1) || lifetime > std::chrono::hours(24 * 3650))
         throw InputError("a certificate's lifetime must be between 1 minute and 3650 days");
@@ -214,7 +221,7 @@ SignedLeaf sign_leaf(const LoadedCa& ca, const Inventory& inventory, const LeafP
     add_crl_distribution_point(extensions, inventory.crl_url());
 
     auto cert = sign(*ca.key.impl().key, ca.cert.impl().cert.subject_dn(), public_key_info,
-                     make_dn(profile.name, false), extensions, now - kClockSkewBackdate, not_after,
+                     make_dn(profile.name, false), extensions, now - leaf_backdate(profile.lifetime), not_after,
                      random_serial(inventory));
     require_names_within_constraints(cert, ca.cert);
     auto entry = InventoryEntry::from_certificate(cert, profile.name, leaf_kind_name(profile.kind),
