@@ -9,6 +9,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace mcpmtls::tls {
@@ -169,6 +170,14 @@ milliseconds RenewalSchedule::retry_delay(unsigned failures, SystemTime now, Sys
     return std::max<milliseconds>(delay, kMinRetry);
 }
 
+SystemTime certificate_held_since(const pki::Certificate& certificate, const std::string& path) {
+    struct stat file {};
+    if (::stat(path.c_str(), &file) != 0) return certificate.not_before();
+    const SystemTime written = std::chrono::system_clock::from_time_t(file.st_mtim.tv_sec) +
+                               duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(file.st_mtim.tv_nsec));
+    return std::clamp(written, certificate.not_before(), std::max(certificate.not_before(), certificate.not_after()));
+}
+
 std::string format_duration_short(milliseconds duration) {
     if (duration.count() < 0) return "-" + format_duration_short(-duration);
     long long seconds = duration.count() / 1000;
@@ -240,36 +249,45 @@ bool BackgroundRenewal::renew_if_due() {
         current = pki::Certificate::load(paths_.cert_path);
     } catch (const std::exception& e) {
         ++failures_;
-        retry_at_ = now() + RenewalSchedule::kMaxRetry / 10;
+        const auto delay = RenewalSchedule::kMaxRetry / 10;
+        retry_at_ = now() + delay;
         log_event(spdlog::level::warn, "renewal_failed",
-                  {{"message", "renewal from " + ca_url_ + " failed: " + e.what() + "; next try in " +
-                                   format_duration_short(RenewalSchedule::kMaxRetry / 10)},
+                  {{"message", "renewal from " + ca_url_ + " failed: " + e.what() + "; next try in " + format_duration_short(delay)},
                    {"url", ca_url_},
                    {"cert", paths_.cert_path}});
         if (hooks_.on_result) hooks_.on_result(false, nullptr);
         return false;
     }
-    if (current->serial_hex() != jitter_for_serial_) {
-        jitter_for_serial_ = current->serial_hex();
-        jitter_ = hooks_.jitter();
-        failures_ = 0;  // a certificate replaced by other hands starts afresh
-        retry_at_ = SystemTime{};
-    }
-    const SystemTime due = RenewalSchedule::renewal_time(current->not_before(), current->not_after(), jitter_);
+    const auto due = due_for(*current);
     const SystemTime at = now();
     if (at < due || at < retry_at_) return true;
-    return attempt(*current);
+    if (!attempt(*current)) return false;
+    // Even a CA that hands out certificates already due (a lifetime shorter than its clock
+    // skew allowance) is not asked again at once.
+    retry_at_ = now() + RenewalSchedule::kFirstRetry;
+    return true;
+}
+
+SystemTime BackgroundRenewal::due_for(const pki::Certificate& current) {
+    if (current.serial_hex() != jitter_for_serial_) {
+        jitter_for_serial_ = current.serial_hex();
+        jitter_ = hooks_.jitter();
+        failures_ = 0;  // a new certificate (ours or put there by other hands) starts afresh
+    }
+    return RenewalSchedule::renewal_time(certificate_held_since(current, paths_.cert_path), current.not_after(), jitter_);
+}
+
+std::optional<SystemTime> BackgroundRenewal::due_time() {
+    try {
+        return due_for(pki::Certificate::load(paths_.cert_path));
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
 }
 
 std::chrono::milliseconds BackgroundRenewal::next_wait() {
-    try {
-        const pki::Certificate current = pki::Certificate::load(paths_.cert_path);
-        const SystemTime due = std::max(
-            RenewalSchedule::renewal_time(current.not_before(), current.not_after(), jitter_), retry_at_);
-        return std::max(duration_cast<milliseconds>(due - now()), milliseconds(0));
-    } catch (const std::exception&) {
-        return duration_cast<milliseconds>(std::max(retry_at_ - now(), SystemTime::duration(0)));
-    }
+    const SystemTime due = std::max(due_time().value_or(retry_at_), retry_at_);
+    return std::max(duration_cast<milliseconds>(due - now()), milliseconds(0));
 }
 
 void BackgroundRenewal::run() {

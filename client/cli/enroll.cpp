@@ -62,10 +62,11 @@ std::string describe_roots(const std::vector<pki::Certificate>& roots) {
 pki::Certificate pinned_root(const std::vector<pki::Certificate>& roots, const std::string& pin, const Url& ca) {
     for (const auto& root : roots)
         if (root.fingerprint_sha256() == pin) return root;
-    std::cerr << "client: the roots offered by " << ca.to_string() << " are:\n" << describe_roots(roots);
+    std::string offered;
+    for (const auto& root : roots) offered += (offered.empty() ? "" : ", ") + ("sha256:" + root.fingerprint_sha256());
     throw ConnectionError(FailureKind::tls_server_rejected_by_us,
-                          "no root offered by " + ca.to_string() + " has the fingerprint sha256:" + pin +
-                              " (--fingerprint): this is not the CA you meant; the token was not sent");
+                          "no root offered by " + ca.to_string() + " has the fingerprint sha256:" + pin + " given by --fingerprint (it offers " +
+                              offered + "): this is not the CA you meant; the token was not sent");
 }
 
 [[noreturn]] void refuse_unpinned(const Url& ca, Timeouts timeouts) {

@@ -108,14 +108,21 @@ struct RenewalSchedule {
     static constexpr std::chrono::seconds kMaxRetry{600};
     static constexpr std::chrono::seconds kMinRetry{1};
 
-    // notBefore + 2/3 of the lifetime, moved by jitter (-1..1) times 5% of the lifetime, so that
-    // a fleet issued at once does not come back at once.
-    static SystemTime renewal_time(SystemTime not_before, SystemTime not_after, double jitter);
+    // start + 2/3 of the lifetime (start..not_after), moved by jitter (-1..1) times 5% of the
+    // lifetime, so that a fleet issued at once does not come back at once. `start` is notBefore,
+    // or certificate_held_since().
+    static SystemTime renewal_time(SystemTime start, SystemTime not_after, double jitter);
     // The wait after the n-th failure in a row (n >= 1): 5 s doubled each time, at most a tenth
     // of what the certificate has left and 10 minutes, at least 1 s. An expired certificate can
     // no longer renew itself: it is tried again every 10 minutes (its files may be replaced).
     static std::chrono::milliseconds retry_delay(unsigned failures, SystemTime now, SystemTime not_after);
 };
+
+// Since when we have held the certificate in `path`: its notBefore, or the time its file was
+// written when that is later (and before notAfter). CAs backdate notBefore for clock skew (pki
+// by minutes): a two-minute certificate that says it began five minutes ago would otherwise be
+// due for renewal the moment it arrives, and each successor too.
+SystemTime certificate_held_since(const pki::Certificate& certificate, const std::string& path);
 
 // "1m40s", "2h5m", "3d4h", "45s"; negative durations as "-1m40s".
 std::string format_duration_short(std::chrono::milliseconds duration);
@@ -138,6 +145,10 @@ public:
     // Wakes the thread and joins it; an attempt under way ends within its transport's timeouts.
     void stop();
 
+    // When the certificate now in the files is due (jitter included), or nullopt when they
+    // cannot be read.
+    std::optional<SystemTime> due_time();
+
     // One pass of the thread's loop, for callers without a thread (a one-shot client command):
     // renews if the certificate is past its renewal time; on failure logs the WARNING and
     // returns false (the files are untouched). True when nothing was due or it renewed.
@@ -154,6 +165,8 @@ private:
     SystemTime now() const;
     // How long until the next attempt is due (renewal time or retry time).
     std::chrono::milliseconds next_wait();
+    // The renewal time of `current` (its jitter drawn once per serial).
+    SystemTime due_for(const pki::Certificate& current);
 
     const CredentialPaths paths_;
     const std::string ca_url_;

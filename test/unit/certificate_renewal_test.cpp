@@ -201,9 +201,9 @@ TEST_CASE("background renewal waits for its time, backs off after a failure, and
     TempDir dir;
     const auto paths = holder_files(ca, dir);
     const auto current = pki::Certificate::load(paths.cert_path);
-    // pki backdates notBefore for clock skew: the due time from the certificate's own dates.
-    const tls::SystemTime due = RenewalSchedule::renewal_time(current.not_before(), current.not_after(), 0.0);
-    tls::SystemTime now = current.not_before() + 1min;
+    const tls::SystemTime held = tls::certificate_held_since(current, paths.cert_path);
+    const tls::SystemTime due = RenewalSchedule::renewal_time(held, current.not_after(), 0.0);
+    tls::SystemTime now = held + 1min;
     std::vector<bool> results;
     tls::BackgroundRenewal::Hooks hooks;
     hooks.now = [&] { return now; };
@@ -237,6 +237,32 @@ TEST_CASE("background renewal waits for its time, backs off after a failure, and
     CHECK(ca.requests == 3);
     CHECK(results == std::vector<bool>{false, false, true});
     CHECK(pki::Certificate::load(paths.cert_path).serial_hex() != current.serial_hex());
+}
+
+TEST_CASE("a certificate whose notBefore is backdated is due at two thirds of the time we have held it", "[renewal]") {
+    SigningCa ca;
+    TempDir dir;
+    // pki backdates notBefore by minutes for clock skew: a two-minute certificate "began" long
+    // before it was written, and 2/3 of its stated lifetime is already behind it.
+    REQUIRE(ca.pki.pki({"issue", "client", "brief", "--ttl", "2m"}).exit_code == 0);
+    const auto paths = tls::cert_dir_paths(dir.path());
+    write_text(paths.cert_path, read_text(ca.pki.path("brief.crt")));
+    write_text(paths.key_path, read_text(ca.pki.path("brief.key")));
+    const auto written = std::chrono::system_clock::now();
+    const auto brief = pki::Certificate::load(paths.cert_path);
+    REQUIRE(RenewalSchedule::renewal_time(brief.not_before(), brief.not_after(), 0.0) < written);
+    const auto held = tls::certificate_held_since(brief, paths.cert_path);
+    CHECK(held > written - 2s);
+    CHECK(held <= written + 1s);
+    tls::BackgroundRenewal::Hooks hooks;
+    hooks.jitter = [] { return 0.0; };
+    tls::BackgroundRenewal renewal(paths, "https://ca.test", ca.post(), hooks);
+    const auto due = renewal.due_time();
+    REQUIRE(due);
+    CHECK(*due > written + 70s);
+    CHECK(*due < written + 90s);
+    CHECK(renewal.renew_if_due());
+    CHECK(ca.requests == 0);
 }
 
 TEST_CASE("background renewal renews at once when past due, and stops promptly", "[renewal]") {
