@@ -16,8 +16,18 @@ constexpr size_t kMaxAnswerBytes = 1024 * 1024;  // a chain and a bundle: kiloby
 
 // The URL with a path, and the path prefix its requests go under ("" for the root).
 std::pair<HttpsUrl, std::string> split_ca_url(const std::string& ca_url, const std::string& option) {
-    const bool has_path = ca_url.size() > 8 && ca_url.find('/', 8) != std::string::npos;
-    HttpsUrl url = parse_https_url(has_path ? ca_url : ca_url + "/", option);
+    const auto scheme = ca_url.find("://");
+    const bool has_path = scheme != std::string::npos && ca_url.find('/', scheme + 3) != std::string::npos;
+    HttpsUrl url;
+    try {
+        url = parse_https_url(has_path ? ca_url : ca_url + "/", option);
+    } catch (const InputError& e) {
+        // Named as it was given, not with the "/" added for the parser.
+        std::string message = e.what();
+        const std::string shown = "'" + ca_url + "/'";
+        if (!has_path && message.find(shown) != std::string::npos) message.replace(message.find(shown), shown.size(), "'" + ca_url + "'");
+        throw InputError(message);
+    }
     std::string prefix = url.path;
     while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
     if (prefix.find_first_of("?#") != std::string::npos) throw InputError(option + " '" + ca_url + "': no query or fragment");

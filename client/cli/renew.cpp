@@ -59,7 +59,7 @@ std::unique_ptr<tls::BackgroundRenewal> client_renewal(const Args& args, const t
     // The --cert-dir bundle is the CA's to keep current; a --ca file may be shared and is left alone.
     const tls::CredentialPaths paths = renewal_paths(settings, args.given("cert-dir") && !args.given("ca"));
     tls::check_replaceable(paths, "--renew-from");
-    return std::make_unique<tls::BackgroundRenewal>(paths, ca.to_string(), renewal_post(ca, settings, Timeouts{}));
+    return std::make_unique<tls::BackgroundRenewal>(paths, args.text("renew-from"), renewal_post(ca, settings, Timeouts{}));
 }
 
 Command renew_command() {

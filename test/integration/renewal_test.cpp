@@ -229,3 +229,24 @@ TEST_CASE("a server on two-minute certificates renews itself under load: no fail
     CHECK(std::regex_search(log, std::regex(R"(renewal from https://localhost:\d+ failed: .*; the certificate expires in \d+s; next try in \d+s)")));
     CHECK(read_text(gone + "/tls.crt") + read_text(gone + "/tls.key") == gone_before);
 }
+
+TEST_CASE("servers and the client refuse a --renew-from URL that is not https, or files a renewal could not replace", "[renewal]") {
+    DemoPki pki;
+    auto start = [&](std::vector<std::string> extra) {
+        std::vector<std::string> argv = {bin_path("echo-server"), "--port", "0", "--cert", pki.path("echo.crt"),
+                                         "--key",            pki.path("echo.key"), "--ca", pki.path("ca-bundle.crt")};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        return run_command(argv, {}, std::chrono::seconds(10));
+    };
+    auto r = start({"--renew-from", "http://localhost:9443"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("--renew-from 'http://localhost:9443': only https://") != std::string::npos);
+    r = start({"--renew-from", "https://localhost:9443", "--key", "pkcs11:token=t;object=k"});
+    CHECK(r.exit_code == 2);
+    CHECK(lines_of(r.err).size() == 1);
+    r = client({"--cert-dir", pki.dir() + "/nothing-here", "--renew-from", "https://localhost:9443", "tools"});
+    CHECK(r.exit_code == 2);
+    r = client({"renew", "--ca-url", "http://localhost:9443", "--out-dir", pki.dir()});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("only https://") != std::string::npos);
+}
