@@ -289,3 +289,20 @@ TEST_CASE("background renewal renews at once when past due, and stops promptly",
     idle.stop();
     CHECK(std::chrono::steady_clock::now() - stop_started < 1s);
 }
+
+TEST_CASE("files written together: all or none, and nothing staged left behind", "[renewal]") {
+    TempDir dir;
+    write_text(dir.file("a"), "old a");
+    write_text(dir.file("b"), "old b");
+    // The second cannot be staged (its folder does not exist): the first stays as it was.
+    CHECK_THROWS_AS(write_files_atomic({{dir.file("a"), "new a", 0644}, {dir.file("missing/b"), "new b", 0600}}), OperationError);
+    CHECK(read_text(dir.file("a")) == "old a");
+    CHECK(run_shell("ls -A '" + dir.path() + "'").out == "a\nb\n");
+    write_files_atomic({{dir.file("a"), "new a", 0644}, {dir.file("b"), "new b", 0600}});
+    CHECK(read_text(dir.file("a")) == "new a");
+    CHECK(read_text(dir.file("b")) == "new b");
+    struct stat b_stat {};
+    REQUIRE(::stat(dir.file("b").c_str(), &b_stat) == 0);
+    CHECK((b_stat.st_mode & 0777) == 0600);
+    CHECK(run_shell("ls -A '" + dir.path() + "'").out == "a\nb\n");
+}
