@@ -4,8 +4,10 @@
 // with one clear line and no file changed.
 #include "common/files.hpp"
 #include "test/support/cluster.hpp"
+#include "test/support/stdio_process.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 #include <algorithm>
 #include <regex>
 #include <sys/stat.h>
@@ -200,17 +202,57 @@ TEST_CASE("a server on two-minute certificates renews itself under load: no fail
     const std::string first_serial = serial_of(good + "/tls.crt");
     const std::string gone_before = read_text(gone + "/tls.crt") + read_text(gone + "/tls.key");
 
+    // A laptop's bridge on a two-minute client certificate, renewing too.
+    const std::string laptop = out.file("laptop");
+    REQUIRE(client({"enroll", "--ca-url", ca.url(), "--token", ca.token({"client", "laptop", "--ttl", "2m"}), "--out-dir", laptop,
+                    "--ca", ca.pki().path("ca.crt")})
+                .exit_code == 0);
+    const std::string laptop_serial = serial_of(laptop + "/tls.crt");
+
     ServerProcess echo("echo-server", {"--cert-dir", good, "--renew-from", ca.url(), "--metrics-bind", "127.0.0.1:0"});
     ServerProcess refused("echo-server", {"--cert-dir", gone, "--renew-from", ca.url()});
     EchoLoad load(echo.url(), ca.pki().path("ca-bundle.crt"), ca.pki().path("coordinator.crt"), ca.pki().path("coordinator.key"));
+    StdioProcess bridge({bin_path("client"), "--cert-dir", laptop, "--renew-from", ca.url(), "--server", "echo=" + echo.url(),
+                         "bridge", "echo"},
+                        out.file("bridge.log"));
+    int bridge_id = 0, bridge_failures = 0;
+    auto bridge_request = [&](const std::string& method, nlohmann::json params) {
+        const int id = ++bridge_id;
+        bridge.write_line(nlohmann::json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}}.dump());
+        while (auto line = bridge.read_line(20s)) {
+            const auto message = nlohmann::json::parse(*line, nullptr, false);
+            if (message.is_object() && message.value("id", -1) == id) {
+                if (message.contains("error") || message["result"].value("isError", false)) ++bridge_failures;
+                return;
+            }
+        }
+        ++bridge_failures;
+    };
+    bridge_request("initialize", {{"protocolVersion", "2025-11-25"}, {"capabilities", nlohmann::json::object()},
+                                  {"clientInfo", {{"name", "renewal-test"}, {"version", "1"}}}});
+    bridge.write_line(R"({"jsonrpc":"2.0","method":"notifications/initialized"})");
     REQUIRE(load.progress(5));
 
-    // Due at 80 s (74..86 with jitter).
-    REQUIRE(echo.process().wait_for_log("certificate_renewed", 100s));
+    // Due at 80 s (74..86 with jitter); the bridge calls a tool every half second meanwhile.
+    const auto deadline = std::chrono::steady_clock::now() + 100s;
+    while (std::chrono::steady_clock::now() < deadline &&
+           !(echo.process().wait_for_log("certificate_renewed", 0ms) && bridge.wait_for_log("certificate_renewed", 0ms))) {
+        bridge_request("tools/call", {{"name", "echo"}, {"arguments", {{"message", "tick"}}}});
+        std::this_thread::sleep_for(500ms);
+    }
+    REQUIRE(echo.process().wait_for_log("certificate_renewed", 1s));
+    REQUIRE(bridge.wait_for_log("certificate_renewed", 1s));
+    for (int i = 0; i < 6; ++i) {
+        bridge_request("tools/call", {{"name", "echo"}, {"arguments", {{"message", "after"}}}});
+        std::this_thread::sleep_for(500ms);
+    }
     REQUIRE(load.progress(20));
     load.stop();
     CHECK(load.failures().empty());
     CHECK(load.ok() > 20);
+    CHECK(bridge_failures == 0);
+    CHECK(bridge_id > 150);
+    CHECK(serial_of(laptop + "/tls.crt") != laptop_serial);
     const std::string second_serial = serial_of(good + "/tls.crt");
     CHECK(second_serial != first_serial);
     CHECK(presented_serial(echo.url(), ca.pki().path("ca-bundle.crt"), ca.pki().path("coordinator.crt"),
@@ -226,7 +268,7 @@ TEST_CASE("a server on two-minute certificates renews itself under load: no fail
     REQUIRE(refused.process().wait_for_log("renewal_failed", 30s));
     const std::string log = refused.log();
     INFO(log);
-    CHECK(std::regex_search(log, std::regex(R"(renewal from https://localhost:\d+ failed: .*; the certificate expires in \d+s; next try in \d+s)")));
+    CHECK(std::regex_search(log, std::regex(R"(renewal from https://localhost:\d+ failed: .*; the certificate expires in (\d+m)?\d+s; next try in \d+s)")));
     CHECK(read_text(gone + "/tls.crt") + read_text(gone + "/tls.key") == gone_before);
 }
 
