@@ -251,7 +251,7 @@ TEST_CASE("a server on two-minute certificates renews itself under load: no fail
     CHECK(load.failures().empty());
     CHECK(load.ok() > 20);
     CHECK(bridge_failures == 0);
-    CHECK(bridge_id > 150);
+    CHECK(bridge_id > 100);  // about 160 ticks in 80 s
     CHECK(serial_of(laptop + "/tls.crt") != laptop_serial);
     const std::string second_serial = serial_of(good + "/tls.crt");
     CHECK(second_serial != first_serial);
