@@ -3,6 +3,7 @@
 #include "client/cli.hpp"
 #include "client/cli/commands.hpp"
 #include "pki/cli/commands.hpp"
+#include "services/pki_serve.hpp"
 #include "server/server_settings.hpp"
 #include "services/echo_tools.hpp"
 
@@ -132,7 +133,7 @@ std::map<std::string, std::map<std::string, std::string>> generated_parts() {
     pages["client.1"]["CONFIG KEYS"] = config_keys(global);
     pages["client.1"]["EXIT STATUS"] = exit_status(client.overview());
 
-    const auto pki = pki::cli::registry();
+    const auto pki = services::pki_registry();
     std::string pki_options;
     for (const auto& command : pki.commands()) {
         const auto spec = pki.spec_of(command);

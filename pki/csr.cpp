@@ -91,4 +91,14 @@ SubjectAltNames CertificateRequest::requested_names() const {
     }
 }
 
+std::vector<std::string> CertificateRequest::requested_extended_key_usages() const {
+    std::vector<std::string> usages;
+    try {
+        for (const auto& oid : impl_->request->ex_constraints()) usages.push_back(eku_name(oid));
+    } catch (const std::exception&) {
+        usages.push_back("unreadable");  // asked for something: never matches a profile
+    }
+    return usages;
+}
+
 }  // namespace mcpmtls::pki

@@ -22,6 +22,9 @@ public:
     std::string public_key_algorithm() const;      // "ECDSA P-256", "RSA 3072", "Ed25519"
     std::string subject() const;
     SubjectAltNames requested_names() const;       // from its extensionRequest, if any
+    // extendedKeyUsage in its extensionRequest ("serverAuth", "clientAuth", dotted OIDs); empty
+    // when it asks for none. The profile decides; a request for another purpose is refused.
+    std::vector<std::string> requested_extended_key_usages() const;
 
     struct Impl;
 

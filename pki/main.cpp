@@ -1,3 +1,3 @@
-#include "pki/cli/commands.hpp"
+#include "services/pki_serve.hpp"
 
-int main(int argc, char** argv) { return mcpmtls::pki::cli::run_pki(argc, argv); }
+int main(int argc, char** argv) { return mcpmtls::services::run_pki(argc, argv); }

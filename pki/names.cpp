@@ -18,7 +18,8 @@ void validate_certificate_name(const std::string& name) {
     for (char c : name)
         if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
             throw InputError("certificate name '" + name + "' may only contain letters, digits, '.', '_' and '-'");
-    if (name == "ca" || name == "ca-bundle" || name == "ca-previous" || name == "index")
+    if (name == "ca" || name == "ca-bundle" || name == "ca-previous" || name == "index" ||
+        name == "provisioner")
         throw InputError("'" + name + "' is reserved for the CA's own files");
 }
 

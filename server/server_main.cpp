@@ -8,101 +8,14 @@
 #include "server/crl_fetcher.hpp"
 #include "server/health_endpoint.hpp"
 #include "server/metrics.hpp"
+#include "server/supervisor.hpp"
 
-#include <condition_variable>
 #include <csignal>
 #include <iostream>
-#include <mutex>
-#include <pthread.h>
 #include <sys/socket.h>
-#include <thread>
 
 namespace mcpmtls::server {
 namespace {
-
-// Signals are taken synchronously by one thread (sigwait), so reload and shutdown run as
-// ordinary code, not in a signal handler.
-sigset_t handled_signals() {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGUSR1);  // spiffe-helper's and ghostunnel's reload signal
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    return set;
-}
-
-// Reloads on SIGHUP or SIGUSR1 and when a watched file changes, and watches the CRL go stale;
-// stops the server on SIGINT or SIGTERM. Its two threads end with it.
-class Supervisor {
-public:
-    Supervisor(tls::ServerTlsContext& tls, httplib::Server& server, std::chrono::seconds reload_interval, sigset_t signals)
-        : tls_(tls), server_(server), reload_interval_(reload_interval), signals_(signals) {
-        signal_thread_ = std::thread([this] { take_signals(); });
-        watch_thread_ = std::thread([this] { watch_files(); });
-    }
-
-    ~Supervisor() {
-        stop_watching();
-        watch_thread_.join();
-        // The signal thread ends after a stop signal; if listening ended otherwise, wake it.
-        pthread_kill(signal_thread_.native_handle(), SIGTERM);
-        signal_thread_.join();
-    }
-
-private:
-    void stop_watching() {
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            stopping_ = true;
-        }
-        wake_.notify_all();
-    }
-
-    void take_signals() {
-        for (;;) {
-            int sig = 0;
-            if (sigwait(&signals_, &sig) != 0) continue;
-            if (sig == SIGHUP || sig == SIGUSR1) {
-                tls_.reload(sig == SIGHUP ? "SIGHUP" : "SIGUSR1");
-                continue;
-            }
-            log_event(spdlog::level::info, "shutdown",
-                      {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}, {"note", "finishing in-flight requests"}});
-            stop_watching();
-            server_.stop();
-            return;
-        }
-    }
-
-    void watch_files() {
-        std::unique_lock<std::mutex> lock(mutex_);
-        auto last_expiry_check = std::chrono::steady_clock::now();
-        while (!wake_.wait_for(lock, reload_interval_, [&] { return stopping_; })) {
-            if (tls_.files_changed()) {
-                // Let a multi-file update (certificate, then key) settle before reading it.
-                if (wake_.wait_for(lock, std::chrono::milliseconds(500), [&] { return stopping_; })) break;
-                lock.unlock();
-                tls_.reload("file change", tls::ReloadTrigger::file_change);
-                lock.lock();
-            }
-            tls_.watch_revocation();
-            if (std::chrono::steady_clock::now() - last_expiry_check > std::chrono::hours(12)) {
-                tls_.warn_about_expiry();
-                last_expiry_check = std::chrono::steady_clock::now();
-            }
-        }
-    }
-
-    tls::ServerTlsContext& tls_;
-    httplib::Server& server_;
-    const std::chrono::seconds reload_interval_;
-    sigset_t signals_;
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    bool stopping_ = false;
-    std::thread signal_thread_, watch_thread_;
-};
 
 void configure_http(httplib::SSLServer& server, ConnectionManager& connections, mcp::StreamableHttpServer& runtime,
                     const ServerConfig& config) {

@@ -64,6 +64,7 @@ struct HandshakeCallbacks {
         log_client_verdict(verdict, remembered_peer_address(ssl));
         if (VerdictObserver* observer = self->verdict_observer_.load()) observer->handshake_judged(verdict.accepted(), verdict.reason_code);
         if (!verdict.accepted()) {
+            if (self->settings_.client_certificate_optional) return 1;  // anonymous: the application decides
             X509_STORE_CTX_set_error(store_ctx, X509_V_ERR_CERT_REJECTED);
             return 0;
         }
@@ -131,6 +132,16 @@ ServerTlsContext::ServerTlsContext(ServerTlsSettings settings) : settings_(std::
 
 ServerTlsContext::~ServerTlsContext() = default;
 
+std::optional<pki::Certificate> ServerTlsContext::presented_certificate(const SSL* ssl) {
+    X509* cert = ssl ? SSL_get0_peer_certificate(ssl) : nullptr;
+    if (!cert) return std::nullopt;
+    unsigned char* der = nullptr;
+    const int length = i2d_X509(cert, &der);
+    if (length <= 0) return std::nullopt;
+    const std::unique_ptr<unsigned char, void (*)(void*)> owned(der, [](void* p) { OPENSSL_free(p); });
+    return pki::Certificate::from_der(der, static_cast<size_t>(length));
+}
+
 std::string ServerTlsContext::file_stamps() const {
     const auto& files = settings_.files;
     return file_stamp(files.cert_path) + ";" + file_stamp(files.key_path) + ";" + file_stamp(files.ca_path) + ";" +
@@ -149,7 +160,9 @@ bool ServerTlsContext::configure(SSL_CTX& ctx) {
             return false;
         context_certificate_generation_ = snap->credentials_generation;
         SSL_CTX_set_cert_cb(&ctx, HandshakeCallbacks::select_certificate, this);
-        SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+        SSL_CTX_set_verify(&ctx, settings_.client_certificate_optional ? SSL_VERIFY_PEER
+                                                                        : SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                           nullptr);
         SSL_CTX_set_cert_verify_callback(&ctx, HandshakeCallbacks::verify_client, this);
         SSL_CTX_set_info_callback(&ctx, HandshakeCallbacks::on_info);
         tickets_->install(ctx);

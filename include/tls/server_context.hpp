@@ -29,6 +29,11 @@ namespace mcpmtls::tls {
 struct ServerTlsSettings {
     ServerFiles files;
     ClientPolicy clients;
+    // The online CA (pki serve): a client may connect without a certificate (enrollment is
+    // authenticated by a token), and one whose certificate fails verification still completes
+    // the handshake, with no identity attached, so that the application can refuse it with a
+    // reason rather than a TLS alert. Possession of the key is proven either way.
+    bool client_certificate_optional = false;
     std::chrono::seconds expiry_warning = std::chrono::hours(24 * 14);
 };
 
@@ -82,6 +87,9 @@ public:
 
     // The identity verified for this connection (also after session resumption); null if none.
     static std::shared_ptr<const PeerIdentity> peer_identity(const SSL* ssl);
+    // The certificate the client presented and proved it holds the key of, verified or not
+    // (with client_certificate_optional, the application judges it); none if it sent none.
+    static std::optional<pki::Certificate> presented_certificate(const SSL* ssl);
 
     // Told of every handshake from now on; null detaches. The caller keeps the observer alive
     // until it detaches it, and detaches it only once no handshake can run (the server stopped).

@@ -41,6 +41,8 @@ Certificate make_root(const PrivateKey& key, const std::string& common_name, lon
                 now + std::chrono::hours(24) * days, random_serial(inventory));
 }
 
+}  // namespace
+
 std::string crl_reason_name_checked(const std::string& reason) {
     static const char* known[] = {"unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
                                   "cessationOfOperation", "certificateHold", "privilegeWithdrawn"};
@@ -50,6 +52,8 @@ std::string crl_reason_name_checked(const std::string& reason) {
                      "' (expected unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, "
                      "cessationOfOperation, certificateHold or privilegeWithdrawn)");
 }
+
+namespace {
 
 uint8_t crl_reason_code(const std::string& reason) {
     if (reason == "keyCompromise") return 1;
@@ -129,10 +133,12 @@ std::vector<LoadedCa> signing_cas(const CaDirectory& dir, const std::string& pas
     return cas;
 }
 
+}  // namespace
+
 // The DER form once asked for (pki crl --der) is kept in step with every later CRL, so that
 // what an HTTP server publishes never lags behind ca.crl.
 void write_crl_locked(const CaDirectory& dir, Inventory& inventory, std::chrono::seconds validity,
-                      const std::string& passphrase, bool der = false) {
+                      const std::string& passphrase, bool der) {
     const long number = inventory.next_crl_number();
     const bool write_der = der || file_exists(dir.crl_der());
     std::string pem;
@@ -154,8 +160,6 @@ void write_crl_locked(const CaDirectory& dir, Inventory& inventory, std::chrono:
     write_file_atomic(dir.crl(), pem, 0644);
     for (const auto& [path, content] : der_files) write_file_atomic(path, content, 0644);
 }
-
-}  // namespace
 
 std::string leaf_kind_name(LeafKind kind) { return kind == LeafKind::server ? "server" : "client"; }
 
@@ -336,7 +340,7 @@ RotationResult rotate_certificate(const CaDirectory& dir, const std::string& nam
 }
 
 RotationResult rotate_locked(const CaDirectory& dir, const LoadedCa& ca, Inventory& inventory, const std::string& name,
-                             bool revoke_old, const std::string& ca_passphrase) {
+                             bool revoke_old, const std::string& ca_passphrase, const std::string& log_event) {
     auto* current = inventory.find_current(name);
     if (!current) throw OperationError("no certificate named '" + name + "' in the inventory");
     if (current->kind == "ca") throw OperationError("use pki rotate-ca to rotate the CA");
@@ -388,6 +392,7 @@ RotationResult rotate_locked(const CaDirectory& dir, const LoadedCa& ca, Invento
         old->revocation_reason = "superseded";
         result.old_revoked = true;
     }
+    leaf.entry.log_event = log_event;
     inventory.add(leaf.entry);
     nlohmann::json files = {name + ".crt", "chain.crt", "ca-bundle.crt"};
     if (key) files.insert(files.begin() + 1, name + ".key");
@@ -440,6 +445,7 @@ CaRotationResult start_ca_rotation(const CaDirectory& dir, const std::string& ca
     auto entry = InventoryEntry::from_certificate(cert, "ca", "ca", cert.fingerprint_sha256());
     entry.lifetime_days = days;
     entry.key_type = key_type_name(key_type);
+    entry.log_event = "rotate";
     inventory.add(entry);
 
     const bool encrypted = is_encrypted_key_pem(read_file(dir.ca_key()));

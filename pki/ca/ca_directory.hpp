@@ -21,6 +21,13 @@ public:
     std::string crl_der() const { return path("ca.crl.der"); }  // the same CRL in DER, for HTTP
     std::string inventory() const { return path("index.json"); }
     std::string lock() const { return path(".lock"); }
+    // Append-only, hash-chained record of every issuance and revocation (issuance_log.hpp).
+    std::string issuance_log() const { return path("issuance.log"); }
+    // Signs enrollment tokens (pki token); pki serve needs only the public half.
+    std::string provisioner_key() const { return path("provisioner.key"); }
+    std::string provisioner_pub() const { return path("provisioner.pub"); }
+    // jti -> expiry of every enrollment token used and not yet expired.
+    std::string used_tokens() const { return path("tokens-used.json"); }
     std::string leaf_cert(const std::string& name) const { return path(name + ".crt"); }
     std::string leaf_key(const std::string& name) const { return path(name + ".key"); }
 

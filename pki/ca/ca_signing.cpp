@@ -151,6 +151,9 @@ void install_ca(const CaDirectory& dir, const PrivateKey& key, const Certificate
     inventory.set_crl_url(options.crl_url);
     if (options.force && file_exists(dir.inventory()))
         ::rename(dir.inventory().c_str(), (dir.inventory() + ".replaced").c_str());
+    // A new CA starts a new log: the old one records what the replaced CA did, and stays beside it.
+    if (file_exists(dir.issuance_log()))
+        ::rename(dir.issuance_log().c_str(), (dir.issuance_log() + ".replaced").c_str());
     // Key first: a certificate whose key is missing is worse than a stray key.
     write_key_file(dir.ca_key(), key, options.passphrase);
     write_file_atomic(dir.ca_cert(), cert.pem(), 0644);

@@ -84,8 +84,17 @@ SignedLeaf sign_leaf(const LoadedCa& ca, const Inventory& inventory, const LeafP
 
 // A new certificate for the current NAME (rotate, renew): a new key, or for a leaf signed from a
 // CSR the same public key again. Writes NAME.crt (and NAME.key), a rotation bundle, the CRL when
-// the old one is revoked, and saves the inventory. The caller holds the lock.
+// the old one is revoked, and saves the inventory. The caller holds the lock. `log_event` is
+// what issuance.log calls it: "rotate" (pki rotate) or "renew" (pki renew).
 RotationResult rotate_locked(const CaDirectory& dir, const LoadedCa& ca, Inventory& inventory, const std::string& name,
-                             bool revoke_old, const std::string& ca_passphrase);
+                             bool revoke_old, const std::string& ca_passphrase, const std::string& log_event = "rotate");
+
+// An RFC 5280 reason name as pki revoke takes it; InputError listing them otherwise.
+std::string crl_reason_name_checked(const std::string& reason);
+
+// Writes ca.crl (and ca.crl.der when it exists or `der`) from the inventory, bumping its CRL
+// number; the caller holds the lock and saves the inventory afterwards.
+void write_crl_locked(const CaDirectory& dir, Inventory& inventory, std::chrono::seconds validity,
+                      const std::string& passphrase, bool der = false);
 
 }  // namespace mcpmtls::pki

@@ -3,6 +3,8 @@
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "common/strings.hpp"
+#include "pki/ca/ca_directory.hpp"
+#include "pki/ca/issuance_log.hpp"
 
 namespace mcpmtls::pki {
 
@@ -114,6 +116,7 @@ Inventory Inventory::load(const std::string& path) {
         inventory.crl_number_ = doc.value("crl_number", 0L);
         inventory.crl_url_ = doc.value("crl_url", "");
         for (const auto& item : doc.at("certificates")) inventory.entries_.push_back(entry_from_json(item));
+        for (const auto& entry : inventory.entries_) inventory.saved_status_[entry.serial] = entry.status;
     } catch (const InputError&) {
         throw;
     } catch (const std::exception& e) {
@@ -122,7 +125,32 @@ Inventory Inventory::load(const std::string& path) {
     return inventory;
 }
 
-void Inventory::save(const std::string& path) const {
+namespace {
+
+IssuanceEvent event_of(const InventoryEntry& entry, const std::string& event) {
+    return {event, entry.name, entry.kind, entry.serial, entry.not_after, entry.fingerprint_sha256,
+            entry.log_by.empty() ? "offline" : entry.log_by, event == "revoke" ? entry.revocation_reason : ""};
+}
+
+std::string directory_of(const std::string& path) {
+    const auto slash = path.rfind('/');
+    if (slash == std::string::npos) return ".";
+    return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+}  // namespace
+
+void Inventory::save(const std::string& path) {
+    std::vector<IssuanceEvent> events;
+    for (const auto& entry : entries_) {
+        const auto before = saved_status_.find(entry.serial);
+        if (before == saved_status_.end())
+            events.push_back(event_of(entry, !entry.log_event.empty() ? entry.log_event : entry.from_csr ? "sign" : "issue"));
+        if (entry.is_revoked() && (before == saved_status_.end() || before->second != "revoked"))
+            events.push_back(event_of(entry, "revoke"));
+    }
+    // The log first: nothing is in the inventory that the log does not show.
+    append_issuance_events(CaDirectory(directory_of(path)).issuance_log(), events);
     json items = json::array();
     for (const auto& entry : entries_) {
         json item = to_json(entry);
@@ -132,6 +160,8 @@ void Inventory::save(const std::string& path) const {
     json doc = {{"version", 1}, {"crl_number", crl_number_}, {"certificates", items}};
     if (!crl_url_.empty()) doc["crl_url"] = crl_url_;
     write_file_atomic(path, doc.dump(2) + "\n", 0644);
+    saved_status_.clear();
+    for (const auto& entry : entries_) saved_status_[entry.serial] = entry.status;
 }
 
 InventoryEntry* Inventory::find_current(const std::string& name) {

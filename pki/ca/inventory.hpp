@@ -4,6 +4,7 @@
 #include "pki/certificate.hpp"
 
 #include <nlohmann/json.hpp>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,13 @@ struct InventoryEntry {
     bool from_csr = false;                  // signed from a CSR: the key is its holder's, not in DIR
     std::string certificate_pem;            // kept so that revocation never needs the file
 
+    // Not stored in index.json: what the issuance log says of this entry when the inventory is
+    // next saved (issuance_log.hpp). `log_event` names a new entry's issuance (default: "sign"
+    // for from_csr, else "issue"); `log_by` the authority of that issuance or of a revocation
+    // made now (default "offline").
+    std::string log_event;
+    std::string log_by;
+
     static InventoryEntry from_certificate(const Certificate& cert, const std::string& name, const std::string& kind,
                                            const std::string& issuer_fingerprint);
     Certificate certificate() const;
@@ -44,7 +52,10 @@ class Inventory {
 public:
     // A missing file is an empty inventory; a corrupt one is an InputError (never overwritten).
     static Inventory load(const std::string& path);
-    void save(const std::string& path) const;  // atomic
+    // Atomic. First appends to issuance.log, beside `path`, a line for every entry added and
+    // every entry revoked since the inventory was loaded or last saved: the one place where
+    // every command that changes the inventory logs it. The caller holds the directory lock.
+    void save(const std::string& path);
 
     std::vector<InventoryEntry>& entries() { return entries_; }
     const std::vector<InventoryEntry>& entries() const { return entries_; }
@@ -63,6 +74,7 @@ private:
     std::vector<InventoryEntry> entries_;
     long crl_number_ = 0;
     std::string crl_url_;
+    std::map<std::string, std::string> saved_status_;  // serial -> status, as loaded or last saved
 };
 
 nlohmann::json to_json(const InventoryEntry& entry);

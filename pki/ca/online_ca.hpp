@@ -5,9 +5,11 @@
 // API answers with (docs/enrollment.md). Every success is in index.json and issuance.log before
 // it returns; a refusal writes nothing.
 #include "pki/ca/ca_directory.hpp"
+#include "pki/ca/enrollment_token.hpp"
 #include "pki/certificate.hpp"
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -71,8 +73,12 @@ public:
     const CaDirectory& dir() const { return dir_; }
 
 private:
+    struct State;  // the CA key loaded once per ca.crt, behind a mutex
+
     CaDirectory dir_;
     OnlineCaSettings settings_;
+    std::shared_ptr<const EnrollmentTokenVerifier> token_verifier_;
+    std::shared_ptr<State> state_;
 };
 
 }  // namespace mcpmtls::pki

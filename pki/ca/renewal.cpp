@@ -45,7 +45,7 @@ std::vector<RenewalOutcome> renew_certificates(const CaDirectory& dir, std::chro
     }
     for (auto& outcome : outcomes) {
         try {
-            outcome.rotation = rotate_locked(dir, *ca, inventory, outcome.old_entry.name, false, ca_passphrase);
+            outcome.rotation = rotate_locked(dir, *ca, inventory, outcome.old_entry.name, false, ca_passphrase, "renew");
         } catch (const std::exception& e) {
             outcome.error = e.what();
             inventory = Inventory::load(dir.inventory());  // what the failed rotation changed in memory only

@@ -21,12 +21,13 @@ Command rotate_command();
 Command rotate_ca_command();
 Command renew_command();
 Command export_command();
+Command token_command();
+Command log_command();
 
 // Every command, in the order the overview lists them.
 std::vector<Command> all_commands();
-CommandRegistry registry();
+// The offline commands and `more` (pki serve, which lives in a layer above: services/).
+CommandRegistry registry(std::vector<Command> more = {});
 
-// Entry point of bin/pki: parses, dispatches, turns exceptions into one line and an exit code.
-int run_pki(int argc, char** argv);
 
 }  // namespace mcpmtls::pki::cli

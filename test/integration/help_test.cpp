@@ -4,6 +4,7 @@
 #include "client/cli/commands.hpp"
 #include "man/pages.hpp"
 #include "pki/cli/commands.hpp"
+#include "services/pki_serve.hpp"
 #include "server/server_settings.hpp"
 #include "services/echo_tools.hpp"
 #include "test/support/fixtures.hpp"
@@ -51,7 +52,7 @@ void check_help(const std::string& program, const std::string& command, const Ar
 }  // namespace
 
 TEST_CASE("every pki command's --help names every option it accepts", "[help]") {
-    const auto registry = pki::cli::registry();
+    const auto registry = services::pki_registry();
     for (const auto& command : registry.commands()) check_help("pki", command.name, registry.spec_of(command));
     const auto overview = run_command({bin_path("pki"), "--help"});
     for (const auto& command : registry.commands()) CHECK(overview.out.find("  " + command.name + " ") != std::string::npos);
@@ -98,7 +99,7 @@ TEST_CASE("the man pages document every option of every command and server", "[h
             else CHECK(text.find("\\-\\-" + std::regex_replace(option.name(), std::regex("-"), "\\-")) != std::string::npos);
         }
     };
-    const auto pki = pki::cli::registry();
+    const auto pki = services::pki_registry();
     for (const auto& command : pki.commands()) documents("pki.1", pki.spec_of(command));
     const auto client = client::cli::registry();
     for (const auto& command : client.commands()) documents("client.1", client.spec_of(command));

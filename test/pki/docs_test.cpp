@@ -1,6 +1,7 @@
 // The documentation of the pki command is checked against the program: man/pki.1 has a synopsis
 // line and a section for every command, and the README's offline-root workflow runs as written.
 #include "pki/cli/commands.hpp"
+#include "services/pki_serve.hpp"
 #include "test/pki/pki_support.hpp"
 
 #include <catch2/catch.hpp>
@@ -31,7 +32,7 @@ std::string readme_block(const std::string& heading) {
 TEST_CASE("man/pki.1 has a synopsis line and a section for every pki command", "[pki]") {
     const std::string page = read_text(source_path("man/pki.1"));
     REQUIRE_FALSE(page.empty());
-    const auto registry = mcpmtls::pki::cli::registry();
+    const auto registry = mcpmtls::services::pki_registry();
     for (const auto& command : registry.commands()) {
         INFO(command.name);
         CHECK(contains(page, "\n.B pki " + roff(command.name)));
