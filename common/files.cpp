@@ -50,7 +50,11 @@ bool file_exists(const std::string& path) {
     return ::stat(path.c_str(), &st) == 0;
 }
 
-void write_file_atomic(const std::string& path, const std::string& content, mode_t mode) {
+namespace {
+
+// Writes `content` to a new temporary file beside `path` (created with `mode` from the start)
+// and fsyncs it; returns the temporary file's path. Leaves nothing behind when it throws.
+std::string stage_file(const std::string& path, const std::string& content, mode_t mode) {
     std::string tmpl = path + ".tmp-XXXXXX";
     std::vector<char> name(tmpl.begin(), tmpl.end());
     name.push_back('\0');
@@ -79,13 +83,42 @@ void write_file_atomic(const std::string& path, const std::string& content, mode
         ::unlink(tmp_path.c_str());
         throw OperationError("cannot close " + path + ": " + errno_text());
     }
+    return tmp_path;
+}
+
+void rename_staged(const std::string& tmp_path, const std::string& path) {
     if (::rename(tmp_path.c_str(), path.c_str()) != 0) {
         int saved = errno;
         ::unlink(tmp_path.c_str());
         errno = saved;
         throw OperationError("cannot replace " + path + ": " + errno_text());
     }
+}
+
+}  // namespace
+
+void write_file_atomic(const std::string& path, const std::string& content, mode_t mode) {
+    rename_staged(stage_file(path, content, mode), path);
     fsync_directory(parent_directory(path));
+}
+
+void write_files_atomic(const std::vector<FileToWrite>& files) {
+    std::vector<std::string> staged;
+    try {
+        for (const auto& file : files) staged.push_back(stage_file(file.path, file.content, file.mode));
+    } catch (...) {
+        for (const auto& tmp : staged) ::unlink(tmp.c_str());
+        throw;
+    }
+    for (size_t i = 0; i < files.size(); ++i) {
+        try {
+            rename_staged(staged[i], files[i].path);
+        } catch (...) {
+            for (size_t j = i + 1; j < staged.size(); ++j) ::unlink(staged[j].c_str());
+            throw;
+        }
+    }
+    for (const auto& file : files) fsync_directory(parent_directory(file.path));
 }
 
 void make_directories(const std::string& path, mode_t mode) {

@@ -17,9 +17,11 @@ constexpr time_t kFetchTimeoutSeconds = 10;
 
 }  // namespace
 
-HttpsUrl parse_https_url(const std::string& url) {
-    const auto refuse = [&](const std::string& why) { return InputError("--crl-url '" + url + "': " + why); };
-    if (!starts_with(url, "https://")) throw refuse("only https:// URLs (the CRL server is verified with --ca)");
+HttpsUrl parse_https_url(const std::string& url, const std::string& option) {
+    const auto refuse = [&](const std::string& why) { return InputError(option + " '" + url + "': " + why); };
+    if (!starts_with(url, "https://"))
+        throw refuse(option == "--crl-url" ? "only https:// URLs (the CRL server is verified with --ca)"
+                                           : "only https:// URLs (the server is verified with the trust bundle)");
     const std::string rest = url.substr(8);
     const auto slash = rest.find('/');
     if (slash == std::string::npos) throw refuse("no path (https://HOST[:PORT]/PATH)");

@@ -75,6 +75,11 @@ void ServerMetrics::tool_called(const std::string& tool, const std::string& outc
     }
 }
 
+void ServerMetrics::renewal_attempted(bool ok) noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++(ok ? renewals_ok_ : renewals_failed_);
+}
+
 std::string ServerMetrics::render(const tls::ServerTlsContext& tls, const ConnectionGovernor::Census& connections,
                                   const mcp::SessionTable::Census& sessions) const {
     const auto snap = tls.snapshot();
@@ -106,6 +111,12 @@ std::string ServerMetrics::render(const tls::ServerTlsContext& tls, const Connec
         out.family("mcp_mtls_requests_total", "counter", "tools/call requests, by tool and outcome.");
         for (const auto& [labels, count] : requests_)
             out.sample({{"tool", labels.first}, {"outcome", labels.second}}, static_cast<long long>(count));
+        // Both series from the start (zero without --renew-from), so that an alert on the
+        // failed rate has something to divide by.
+        out.family("mcp_mtls_renewals_total", "counter",
+                   "Attempts to renew the server certificate from --renew-from, by result.");
+        out.sample({{"result", "ok"}}, static_cast<long long>(renewals_ok_));
+        out.sample({{"result", "failed"}}, static_cast<long long>(renewals_failed_));
     }
     out.family("mcp_mtls_connections", "gauge",
                "Open connections: in their TLS handshake, idle between requests, or busy with one.");

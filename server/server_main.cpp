@@ -4,6 +4,7 @@
 #include "common/files.hpp"
 #include "common/log.hpp"
 #include "common/version.hpp"
+#include "server/ca_transport.hpp"
 #include "server/crl_fetcher.hpp"
 #include "server/health_endpoint.hpp"
 #include "server/metrics.hpp"
@@ -120,6 +121,22 @@ int run_server_main(const ServerDescription& d, int argc, char** argv) {
         crl_fetcher->fetch();  // before serving: the first clients are judged with it
         tls_context->watch_revocation();
         crl_fetcher->start();
+    }
+    // --renew-from: after a renewal the files are reloaded at once rather than at the watcher's
+    // next look; the handshakes under way keep the snapshot they started with.
+    std::unique_ptr<tls::BackgroundRenewal> renewal;
+    if (!config.renew_from.empty()) {
+        tls::BackgroundRenewal::Hooks hooks;
+        hooks.on_result = [&metrics, &tls_context](bool ok, const tls::Issued*) {
+            metrics.renewal_attempted(ok);
+            if (ok) tls_context->reload("renewal", tls::ReloadTrigger::file_change);
+        };
+        renewal = std::make_unique<tls::BackgroundRenewal>(
+            config.renewal_paths, config.renew_from,
+            https_ca_post(config.renew_from, config.renewal_paths,
+                          [&tls_context] { return tls_context->snapshot()->trust_without_crls; }),
+            std::move(hooks));
+        renewal->start();
     }
     config.runtime.on_tool_call = [&metrics](const std::string& tool, const std::string& outcome) {
         metrics.tool_called(tool, outcome);

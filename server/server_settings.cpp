@@ -2,6 +2,7 @@
 
 #include "common/error.hpp"
 #include "pki/ca/ca_directory.hpp"
+#include "server/ca_transport.hpp"
 #include "server/crl_fetcher.hpp"
 #include "tls/cert_dir.hpp"
 #include "tls/spiffe_id.hpp"
@@ -53,6 +54,11 @@ ArgSpec server_settings(const ServerDescription& d) {
                                            "checks (fail-open)")
                  .one_of({"fail-closed", "fail-open"})
                  .fallback("fail-closed")
+                 .configurable())
+        .add(Option::text("renew-from", "URL",
+                          "renew our certificate from the online CA at this https:// URL (pki serve) at about two "
+                          "thirds of its lifetime, over mutual TLS with the current one; the certificate and key files "
+                          "(and with --cert-dir its trust bundle) are replaced and reloaded")
                  .configurable())
         .add(Option::list("allow-host", "NAME", "extra Host/Origin name accepted besides localhost, 127.0.0.1, [::1]").configurable())
         .add(Option::text("log-format", "", "log format").one_of({"text", "json"}).fallback("text").configurable())
@@ -178,6 +184,15 @@ ServerConfig resolve_server_config(const ServerDescription& d, const Args& args)
         parse_https_url(files.crl_url);
     }
     config.crl_refresh = std::chrono::seconds(args.integer("crl-refresh"));
+    if (args.given("renew-from")) {
+        config.renew_from = args.text("renew-from");
+        check_ca_url(config.renew_from);
+        // The bundle of a --cert-dir is the CA's to keep current; a --ca file may be shared (the
+        // CA directory's own ca-bundle.crt) and is left alone.
+        const bool own_bundle = args.given("cert-dir") && !args.given("ca");
+        config.renewal_paths = {files.cert_path, files.key_path, own_bundle ? files.ca_path : ""};
+        tls::check_replaceable(config.renewal_paths, "--renew-from");
+    }
     if (args.given("metrics-bind")) std::tie(config.metrics_address, config.metrics_port) = parse_bind_address(args.text("metrics-bind"));
     config.tls.expiry_warning = std::chrono::hours(24) * args.integer("expiry-warning-days");
 

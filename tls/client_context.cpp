@@ -41,16 +41,18 @@ std::string parse_pin(const std::string& text) {
 }
 
 ClientTlsContext::ClientTlsContext(ClientTlsSettings settings) : settings_(std::move(settings)) {
-    if (settings_.cert_path.empty() || settings_.key_path.empty())
+    if (settings_.present_certificate && (settings_.cert_path.empty() || settings_.key_path.empty()))
         throw InputError("the client needs --cert and --key (mutual TLS always presents a client certificate)");
-    KeyPair ours = load_key_pair(settings_.cert_path, settings_.key_path);
+    KeyPair ours;
+    if (settings_.present_certificate) ours = load_key_pair(settings_.cert_path, settings_.key_path);
     // A CRL may come from an intermediate of our own chain (it issues the servers too).
     auto load_trust = [&] {
         std::vector<pki::RevocationList> crls;
         if (!settings_.crl_path.empty()) crls = pki::RevocationList::load_all(settings_.crl_path);
         return std::make_shared<const pki::TrustStore>(pki::TrustStore::with_crl_signers(
             pki::Certificate::load_all(settings_.ca_path), std::move(crls),
-            std::vector<pki::Certificate>(ours.certificates.begin() + 1, ours.certificates.end())));
+            ours.certificates.empty() ? std::vector<pki::Certificate>()
+                                      : std::vector<pki::Certificate>(ours.certificates.begin() + 1, ours.certificates.end())));
     };
     if (settings_.mode == ServerCheckMode::strict && settings_.pin_sha256.empty()) {
         if (settings_.ca_path.empty()) throw InputError("strict mode needs --ca (the trust bundle)");
@@ -62,8 +64,9 @@ ClientTlsContext::ClientTlsContext(ClientTlsSettings settings) : settings_(std::
     if (!ctx_) throw Error(kExitFailed, "cannot create a TLS context");
     SSL_CTX* ctx = ctx_.get();
     apply_protocol_policy(ctx);
-    if (SSL_CTX_use_certificate(ctx, ours.leaf.get()) != 1 || SSL_CTX_use_PrivateKey(ctx, ours.key.get()) != 1 ||
-        SSL_CTX_set1_chain(ctx, ours.chain.get()) != 1) {
+    if (settings_.present_certificate &&
+        (SSL_CTX_use_certificate(ctx, ours.leaf.get()) != 1 || SSL_CTX_use_PrivateKey(ctx, ours.key.get()) != 1 ||
+         SSL_CTX_set1_chain(ctx, ours.chain.get()) != 1)) {
         ERR_clear_error();
         throw InputError("cannot use " + settings_.cert_path + " / " + settings_.key_path + " as the client certificate");
     }

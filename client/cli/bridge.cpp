@@ -29,6 +29,10 @@ int bridge(const Args& args) {
         if (server.url.scheme == "http" && !options.allow_http)
             throw InputError("server '" + server.name + "' uses plain http:// (" + server.url.to_string() +
                              "); only https is allowed unless --allow-http is given (local testing only)");
+    // Renews on its own thread; the bridge's reloading context picks the new files up for its
+    // next connections. Stopped when the bridge ends.
+    const auto renewal = client_renewal(args, options.tls);
+    if (renewal) renewal->start();
     return run_bridge(bridge);
 }
 

@@ -29,6 +29,10 @@ std::vector<Option> global_options() {
                      "read our certificate, key and trust bundle from DIR as cert-manager (tls.crt, tls.key, ca.crt) or "
                      "spiffe-helper (svid.pem, svid_key.pem, svid_bundle.pem) keep them; --ca may still name another bundle")
             .configurable(),
+        Option::text("renew-from", "URL",
+                     "renew our certificate from the online CA at this https:// URL (pki serve) once it is past two "
+                     "thirds of its lifetime: before a command runs, and in the background for the bridge")
+            .configurable(),
         Option::list("server", "NAME=URL", "a server to use; only these are used when given (NAME alone selects one)"),
         Option::json("servers", "{\"NAME\": \"https://HOST:PORT/mcp\", ...} the servers to use"),
         Option::flag("allow-http", "allow plain http:// URLs (local protocol tests only)"),
@@ -140,7 +144,7 @@ CommandRegistry registry() {
     settings.config_help = "JSON file with the global settings (flags win)";
     settings.name_command_in_errors = false;
     return CommandRegistry(std::move(settings), {tools_command(), call_command(), ask_command(), check_command(), bench_command(),
-                                                      bridge_command()});
+                                                      bridge_command(), enroll_command(), renew_command()});
 }
 
 }  // namespace mcpmtls::client::cli

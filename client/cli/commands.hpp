@@ -4,8 +4,10 @@
 // table that a --config file can also set.
 #include "client/coordinator.hpp"
 #include "common/command.hpp"
+#include "tls/certificate_renewal.hpp"
 
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -17,6 +19,15 @@ Command ask_command();
 Command check_command();
 Command bench_command();
 Command bridge_command();
+Command enroll_command();
+Command renew_command();
+
+// Where `client enroll` writes and `client renew` reads: --out-dir, else --cert-dir, else
+// default_enrollment_directory() ($XDG_CONFIG_HOME/mcp-mtls/client, ~/.config/mcp-mtls/client).
+std::string enrollment_directory(const Args& args);
+std::string default_enrollment_directory();
+// --renew-from: the renewal of the certificate `settings` presents, not started; null without it.
+std::unique_ptr<tls::BackgroundRenewal> client_renewal(const Args& args, const tls::ClientTlsSettings& settings);
 
 // The global options: one row each (flag, --config key, default, help).
 std::vector<Option> global_options();

@@ -115,7 +115,11 @@ ProgressHandler progress_on_stderr(const std::string& server, const std::string&
 }
 
 int with_coordinator(const Args& args, const std::function<int(Coordinator&)>& body) {
-    Coordinator coordinator(coordinator_options(args));
+    CoordinatorOptions options = coordinator_options(args);
+    // A one-shot command renews first when its certificate is due; a failure is a WARNING and
+    // the command goes on with the certificate it has.
+    if (auto renewal = client_renewal(args, options.tls)) renewal->renew_if_due();
+    Coordinator coordinator(std::move(options));
     const int status = body(coordinator);
     coordinator.close_all();
     return status;

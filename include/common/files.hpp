@@ -1,5 +1,6 @@
 #pragma once
 #include <string>
+#include <vector>
 #include <sys/types.h>
 
 namespace mcpmtls {
@@ -14,6 +15,17 @@ bool file_exists(const std::string& path);
 // temporary file is created with `mode` from the start: a key is never world-readable, even
 // for an instant.
 void write_file_atomic(const std::string& path, const std::string& content, mode_t mode = 0644);
+
+struct FileToWrite {
+    std::string path;
+    std::string content;
+    mode_t mode = 0644;
+};
+// Several files that belong together (a renewed certificate, its key, its trust bundle): every
+// one is written and fsynced to a temporary file first, then all are renamed in the order given,
+// back to back, so that a reader sees a mixed set only for the moment between two renames, and
+// a failure while writing leaves every old file as it was.
+void write_files_atomic(const std::vector<FileToWrite>& files);
 
 // What a file is now, through every symlink: its resolved path, inode, size and modification
 // time ("missing" if it cannot be read, "-" for no path). Reloaders compare stamps: kubelet's

@@ -20,9 +20,9 @@ struct HttpsUrl {
     std::string path;  // "/ca.crl", with any query
 };
 
-// https://HOST[:PORT]/PATH; throws InputError for anything else (plain http included: the CRL
-// server is judged like any TLS peer).
-HttpsUrl parse_https_url(const std::string& url);
+// https://HOST[:PORT]/PATH; throws InputError naming `option` for anything else (plain http
+// included: the CRL server is judged like any TLS peer).
+HttpsUrl parse_https_url(const std::string& url, const std::string& option = "--crl-url");
 
 class CrlFetcher {
 public:

@@ -24,6 +24,8 @@ public:
     ServerMetrics();
     void handshake_judged(bool accepted, const std::string& reason) noexcept override;
     void tool_called(const std::string& tool, const std::string& outcome) noexcept;
+    // One attempt of --renew-from, by result.
+    void renewal_attempted(bool ok) noexcept;
 
     // The whole exposition: counters, and gauges read now from `tls`, `connections` and `sessions`.
     std::string render(const tls::ServerTlsContext& tls, const ConnectionGovernor::Census& connections,
@@ -34,6 +36,7 @@ private:
     mutable std::mutex mutex_;
     std::map<Labels, uint64_t> handshakes_;  // {verdict, reason}
     std::map<Labels, uint64_t> requests_;    // {tool, outcome}
+    uint64_t renewals_ok_ = 0, renewals_failed_ = 0;
 };
 
 struct Readiness {

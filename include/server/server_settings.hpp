@@ -5,6 +5,7 @@
 #include "common/options.hpp"
 #include "mcp/streamable_http.hpp"
 #include "server/connections.hpp"
+#include "tls/certificate_renewal.hpp"
 #include "tls/server_context.hpp"
 
 #include <chrono>
@@ -36,6 +37,8 @@ struct ServerConfig {
     std::string metrics_address;  // with metrics_port >= 0: the plain-HTTP metrics and health listener
     int metrics_port = -1;        // 0 picks a free one
     std::chrono::seconds crl_refresh{300};  // how often tls.files.crl_url is fetched
+    std::string renew_from;                 // --renew-from: the online CA's URL; empty: no renewal
+    tls::CredentialPaths renewal_paths;     // what a renewal replaces
     LogFormat log_format = LogFormat::text;
     bool verbose = false;
 };

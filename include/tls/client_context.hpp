@@ -23,6 +23,9 @@ struct ClientTlsSettings {
     std::string crl_path;   // optional
     ServerCheckMode mode = ServerCheckMode::strict;
     std::string pin_sha256;  // lower-case hex without colons; empty: no pin
+    // Only for `client enroll`, which has no certificate yet (the token in the body is its
+    // credential): connect without presenting one. Everything else presents one.
+    bool present_certificate = true;
 };
 
 // "sha256:AB:CD..." / "abcd..." (64 hex digits, any case, colons optional) -> lower-case hex.

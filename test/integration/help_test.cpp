@@ -32,9 +32,14 @@ void check_help(const std::string& program, const std::string& command, const Ar
             CHECK(help.out.find("  " + option.config_key() + ": ") != std::string::npos);
             continue;
         }
-        const auto at = help.out.find("\n  --" + option.name());
-        const size_t after = at + 5 + option.name().size();
-        CHECK((at != std::string::npos && after < help.out.size() && (help.out[after] == ' ' || help.out[after] == '\n')));
+        // The row of this option, not of a longer one it begins (--ca and --ca-url, --key and --key-type).
+        bool listed = false;
+        for (auto at = help.out.find("\n  --" + option.name()); at != std::string::npos && !listed;
+             at = help.out.find("\n  --" + option.name(), at + 1)) {
+            const size_t after = at + 5 + option.name().size();
+            listed = after < help.out.size() && (help.out[after] == ' ' || help.out[after] == '\n');
+        }
+        CHECK(listed);
         // Given to the binary, the option is never an unknown flag (its value may be refused).
         std::vector<std::string> use(argv.begin(), argv.end() - 1);
         use.push_back("--" + option.name() + (option.takes_value() ? "=x" : ""));
