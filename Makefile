@@ -235,6 +235,16 @@ test: $(TEST_DEPS_STAMP) check-layers
 	@set -o pipefail; MCPMTLS_BIN=$(abspath $(BINDIR)) $(TEST_RUNNER) $(TEST_ARGS) 2>&1 | $(SUMMARIZE)
 .PHONY: test
 
+# The long form of the fleet test (make test runs it for 150 s on one-minute certificates): pki
+# serve, the three servers and a bridge on two-minute certificates, renewing under load.
+SOAK_SECONDS ?= 600
+SOAK_TTL ?= 2m
+soak: $(TEST_DEPS_STAMP)
+	@$(MAKE) all $(TEST_RUNNER)
+	@set -o pipefail; MCPMTLS_FLEET_SECONDS=$(SOAK_SECONDS) MCPMTLS_FLEET_TTL=$(SOAK_TTL) MCPMTLS_BIN=$(abspath $(BINDIR)) \
+	  $(TEST_RUNNER) "[fleet]" 2>&1 | $(SUMMARIZE)
+.PHONY: soak
+
 # Memory-footprint tests ([rss]) measure the release build: sanitizers' shadow memory and
 # quarantine make RSS meaningless there.
 SANITIZE_TEST_ARGS ?= ~[rss]

@@ -70,6 +70,7 @@ long long not_after_of(const std::string& cert_path);
 struct HttpAnswer {
     int status = 0;  // 0: no answer
     std::string body;
+    std::string headers;  // as curl -D wrote them, where asked for
 };
 // A plain-HTTP request with curl (the metrics listener speaks nothing else).
 HttpAnswer http_request(const std::string& url, const std::string& method = "GET");

@@ -1,6 +1,7 @@
 #pragma once
 // `pki serve` in the background for a test's PKI, and requests to it made with curl (an
 // independent HTTP and TLS client).
+#include "test/support/cluster.hpp"
 #include "test/support/fixtures.hpp"
 #include "test/support/process.hpp"
 
@@ -9,12 +10,6 @@
 #include <vector>
 
 namespace mcpmtls::testing {
-
-struct HttpAnswer {
-    int status = 0;
-    std::string body;
-    std::string headers;  // as curl -D wrote them
-};
 
 class OnlineCaProcess {
 public:
