@@ -8,12 +8,14 @@
 #      MANY (keep-alive clients for the latency run, default 256), FLEET (default 1000),
 #      IDLE (idle keep-alive connections, default 256), STALLED (default 1000), GO_PEER (0: skip Go),
 #      BRIDGE_REQUESTS (sequential calls for the bridge row, default 5000),
-#      WORKLOADS=bridge (only the bridge row, merged into an existing bench/results.json)
+#      ENROLLMENTS (enrollments for the online CA row, default 300), ENROLL_CLIENTS (default 4),
+#      WORKLOADS=bridge|enroll (only that row, merged into an existing bench/results.json)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10} CONNECTIONS=${CONNECTIONS:-16} HANDSHAKES=${HANDSHAKES:-2000} MANY=${MANY:-256}
 FLEET=${FLEET:-1000} IDLE=${IDLE:-256} STALLED=${STALLED:-1000} GO_PEER=${GO_PEER:-1}
 BRIDGE_REQUESTS=${BRIDGE_REQUESTS:-5000} WORKLOADS=${WORKLOADS:-all}
+ENROLLMENTS=${ENROLLMENTS:-300} ENROLL_CLIENTS=${ENROLL_CLIENTS:-4}
 ulimit -n "$(ulimit -Hn)"  # a thousand connections on each side
 work=$(mktemp -d /tmp/mcp-mtls-bench.XXXXXX)
 pids=()
@@ -132,6 +134,77 @@ PY
 print_bridge_row() {
   python3 -c "import json; b=json.load(open('$work/bridge.json')); print(f\"bridge: tools/call p50 {b['direct_p50_ms']:.3f} ms direct (client library), {b['bridge_p50_ms']:.3f} ms through client bridge (stdio): +{b['bridge_overhead_p50_ms']:.3f} ms (limit {b['limit_ms']} ms: {'ok' if b['within_limit'] else 'EXCEEDED'}), {b['requests']} sequential calls, {b['failed']} failed\")"
 }
+# enroll: ENROLLMENTS enrollments (a token each, made beforehand by `pki token`; one P-256 CSR
+# from openssl for all) posted by ENROLL_CLIENTS keep-alive HTTPS clients (Python's ssl) to
+# `pki serve` on a copy of the bench PKI -> $work/enroll.json: enrollments per second and the
+# CA's CPU per enrollment (signing, the inventory and issuance log written under the lock, fsync).
+enroll_row() {
+  local dir=$work/ca-online
+  cp -r "$certs" "$dir"
+  bin/pki serve --dir "$dir" --port 0 --rate-limit 0 >"$work/ca.log" 2>&1 &
+  local ca_pid=$!; pids+=("$ca_pid")
+  for _ in $(seq 200); do grep -q ca_started "$work/ca.log" && break; sleep 0.05; done
+  local ca_port; ca_port=$(sed -n 's/.*ca_started.* port=\([0-9]*\).*/\1/p' "$work/ca.log")
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/enroll.key" -out "$work/enroll.csr" \
+    -subj /CN=bench 2>/dev/null
+  for i in $(seq "$ENROLLMENTS"); do bin/pki token client "bench-$i" --ttl 1h --dir "$dir" 2>/dev/null; done >"$work/tokens"
+  local before after
+  before=$(ticks "$ca_pid")
+  python3 - "$ca_port" "$dir/ca-bundle.crt" "$work/enroll.csr" "$work/tokens" "$ENROLL_CLIENTS" >"$work/enroll-run.json" <<'PY'
+import http.client, json, ssl, sys, threading, time
+port, bundle, csr_path, tokens_path, clients = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+csr = open(csr_path).read()
+tokens = [t.strip() for t in open(tokens_path) if t.strip()]
+context = ssl.create_default_context(cafile=bundle)
+lock, failed, latencies = threading.Lock(), [0], []
+def worker(mine):
+    conn = http.client.HTTPSConnection("localhost", port, context=context)
+    for token in mine:
+        start = time.perf_counter()
+        conn.request("POST", "/v1/enroll", json.dumps({"token": token, "csr": csr}), {"Content-Type": "application/json"})
+        response = conn.getresponse(); response.read()
+        with lock:
+            latencies.append((time.perf_counter() - start) * 1000)
+            if response.status != 201: failed[0] += 1
+threads = [threading.Thread(target=worker, args=(tokens[i::clients],)) for i in range(clients)]
+start = time.perf_counter()
+for t in threads: t.start()
+for t in threads: t.join()
+elapsed = time.perf_counter() - start
+latencies.sort()
+print(json.dumps({"enrollments": len(tokens), "failed": failed[0], "clients": clients, "seconds": round(elapsed, 3),
+                  "enrollments_per_second": round(len(tokens) / elapsed, 1),
+                  "p50_ms": round(latencies[len(latencies) // 2], 2), "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 2)}))
+PY
+  after=$(ticks "$ca_pid")
+  local verified=false
+  bin/pki log verify --dir "$dir" >/dev/null && verified=true
+  python3 - "$work" "$before" "$after" "$clk" "$verified" <<'PY'
+import json, os, sys
+work, before, after, clk, verified = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "true"
+r = json.load(open(os.path.join(work, "enroll-run.json")))
+r.update(workload="enroll", server_cpu_seconds=(after - before) / clk,
+         server_cpu_ms_per_enrollment=round((after - before) / clk * 1000 / max(r["enrollments"], 1), 2), log_verified=verified)
+json.dump(r, open(os.path.join(work, "enroll.json"), "w"))
+PY
+}
+print_enroll_row() {
+  python3 -c "import json; e=json.load(open('$work/enroll.json')); print(f\"enroll: {e['enrollments']} enrollments by {e['clients']} clients: {e['enrollments_per_second']}/s, p50 {e['p50_ms']} ms, p99 {e['p99_ms']} ms, CA CPU {e['server_cpu_ms_per_enrollment']} ms per enrollment, {e['failed']} failed, issuance log verified: {e['log_verified']}\")"
+}
+if [[ $WORKLOADS == enroll ]]; then
+  enroll_row
+  mkdir -p bench
+  python3 - "$work/enroll.json" <<'PY'
+import json, os, sys
+path = "bench/results.json"
+results = json.load(open(path)) if os.path.exists(path) else {}
+results["enroll"] = json.load(open(sys.argv[1]))
+json.dump(results, open(path, "w"), indent=2)
+PY
+  print_enroll_row
+  echo "written: bench/results.json (enroll row)"
+  exit 0
+fi
 if [[ $WORKLOADS == bridge ]]; then
   bridge_row
   mkdir -p bench
@@ -162,6 +235,7 @@ idle ours
 stalled ours
 peak_rss=$(rss "$ours_pid" VmHWM)
 bridge_row
+enroll_row
 if [[ -n $go_pid ]]; then
   bench go keepalive --connections "$CONNECTIONS" --duration "$DURATION"
   bench go fleet --connections "$FLEET" --duration "$DURATION"
@@ -191,6 +265,7 @@ result = {
     "memory": {"rss_idle_kib": rss_idle, "peak_rss_kib": peak,
                "rss_growth_per_keepalive_connection_kib": round(max(rss_many - rss_before, 0) / many, 1)},
     "bridge": load("bridge"),
+    "enroll": load("enroll"),
 }
 json.dump(result, open("bench/results.json", "w"), indent=2)
 print(f"{'workload':<14}{'server':>7}{'conns':>6}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}{'failed':>7}{'handshakes':>11}{'resumed':>8}{'cpu us/req':>11}")
@@ -213,3 +288,4 @@ print(f"server RSS: idle {rss_idle} KiB, peak {peak} KiB, growth per keep-alive 
 print("written: bench/results.json")
 PY
 print_bridge_row
+print_enroll_row
