@@ -46,7 +46,8 @@ int run_token(const Args& args) {
         std::cerr << "pki: created the provisioner key " << dir.provisioner_key() << " (0600) and " << dir.provisioner_pub()
                   << "\n";
     std::cerr << "pki: token for " << leaf_kind_name(request.kind) << " '" << request.name << "' ("
-              << describe_sans(issued.grant.names) << "; certificate lifetime up to " << args.text("ttl")
+              << (issued.grant.names.empty() ? std::string("no names") : describe_sans(issued.grant.names))
+              << "; certificate lifetime up to " << args.text("ttl")
               << "), usable once until " << format_rfc3339(issued.grant.expires_at) << "\n";
     std::cout << issued.token << "\n";
     return kExitOk;
