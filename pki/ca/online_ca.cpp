@@ -234,7 +234,7 @@ IssuedChain OnlineCa::enroll(const std::string& token, const std::string& csr_pe
     if (!current && file_exists(dir_.leaf_key(grant.subject)))
         throw OnlineCaRefusal("not_granted", 403, dir_.leaf_key(grant.subject) + " exists without an inventory entry; "
                                                   "the CA's operator must remove it first");
-    const bool key_in_dir = current && !current->from_csr && current->status == "valid";
+    const bool key_in_dir = current && !current->from_csr;  // valid or revoked: it no longer matches NAME.crt
     auto leaf = signed_or_refused([&] { return sign_leaf(ca, inventory, profile, csr.public_key_info()); });
     leaf.entry.key_type = csr.public_key_algorithm();
     leaf.entry.from_csr = true;
