@@ -258,3 +258,28 @@ TEST_CASE("the CRL endpoint is a --crl-url: DER, cached by number, revalidated w
     CHECK(unchanged.status == 304);
     CHECK(unchanged.body.empty());
 }
+
+TEST_CASE("pki serve limits each identity's rate: past the burst, 429 with Retry-After; others are served", "[online-ca]") {
+    DemoPki pki;
+    OnlineCaProcess ca(pki, {"--rate-limit", "1"});  // one a second, bursts of 10
+    TempDir host;
+    const std::string csr = openssl_csr(host.path(), "x", "");
+    int refused = 0, limited = 0;
+    std::string retry_after;
+    for (int i = 0; i < 14; ++i) {
+        const auto answer = ca.post("/v1/enroll", enroll_body("not-a-token", csr));
+        if (answer.status == 401) ++refused;
+        if (answer.status == 429) {
+            ++limited;
+            CHECK(error_code(answer) == "rate_limited");
+            std::smatch match;
+            if (std::regex_search(answer.headers, match, std::regex("Retry-After: ([0-9]+)"))) retry_after = match[1];
+        }
+    }
+    CHECK(refused >= 10);
+    CHECK(limited >= 2);
+    CHECK(retry_after == "1");
+    // The holder of a certificate is another identity: its renewal goes through meanwhile.
+    CHECK(ca.post("/v1/renew", "{}", pki.path("coordinator.crt"), pki.path("coordinator.key")).status == 201);
+    CHECK(ca.process().log().find("ca_rate_limited") != std::string::npos);
+}
