@@ -16,14 +16,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string token_for(const DemoPki& pki, std::vector<std::string> args) {
-    args.insert(args.begin(), "token");
-    const auto result = pki.pki(args);
-    INFO(result.all());
-    REQUIRE(result.exit_code == 0);
-    return trim(result.out);
-}
-
 // A P-256 key and a CSR for it made by openssl; `san` ("DNS:a,IP:b") asked for when not empty,
 // `extra` more -addext arguments.
 std::string openssl_csr(const std::string& dir, const std::string& name, const std::string& san, const std::string& extra = "") {
@@ -93,7 +85,7 @@ TEST_CASE("a CSR made by openssl enrolls through curl alone, renews over mutual 
     CHECK(roots.body + "\n" == read_text(pki.path("ca-bundle.crt")) + "\n");
     CHECK(ca.get("/healthz").status == 200);
 
-    const std::string token = token_for(pki, {"server", "weather", "--dns", "localhost", "--ip", "127.0.0.1", "--ttl", "1h"});
+    const std::string token = enrollment_token(pki, {"server", "weather", "--dns", "localhost", "--ip", "127.0.0.1", "--ttl", "1h"});
     const std::string csr = openssl_csr(host.path(), "weather", "DNS:localhost");
     const auto enrolled = ca.post("/v1/enroll", enroll_body(token, csr));
     REQUIRE(enrolled.status == 201);
@@ -167,7 +159,7 @@ TEST_CASE("pki serve refuses with a code and a line, and a refusal leaves no fil
     OnlineCaProcess ca(pki);
     TempDir host;
     const std::string csr = openssl_csr(host.path(), "datetime", "DNS:localhost");
-    const std::string token = token_for(pki, {"server", "datetime", "--dns", "localhost"});
+    const std::string token = enrollment_token(pki, {"server", "datetime", "--dns", "localhost"});
     REQUIRE(ca.post("/v1/enroll", enroll_body(token, csr)).status == 201);
     const Snapshot before(pki);
 
@@ -178,7 +170,7 @@ TEST_CASE("pki serve refuses with a code and a line, and a refusal leaves no fil
     }
     SECTION("a token signed by another CA's provisioner") {
         DemoPki other;
-        const auto foreign = ca.post("/v1/enroll", enroll_body(token_for(other, {"server", "echo", "--dns", "localhost"}),
+        const auto foreign = ca.post("/v1/enroll", enroll_body(enrollment_token(other, {"server", "echo", "--dns", "localhost"}),
                                                                openssl_csr(host.path(), "echo", "DNS:localhost")));
         CHECK(foreign.status == 401);
         CHECK(error_code(foreign) == "token_invalid");
@@ -189,21 +181,21 @@ TEST_CASE("pki serve refuses with a code and a line, and a refusal leaves no fil
         CHECK(error_code(garbage) == "token_invalid");
     }
     SECTION("a CSR asking for a name the token does not grant") {
-        const auto extra = ca.post("/v1/enroll", enroll_body(token_for(pki, {"server", "echo", "--dns", "localhost"}),
+        const auto extra = ca.post("/v1/enroll", enroll_body(enrollment_token(pki, {"server", "echo", "--dns", "localhost"}),
                                                              openssl_csr(host.path(), "echo", "DNS:localhost,DNS:evil.example")));
         CHECK(extra.status == 403);
         CHECK(error_code(extra) == "not_granted");
         CHECK(parsed(extra)["error"]["message"].get<std::string>().find("evil.example") != std::string::npos);
     }
     SECTION("a client token used for a CSR that asks for a server certificate") {
-        const auto wrong_kind = ca.post("/v1/enroll", enroll_body(token_for(pki, {"client", "bob"}),
+        const auto wrong_kind = ca.post("/v1/enroll", enroll_body(enrollment_token(pki, {"client", "bob"}),
                                                                   openssl_csr(host.path(), "bob", "", " -addext extendedKeyUsage=serverAuth")));
         CHECK(wrong_kind.status == 403);
         CHECK(error_code(wrong_kind) == "not_granted");
         CHECK(parsed(wrong_kind)["error"]["message"].get<std::string>().find("serverAuth") != std::string::npos);
     }
     SECTION("a CSR that is not one") {
-        const auto bad = ca.post("/v1/enroll", enroll_body(token_for(pki, {"client", "bob"}), "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n"));
+        const auto bad = ca.post("/v1/enroll", enroll_body(enrollment_token(pki, {"client", "bob"}), "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n"));
         CHECK(bad.status == 400);
         CHECK(error_code(bad) == "bad_csr");
     }

@@ -4,6 +4,7 @@
 // with one clear line and no file changed.
 #include "common/files.hpp"
 #include "test/support/cluster.hpp"
+#include "test/support/online_ca.hpp"
 #include "test/support/stdio_process.hpp"
 
 #include <catch2/catch.hpp>
@@ -18,52 +19,6 @@ using namespace mcpmtls::testing;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::string trimmed(std::string text) {
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
-    return text;
-}
-
-// `pki serve` on a free loopback port over a DemoPki's CA.
-class OnlineCa {
-public:
-    OnlineCa() : port_(free_tcp_port()) {
-        process_ = std::make_unique<BackgroundProcess>(
-            std::vector<std::string>{bin_path("pki"), "serve", "--dir", pki_.dir(), "--port", std::to_string(port_), "--bind",
-                                     "127.0.0.1"},
-            logs_.file("ca.log"));
-        for (int i = 0; i < 150; ++i) {
-            const auto health = run_command({"curl", "-s", "--max-time", "2", "--cacert", pki_.path("ca.crt"), url() + "/healthz"});
-            if (health.exit_code == 0 && health.out.find("ok") != std::string::npos) return;
-            if (!process_->running()) break;
-            std::this_thread::sleep_for(100ms);
-        }
-        throw std::runtime_error("pki serve did not come up: " + process_->log());
-    }
-    std::string url() const { return "https://localhost:" + std::to_string(port_); }
-    const DemoPki& pki() const { return pki_; }
-    std::string log() const { return process_->log(); }
-    // A one-time token from `pki token` (on the CA host).
-    std::string token(std::vector<std::string> args) const {
-        args.insert(args.begin(), "token");
-        const auto result = pki_.pki(args);
-        if (result.exit_code != 0) throw std::runtime_error("pki token failed: " + result.all());
-        return trimmed(result.out);
-    }
-    std::string fingerprint() const {
-        const auto result = run_shell("openssl x509 -in '" + pki_.path("ca.crt") + "' -noout -fingerprint -sha256");
-        std::string hex = result.out.substr(result.out.find('=') + 1);
-        hex.erase(std::remove(hex.begin(), hex.end(), ':'), hex.end());
-        for (auto& c : hex) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        return "sha256:" + trimmed(hex);
-    }
-
-private:
-    DemoPki pki_;
-    TempDir logs_;
-    int port_;
-    std::unique_ptr<BackgroundProcess> process_;
-};
 
 CommandResult client(std::vector<std::string> args) {
     args.insert(args.begin(), bin_path("client"));
@@ -92,7 +47,8 @@ std::string snapshot_of(const TempDir& dir) {
 }  // namespace
 
 TEST_CASE("client enroll: a token, the CA pinned by its root's fingerprint, the --cert-dir layout written", "[renewal]") {
-    OnlineCa ca;
+    DemoPki pki;
+    OnlineCaProcess ca(pki);
     TempDir out;
     const std::string dir = out.file("laptop");
     const std::string token = ca.token({"client", "laptop", "--uri", "spiffe://demo/laptop", "--ttl", "1h"});
@@ -102,10 +58,10 @@ TEST_CASE("client enroll: a token, the CA pinned by its root's fingerprint, the 
         INFO(r.all());
         CHECK(r.exit_code == 2);
         CHECK(r.err.find("WARNING") != std::string::npos);
-        CHECK(r.err.find(ca.fingerprint()) != std::string::npos);
+        CHECK(r.err.find(ca.root_fingerprint()) != std::string::npos);
         CHECK_FALSE(file_exists(dir));
         // The token was not used: it still enrolls.
-        CHECK(client({"enroll", "--ca-url", ca.url(), "--token", token, "--out-dir", dir, "--fingerprint", ca.fingerprint()})
+        CHECK(client({"enroll", "--ca-url", ca.url(), "--token", token, "--out-dir", dir, "--fingerprint", ca.root_fingerprint()})
                   .exit_code == 0);
     }
     SECTION("a fingerprint that is not the CA's root: exit 3, the token not sent") {
@@ -115,11 +71,11 @@ TEST_CASE("client enroll: a token, the CA pinned by its root's fingerprint, the 
         CHECK(r.exit_code == 3);
         CHECK(r.err.find("not the CA you meant") != std::string::npos);
         CHECK_FALSE(file_exists(dir));
-        CHECK(client({"enroll", "--ca-url", ca.url(), "--token", token, "--out-dir", dir, "--ca", ca.pki().path("ca.crt")})
+        CHECK(client({"enroll", "--ca-url", ca.url(), "--token", token, "--out-dir", dir, "--ca", pki.path("ca.crt")})
                   .exit_code == 0);
     }
     SECTION("pinned: key 0600, certificate and bundle written, one line each; the token cannot be used twice") {
-        const auto r = client({"enroll", "--ca-url", ca.url(), "--token", token, "--out-dir", dir, "--fingerprint", ca.fingerprint(),
+        const auto r = client({"enroll", "--ca-url", ca.url(), "--token", token, "--out-dir", dir, "--fingerprint", ca.root_fingerprint(),
                                "--key-type", "ed25519"});
         INFO(r.all());
         REQUIRE(r.exit_code == 0);
@@ -138,7 +94,7 @@ TEST_CASE("client enroll: a token, the CA pinned by its root's fingerprint, the 
 
         TempDir again;
         const auto reused = client({"enroll", "--ca-url", ca.url(), "--token", token, "--out-dir", again.file("second"),
-                                    "--fingerprint", ca.fingerprint()});
+                                    "--fingerprint", ca.root_fingerprint()});
         INFO(reused.all());
         CHECK(reused.exit_code == 1);
         CHECK(reused.err.find("token_reused") != std::string::npos);
@@ -158,11 +114,12 @@ TEST_CASE("client enroll: a token, the CA pinned by its root's fingerprint, the 
 }
 
 TEST_CASE("client renew refuses a revoked or an expired certificate with one line, files untouched", "[renewal]") {
-    OnlineCa ca;
+    DemoPki pki;
+    OnlineCaProcess ca(pki);
     TempDir out;
     const std::string dir = out.file("holder");
     REQUIRE(client({"enroll", "--ca-url", ca.url(), "--token", ca.token({"client", "holder", "--ttl", "1h"}), "--out-dir", dir,
-                    "--ca", ca.pki().path("ca.crt")})
+                    "--ca", pki.path("ca.crt")})
                 .exit_code == 0);
 
     SECTION("revoked (by its holder, POST /v1/revoke)") {
@@ -172,7 +129,7 @@ TEST_CASE("client renew refuses a revoked or an expired certificate with one lin
         REQUIRE(revoked.exit_code == 0);
     }
     SECTION("expired") {
-        OpensslCa::issue_with(ca.pki().path("ca.crt"), ca.pki().path("ca.key"), out.path(), "old", "clientAuth",
+        OpensslCa::issue_with(pki.path("ca.crt"), pki.path("ca.key"), out.path(), "old", "clientAuth",
                               "URI:spiffe://demo/old", "20200101000000Z", "20200201000000Z");
         write_text(dir + "/tls.crt", read_text(out.file("old.crt")));
         write_text(dir + "/tls.key", read_text(out.file("old.key")));
@@ -187,12 +144,13 @@ TEST_CASE("client renew refuses a revoked or an expired certificate with one lin
 }
 
 TEST_CASE("a server on two-minute certificates renews itself under load: no failed call, metrics show it", "[renewal][slow]") {
-    OnlineCa ca;
+    DemoPki pki;
+    OnlineCaProcess ca(pki);
     TempDir out;
     const std::string good = out.file("echo"), gone = out.file("gone");
     for (const auto& [dir, name] : {std::pair{good, std::string("echo")}, std::pair{gone, std::string("echo-gone")}}) {
         const auto token = ca.token({"server", name, "--dns", "localhost", "--ip", "127.0.0.1", "--ttl", "2m"});
-        const auto r = client({"enroll", "--ca-url", ca.url(), "--token", token, "--out-dir", dir, "--ca", ca.pki().path("ca.crt")});
+        const auto r = client({"enroll", "--ca-url", ca.url(), "--token", token, "--out-dir", dir, "--ca", pki.path("ca.crt")});
         REQUIRE(r.exit_code == 0);
     }
     // The second server's certificate is revoked by its holder: its renewals must fail.
@@ -205,13 +163,13 @@ TEST_CASE("a server on two-minute certificates renews itself under load: no fail
     // A laptop's bridge on a two-minute client certificate, renewing too.
     const std::string laptop = out.file("laptop");
     REQUIRE(client({"enroll", "--ca-url", ca.url(), "--token", ca.token({"client", "laptop", "--ttl", "2m"}), "--out-dir", laptop,
-                    "--ca", ca.pki().path("ca.crt")})
+                    "--ca", pki.path("ca.crt")})
                 .exit_code == 0);
     const std::string laptop_serial = serial_of(laptop + "/tls.crt");
 
     ServerProcess echo("echo-server", {"--cert-dir", good, "--renew-from", ca.url(), "--metrics-bind", "127.0.0.1:0"});
     ServerProcess refused("echo-server", {"--cert-dir", gone, "--renew-from", ca.url()});
-    EchoLoad load(echo.url(), ca.pki().path("ca-bundle.crt"), ca.pki().path("coordinator.crt"), ca.pki().path("coordinator.key"));
+    EchoLoad load(echo.url(), pki.path("ca-bundle.crt"), pki.path("coordinator.crt"), pki.path("coordinator.key"));
     StdioProcess bridge({bin_path("client"), "--cert-dir", laptop, "--renew-from", ca.url(), "--server", "echo=" + echo.url(),
                          "bridge", "echo"},
                         out.file("bridge.log"));
@@ -255,8 +213,8 @@ TEST_CASE("a server on two-minute certificates renews itself under load: no fail
     CHECK(serial_of(laptop + "/tls.crt") != laptop_serial);
     const std::string second_serial = serial_of(good + "/tls.crt");
     CHECK(second_serial != first_serial);
-    CHECK(presented_serial(echo.url(), ca.pki().path("ca-bundle.crt"), ca.pki().path("coordinator.crt"),
-                           ca.pki().path("coordinator.key")) == second_serial);
+    CHECK(presented_serial(echo.url(), pki.path("ca-bundle.crt"), pki.path("coordinator.crt"),
+                           pki.path("coordinator.key")) == second_serial);
     const auto metrics = http_request(metrics_url_of(echo));
     INFO(metrics.body);
     CHECK(metric_value(metrics.body, R"(mcp_mtls_renewals_total{result="ok"})") >= 1);

@@ -1,5 +1,9 @@
 #include "test/support/online_ca.hpp"
 
+#include "common/strings.hpp"
+
+#include <algorithm>
+#include <cctype>
 #include <regex>
 #include <stdexcept>
 
@@ -18,6 +22,22 @@ OnlineCaProcess::OnlineCaProcess(const DemoPki& pki, std::vector<std::string> ex
     if (!std::regex_search(log, match, std::regex("ca_started .*port=([0-9]+)")))
         throw std::runtime_error("pki serve logged no port: " + log);
     port_ = std::stoi(match[1]);
+}
+
+std::string enrollment_token(const DemoPki& pki, std::vector<std::string> args) {
+    args.insert(args.begin(), "token");
+    const auto result = pki.pki(args);
+    if (result.exit_code != 0) throw std::runtime_error("pki token failed: " + result.all());
+    return trim(result.out);
+}
+
+std::string OnlineCaProcess::root_fingerprint() const {
+    const auto result = run_shell("openssl x509 -in '" + pki_.path("ca.crt") + "' -noout -fingerprint -sha256");
+    if (result.exit_code != 0) throw std::runtime_error("openssl x509 -fingerprint: " + result.all());
+    std::string hex = trim(result.out.substr(result.out.find('=') + 1));
+    hex.erase(std::remove(hex.begin(), hex.end(), ':'), hex.end());
+    std::transform(hex.begin(), hex.end(), hex.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return "sha256:" + hex;
 }
 
 HttpAnswer OnlineCaProcess::curl(std::vector<std::string> options) const {

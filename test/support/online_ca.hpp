@@ -7,9 +7,13 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mcpmtls::testing {
+
+// A one-time token from `pki token ARGS...` on PKI's directory; throws when pki refuses.
+std::string enrollment_token(const DemoPki& pki, std::vector<std::string> args);
 
 class OnlineCaProcess {
 public:
@@ -18,6 +22,11 @@ public:
     int port() const { return port_; }
     std::string url() const { return "https://localhost:" + std::to_string(port_); }
     BackgroundProcess& process() { return *process_; }
+    const DemoPki& pki() const { return pki_; }
+
+    std::string token(std::vector<std::string> args) const { return enrollment_token(pki_, std::move(args)); }
+    // "sha256:<hex>" of the CA certificate, as `client enroll --fingerprint` takes it (from openssl).
+    std::string root_fingerprint() const;
 
     // curl to url()+path, trusting the PKI's bundle; with cert/key for mutual TLS.
     HttpAnswer get(const std::string& path, const std::vector<std::string>& curl_options = {}) const;

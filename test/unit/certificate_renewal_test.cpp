@@ -4,6 +4,7 @@
 // test/integration/renewal_test.cpp).
 #include "common/error.hpp"
 #include "common/files.hpp"
+#include "common/strings.hpp"
 #include "pki/certificate.hpp"
 #include "pki/csr.hpp"
 #include "pki/csr_builder.hpp"
@@ -242,12 +243,17 @@ TEST_CASE("background renewal waits for its time, backs off after a failure, and
 TEST_CASE("a certificate whose notBefore is backdated is due at two thirds of the time we have held it", "[renewal]") {
     SigningCa ca;
     TempDir dir;
-    // pki backdates notBefore by minutes for clock skew: a two-minute certificate "began" long
-    // before it was written, and 2/3 of its stated lifetime is already behind it.
-    REQUIRE(ca.pki.pki({"issue", "client", "brief", "--ttl", "2m"}).exit_code == 0);
+    // A CA that backdates notBefore by five minutes for clock skew (as pki did before it capped
+    // the backdate at a quarter of the lifetime): a two-minute certificate "began" long before it
+    // was written, and 2/3 of its stated lifetime is already behind it.
+    const auto openssl_time = [](const char* offset) {
+        return trim(run_shell(std::string("date -u -d '") + offset + "' +%Y%m%d%H%M%SZ").out);
+    };
+    OpensslCa::issue_with(ca.pki.path("ca.crt"), ca.pki.path("ca.key"), dir.path(), "brief", "clientAuth", "DNS:brief",
+                          openssl_time("-5 minutes"), openssl_time("+2 minutes"));
     const auto paths = tls::cert_dir_paths(dir.path());
-    write_text(paths.cert_path, read_text(ca.pki.path("brief.crt")));
-    write_text(paths.key_path, read_text(ca.pki.path("brief.key")));
+    write_text(paths.cert_path, read_text(dir.file("brief.crt")));
+    write_text(paths.key_path, read_text(dir.file("brief.key")));
     const auto written = std::chrono::system_clock::now();
     const auto brief = pki::Certificate::load(paths.cert_path);
     REQUIRE(RenewalSchedule::renewal_time(brief.not_before(), brief.not_after(), 0.0) < written);
