@@ -1,6 +1,7 @@
 #include "client/bench.hpp"
 
-#include "common/version.hpp"
+#include "client/wire_protocol.hpp"
+#include "mcp/protocol.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -77,6 +78,9 @@ BenchReport run_bench(const BenchOptions& options, std::shared_ptr<const tls::Cl
     // One MCP session for the whole run: every worker presents the same certificate, so the
     // server accepts the session id on any connection.
     McpSession setup(options.server.name, options.server.url, tls, timeouts);
+    // The era is the bench's to choose, not server/discover's: a server that speaks both would
+    // otherwise give the session run a stateless setup and no session to call in.
+    setup.set_protocol(VersionChoice{options.stateless ? mcp::protocol::kModernVersion : kClientProtocolVersion});
     setup.initialize();
     log_server_verdict(options.server.name, setup.connection());
     const std::string session_id = setup.session_id();
@@ -89,10 +93,11 @@ BenchReport run_bench(const BenchOptions& options, std::shared_ptr<const tls::Cl
         {"Content-Type", "application/json"}, {"Accept", "application/json, text/event-stream"}};
     if (options.stateless) {
         // MCP 2026-07-28: everything in each request, nothing held by the server between them.
-        body_template["params"]["_meta"] = {{"io.modelcontextprotocol/protocolVersion", "2026-07-28"},
-                                            {"io.modelcontextprotocol/clientCapabilities", json::object()},
-                                            {"io.modelcontextprotocol/clientInfo", {{"name", "client-bench"}, {"version", kVersion}}}};
-        headers.insert(headers.end(), {{"MCP-Protocol-Version", "2026-07-28"}, {"Mcp-Method", "tools/call"}, {"Mcp-Name", options.tool}});
+        namespace protocol = mcp::protocol;
+        body_template["params"]["_meta"] = request_meta(protocol::kModernVersion, json::object());
+        headers.insert(headers.end(), {{protocol::kHeaderProtocolVersion, protocol::kModernVersion},
+                                       {protocol::kHeaderMethod, "tools/call"},
+                                       {protocol::kHeaderName, options.tool}});
     } else {
         if (!protocol.empty()) headers.emplace_back("MCP-Protocol-Version", protocol);
         if (!session_id.empty()) headers.emplace_back("Mcp-Session-Id", session_id);

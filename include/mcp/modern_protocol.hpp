@@ -6,6 +6,7 @@
 // the request itself; the dispatcher (mcp/streamable_http.cpp) serves what passes. Kept free of the
 // HTTP layer so that the fuzz target can drive it directly.
 #include "mcp/call_context.hpp"
+#include "mcp/protocol.hpp"
 
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -15,19 +16,20 @@
 
 namespace mcpmtls::mcp::modern {
 
-inline constexpr const char* kProtocolVersion = "2026-07-28";
-inline constexpr const char* kMetaProtocolVersion = "io.modelcontextprotocol/protocolVersion";
-inline constexpr const char* kMetaClientCapabilities = "io.modelcontextprotocol/clientCapabilities";
-inline constexpr const char* kMetaClientInfo = "io.modelcontextprotocol/clientInfo";
+// The spellings both ends share live in mcp/protocol.hpp; the server-only ones here.
+inline constexpr const char* kProtocolVersion = protocol::kModernVersion;
+using protocol::kMetaClientCapabilities;
+using protocol::kMetaClientInfo;
+using protocol::kMetaProtocolVersion;
 inline constexpr const char* kMetaLogLevel = "io.modelcontextprotocol/logLevel";
 inline constexpr const char* kMetaServerInfo = "io.modelcontextprotocol/serverInfo";
 inline constexpr const char* kMetaSubscriptionId = "io.modelcontextprotocol/subscriptionId";
 
 // JSON-RPC error codes the revision adds.
 enum ErrorCode : int {
-    kHeaderMismatch = -32020,              // an HTTP header disagrees with the body, or is missing
-    kMissingClientCapability = -32021,     // the request needs a capability the client did not declare
-    kUnsupportedProtocolVersion = -32022,  // data: {supported: [...], requested: "..."}
+    kHeaderMismatch = protocol::kHeaderMismatch,  // an HTTP header disagrees with the body, or is missing
+    kMissingClientCapability = -32021,            // the request needs a capability the client did not declare
+    kUnsupportedProtocolVersion = protocol::kUnsupportedProtocolVersion,  // data: {supported: [...], requested: "..."}
 };
 
 // A request refused by the envelope checks: HTTP status, JSON-RPC code, message, error data.

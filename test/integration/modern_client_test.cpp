@@ -142,6 +142,23 @@ TEST_CASE("--protocol-version forces one version; a server that does not speak i
     CHECK(usage.exit_code == 2);
 }
 
+TEST_CASE("client bench calls in the era it is asked for, against a server that speaks both", "[modern-client]") {
+    DemoPki pki;
+    ServerProcess echo(pki, "echo");
+    const std::string ours = "echo=" + echo.url();
+    for (const bool stateless : {false, true}) {
+        INFO((stateless ? "--stateless" : "a 2025 session"));
+        std::vector<std::string> args{"bench", "--quiet", "--json", "--connections", "2", "--requests", "40"};
+        if (stateless) args.push_back("--stateless");
+        const auto run = client(pki, ours, args);
+        INFO(run.all());
+        REQUIRE(run.exit_code == 0);
+        const auto report = nlohmann::json::parse(run.out);
+        CHECK(report["ok"] == 40);
+        CHECK(report["failed"] == 0);
+    }
+}
+
 namespace {
 
 std::vector<std::string> bridge_command(const DemoPki& pki, const std::string& server, const std::string& name) {
