@@ -43,9 +43,20 @@ std::string percent_decode(const std::string& text, const std::string& uri) {
     return out;
 }
 
-Pkcs11Uri parse_uri(const std::string& uri) {
+// The URI as an error may show it: a pin-value's PIN replaced, since errors reach logs.
+std::string without_pin(std::string uri) {
+    for (auto at = uri.find("pin-value="); at != std::string::npos; at = uri.find("pin-value=", at + 1)) {
+        const auto from = at + 10;
+        const auto to = uri.find_first_of(";&", from);
+        uri.replace(from, to == std::string::npos ? std::string::npos : to - from, "...");
+    }
+    return uri;
+}
+
+Pkcs11Uri parse_uri(const std::string& text) {
     Pkcs11Uri parsed;
-    const std::string body = uri.substr(7);  // after "pkcs11:"
+    const std::string body = text.substr(7);  // after "pkcs11:"
+    const std::string uri = without_pin(text);
     const auto question = body.find('?');
     std::vector<std::string> kept_path, kept_query;
     auto take = [&](const std::string& part, std::vector<std::string>& kept) {
@@ -61,8 +72,7 @@ Pkcs11Uri parse_uri(const std::string& uri) {
     if (question != std::string::npos)
         for (const auto& part : split(body.substr(question + 1), '&')) take(part, kept_query);
     if (parsed.attributes.count("pin-value"))
-        throw InputError("--key " + uri.substr(0, uri.find("pin-value")) +
-                         "...: a PIN in the URI (pin-value) is refused; give --pin-file FILE or pin-source=FILE");
+        throw InputError("--key " + uri + ": a PIN in the URI (pin-value) is refused; give --pin-file FILE or pin-source=FILE");
     if (parsed.attributes.count("type") && parsed.attributes["type"] != "private")
         throw InputError("--key " + uri + ": names a " + parsed.attributes["type"] + " object; a key is type=private");
     if (!parsed.attributes.count("object") && !parsed.attributes.count("id"))
@@ -249,7 +259,6 @@ std::string openssl_error() {
 // The engine, set up for one module. Never released: the keys it made may sit in SSL_CTXs until
 // the process ends, and finishing the engine would unload the module under them.
 struct Engine {
-    std::mutex mutex;  // the PIN is the engine's state between setting it and loading a key
     ENGINE* engine = nullptr;
     std::string module_path;
 };
@@ -312,14 +321,15 @@ EvpPkeyPtr load_pkcs11_key(const std::string& uri_text, const Pkcs11Options& opt
     const Pkcs11Uri uri = parse_uri(uri_text);
     const std::string pin = read_pin(uri, options);
     const std::string module_path = options.module_path.empty() ? default_pkcs11_module() : options.module_path;
-    static std::mutex setup;  // the engine's set-up and the look-up share the module's initialization
-    std::lock_guard<std::mutex> lock(setup);
+    // One load at a time: the look-up and the engine share the module's initialization, and the
+    // PIN is the engine's state between setting it and loading the key.
+    static std::mutex loading;
+    std::lock_guard<std::mutex> lock(loading);
     {
         const Module module(module_path);
         look_up(module, uri, uri.engine_text, pin);
     }
     Engine& engine = engine_for(module_path);
-    std::lock_guard<std::mutex> engine_lock(engine.mutex);
     if (!pin.empty() && ENGINE_ctrl_cmd_string(engine.engine, "PIN", pin.c_str(), 0) != 1)
         throw InputError("OpenSSL's pkcs11 engine does not take the PIN: " + openssl_error());
     EvpPkeyPtr key(ENGINE_load_private_key(engine.engine, uri.engine_text.c_str(), no_prompt(), nullptr));
