@@ -210,6 +210,7 @@ TEST_CASE("`client bridge` with its key in a token serves an MCP host on the off
     const nlohmann::json plan = {
         {"command", command.front()},
         {"args", std::vector<std::string>(command.begin() + 1, command.end())},
+        {"env", {{"SOFTHSM2_CONF", std::getenv("SOFTHSM2_CONF")}}},  // the SDK passes a host's env, not ours
         {"steps", {{{"op", "list"}}, {{"op", "call"}, {"name", "echo"}, {"arguments", {{"message", "bridged from a token"}}}}}}};
     const auto r = host.run(plan);
     INFO(r.all());
