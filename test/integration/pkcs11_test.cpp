@@ -181,6 +181,32 @@ TEST_CASE("a client whose key is in a token calls a server with a key file; the 
     CHECK(echo.process().wait_for_log("hsm-agent"));
 }
 
+TEST_CASE("mutual TLS with both keys in tokens: our client, and curl through OpenSSL's pkcs11 engine", "[pkcs11]") {
+    TokenServerSetup setup;
+    setup.token.generate_key("agent", "02");
+    const std::string agent = setup.token.certify(setup.pki, "agent", "client", "hsm-agent", "agent.crt");
+    ServerProcess echo("echo-server", setup.server_args());
+
+    std::vector<std::string> argv = {bin_path("client"), "--ca", setup.pki.path("ca-bundle.crt"), "--cert", agent, "--key",
+                                     SoftHsmToken::uri("agent"), "--server", "echo=" + echo.url()};
+    for (const auto& flag : setup.token.flags()) argv.push_back(flag);
+    argv.insert(argv.end(), {"call", "echo", "echo", "message=token to token"});
+    const auto called = run_command(argv);
+    INFO(called.all() << echo.log());
+    CHECK(called.exit_code == 0);
+    CHECK(contains(called.out, "token to token"));
+
+    // curl takes the key by its URI through the same engine; the PIN is its --pass.
+    const auto curled = run_shell("PKCS11_MODULE_PATH='" + kModule + "' curl -sS --max-time 10 --cacert '" +
+                                  setup.pki.path("ca-bundle.crt") + "' --cert '" + agent + "' --engine pkcs11 --key-type ENG --key '" +
+                                  SoftHsmToken::uri("agent") + "' --pass 4711 -H 'Content-Type: application/json' " +
+                                  "-H 'Accept: application/json, text/event-stream' '" + echo.url() + "' -d '" + initialize_body() +
+                                  "' 2>&1");
+    INFO(curled.out);
+    CHECK(contains(curled.out, "\"serverInfo\""));
+    CHECK(echo.process().wait_for_log("subject=\"CN=hsm-agent\"", 10000ms, 2));  // our client's handshake and curl's
+}
+
 TEST_CASE("the key entry of --config may name a token key, with pkcs11_module and pin_file beside it", "[pkcs11]") {
     TokenServerSetup setup;
     const std::string config = setup.token.path("echo.json");
