@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <openssl/engine.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ui.h>
 #include <p11-kit/pkcs11.h>
@@ -80,6 +81,12 @@ Pkcs11Uri parse_uri(const std::string& text) {
     parsed.engine_text = "pkcs11:" + join(kept_path, ";") + (kept_query.empty() ? "" : "?" + join(kept_query, "&"));
     return parsed;
 }
+
+// A PIN, overwritten when it is no longer needed (the engine keeps its own copy, to log in again).
+struct WipedOnExit {
+    std::string text;
+    ~WipedOnExit() { OPENSSL_cleanse(text.data(), text.size()); }
+};
 
 // The PIN from --pin-file or the URI's pin-source (a path, or a file: URI); empty without either.
 std::string read_pin(const Pkcs11Uri& uri, const Pkcs11Options& options) {
@@ -165,6 +172,7 @@ public:
     CK_RV login(const std::string& pin) {
         std::vector<CK_UTF8CHAR> bytes(pin.begin(), pin.end());
         const CK_RV rv = module_->C_Login(handle_, CKU_USER, bytes.data(), static_cast<CK_ULONG>(bytes.size()));
+        OPENSSL_cleanse(bytes.data(), bytes.size());
         logged_in_ = rv == CKR_OK;
         return rv == CKR_USER_ALREADY_LOGGED_IN ? CKR_OK : rv;
     }
@@ -319,7 +327,7 @@ std::string default_pkcs11_module() {
 
 EvpPkeyPtr load_pkcs11_key(const std::string& uri_text, const Pkcs11Options& options) {
     const Pkcs11Uri uri = parse_uri(uri_text);
-    const std::string pin = read_pin(uri, options);
+    const WipedOnExit pin{read_pin(uri, options)};
     const std::string module_path = options.module_path.empty() ? default_pkcs11_module() : options.module_path;
     // One load at a time: the look-up and the engine share the module's initialization, and the
     // PIN is the engine's state between setting it and loading the key.
@@ -327,10 +335,10 @@ EvpPkeyPtr load_pkcs11_key(const std::string& uri_text, const Pkcs11Options& opt
     std::lock_guard<std::mutex> lock(loading);
     {
         const Module module(module_path);
-        look_up(module, uri, uri.engine_text, pin);
+        look_up(module, uri, uri.engine_text, pin.text);
     }
     Engine& engine = engine_for(module_path);
-    if (!pin.empty() && ENGINE_ctrl_cmd_string(engine.engine, "PIN", pin.c_str(), 0) != 1)
+    if (!pin.text.empty() && ENGINE_ctrl_cmd_string(engine.engine, "PIN", pin.text.c_str(), 0) != 1)
         throw InputError("OpenSSL's pkcs11 engine does not take the PIN: " + openssl_error());
     EvpPkeyPtr key(ENGINE_load_private_key(engine.engine, uri.engine_text.c_str(), no_prompt(), nullptr));
     if (!key) throw InputError("OpenSSL's pkcs11 engine cannot load " + uri.engine_text + ": " + openssl_error());

@@ -177,6 +177,11 @@ TEST_CASE("a client whose key is in a token calls a server with a key file; the 
     INFO(with_pin_source.all());
     CHECK(with_pin_source.exit_code == 0);
     CHECK(contains(with_pin_source.out, "from a token"));
+    // By the key's CKA_ID instead of its label, percent-encoded as RFC 7512 writes bytes.
+    const auto by_id = call({"--key", "pkcs11:token=mcp;id=%02;type=private", "--pin-file", token.pin_file()});
+    INFO(by_id.all());
+    CHECK(by_id.exit_code == 0);
+    CHECK(contains(by_id.out, "from a token"));
     // The server saw the token's certificate.
     CHECK(echo.process().wait_for_log("hsm-agent"));
 }
