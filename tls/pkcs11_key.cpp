@@ -171,7 +171,7 @@ public:
     // is undone, since a PKCS#11 login is shared by every session of the process.
     CK_RV login(const std::string& pin) {
         std::vector<CK_UTF8CHAR> bytes(pin.begin(), pin.end());
-        const CK_RV rv = module_->C_Login(handle_, CKU_USER, bytes.data(), static_cast<CK_ULONG>(bytes.size()));
+        const CK_RV rv = module_->C_Login(handle_, CKU_USER, bytes.empty() ? nullptr : bytes.data(), static_cast<CK_ULONG>(bytes.size()));
         OPENSSL_cleanse(bytes.data(), bytes.size());
         logged_in_ = rv == CKR_OK;
         return rv == CKR_USER_ALREADY_LOGGED_IN ? CKR_OK : rv;
@@ -230,7 +230,9 @@ void look_up(const Module& module, const Pkcs11Uri& uri, const std::string& text
         const std::string token = "token '" + fields.at("token") + "'";
         Session session(module, slot);
         if (info.flags & CKF_LOGIN_REQUIRED) {
-            if (pin.empty()) throw InputError(token + " needs a PIN: give --pin-file FILE or pin-source=FILE in the --key URI");
+            // A token with its own PIN pad (CKF_PROTECTED_AUTHENTICATION_PATH) asks its user itself.
+            if (pin.empty() && !(info.flags & CKF_PROTECTED_AUTHENTICATION_PATH))
+                throw InputError(token + " needs a PIN: give --pin-file FILE or pin-source=FILE in the --key URI");
             const CK_RV rv = session.login(pin);
             if (rv == CKR_PIN_INCORRECT) throw InputError("wrong PIN for " + token);
             if (rv == CKR_PIN_LOCKED) throw InputError("the PIN of " + token + " is locked (too many wrong PINs)");
@@ -278,18 +280,16 @@ Engine& engine_for(const std::string& module_path) {
             throw InputError("one PKCS#11 module per process: " + shared->module_path + " is in use, not " + module_path);
         return *shared;
     }
-    ENGINE* engine = ENGINE_by_id("pkcs11");
+    // The structural reference is dropped on every way out; ENGINE_init's functional one is kept.
+    struct EngineDeleter { void operator()(ENGINE* p) const { ENGINE_free(p); } };
+    const std::unique_ptr<ENGINE, EngineDeleter> engine(ENGINE_by_id("pkcs11"));
     if (!engine) {
         ERR_clear_error();
         throw InputError("OpenSSL's pkcs11 engine is not installed (Debian: libengine-pkcs11-openssl)");
     }
-    if (ENGINE_ctrl_cmd_string(engine, "MODULE_PATH", module_path.c_str(), 0) != 1 || ENGINE_init(engine) != 1) {
-        const std::string why = openssl_error();
-        ENGINE_free(engine);
-        throw InputError("OpenSSL's pkcs11 engine cannot use " + module_path + ": " + why);
-    }
-    ENGINE_free(engine);  // the functional reference from ENGINE_init keeps it
-    shared->engine = engine;
+    if (ENGINE_ctrl_cmd_string(engine.get(), "MODULE_PATH", module_path.c_str(), 0) != 1 || ENGINE_init(engine.get()) != 1)
+        throw InputError("OpenSSL's pkcs11 engine cannot use " + module_path + ": " + openssl_error());
+    shared->engine = engine.get();
     shared->module_path = module_path;
     return *shared;
 }
