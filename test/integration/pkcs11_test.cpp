@@ -5,6 +5,7 @@
 // CLI), so no p11-kit configuration of the machine is involved.
 #include "test/support/fixtures.hpp"
 #include "test/support/sdk_host.hpp"
+#include "test/support/stdio_process.hpp"
 
 #include <catch2/catch.hpp>
 #include <csignal>
@@ -122,7 +123,7 @@ CommandResult s_client(const DemoPki& pki, int port) {
 }
 
 std::string serial_of(const std::string& cert_file) {
-    const auto r = run_shell("openssl x509 -noout -serial -in '" + cert_file + "' | cut -d= -f2");
+    const auto r = run_shell("openssl x509 -noout -serial -in '" + cert_file + "' | cut -d= -f2 | tr A-F a-f");
     return r.out.substr(0, r.out.find('\n'));
 }
 
@@ -130,7 +131,7 @@ std::string serial_of(const std::string& cert_file) {
 std::string served_serial(const DemoPki& pki, int port) {
     const auto r = run_shell("echo | openssl s_client -connect 127.0.0.1:" + std::to_string(port) + " -CAfile '" +
                              pki.path("ca-bundle.crt") + "' -cert '" + pki.path("coordinator.crt") + "' -key '" +
-                             pki.path("coordinator.key") + "' 2>/dev/null | openssl x509 -noout -serial | cut -d= -f2");
+                             pki.path("coordinator.key") + "' 2>/dev/null | openssl x509 -noout -serial | cut -d= -f2 | tr A-F a-f");
     return r.out.substr(0, r.out.find('\n'));
 }
 
@@ -249,6 +250,51 @@ TEST_CASE("`client bridge` with its key in a token serves an MCP host on the off
     REQUIRE(steps.size() == 2);
     CHECK(steps[1]["text"] == "bridged from a token");
     CHECK(echo.process().wait_for_log("hsm-bridge"));
+}
+
+TEST_CASE("the bridge with a token key presents a new certificate for the same key object without a restart", "[pkcs11]") {
+    DemoPki pki;
+    SoftHsmToken token;
+    token.generate_key("bridge", "03");
+    const std::string cert = token.certify(pki, "bridge", "client", "hsm-bridge", "bridge.crt");
+    ServerProcess echo(pki, "echo");
+    TempDir logs;
+    std::vector<std::string> argv = {bin_path("client"), "--ca", pki.path("ca-bundle.crt"), "--cert", cert, "--key",
+                                     SoftHsmToken::uri("bridge"), "--server", "echo=" + echo.url()};
+    for (const auto& flag : token.flags()) argv.push_back(flag);
+    argv.insert(argv.end(), {"bridge", "echo"});
+    StdioProcess bridge(argv, logs.file("bridge.log"));
+    long next_id = 1;
+    // One request on the bridge's stdin, its answer from stdout (other messages skipped).
+    auto request = [&](const std::string& method, nlohmann::json params) {
+        const long id = next_id++;
+        bridge.write_line(nlohmann::json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}}.dump());
+        while (auto line = bridge.read_line(30s)) {
+            const auto message = nlohmann::json::parse(*line, nullptr, false);
+            if (message.is_object() && message.value("id", nlohmann::json()) == id) return message;
+        }
+        return nlohmann::json();
+    };
+    auto echoed = [&](const std::string& text) {
+        const auto answer = request("tools/call", {{"name", "echo"}, {"arguments", {{"message", text}}}});
+        return answer.contains("result") ? answer["result"]["content"][0].value("text", "") : answer.dump();
+    };
+    REQUIRE(request("initialize", {{"protocolVersion", "2025-06-18"},
+                                   {"capabilities", nlohmann::json::object()},
+                                   {"clientInfo", {{"name", "pkcs11-test"}, {"version", "1"}}}})
+                .contains("result"));
+    bridge.write_line(R"({"jsonrpc":"2.0","method":"notifications/initialized"})");
+    CHECK(echoed("before") == "before");
+    CHECK(echo.process().wait_for_log("serial=" + serial_of(cert)));
+
+    token.certify(pki, "bridge", "client", "hsm-bridge-2", "bridge.crt");
+    const std::string renewed = serial_of(cert);
+    std::this_thread::sleep_for(300ms);  // past the client's check interval
+    CHECK(echoed("after") == "after");
+    INFO(bridge.log());
+    CHECK(bridge.wait_for_log("client_credentials_reloaded"));
+    CHECK(echo.process().wait_for_log("serial=" + renewed));
+    CHECK(bridge.wait_exit(100ms) == -1);  // the same bridge
 }
 
 TEST_CASE("token keys refused with one line, exit 2: wrong PIN, unknown token or object, PIN as an argument, no module",
