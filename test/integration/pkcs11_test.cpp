@@ -55,10 +55,10 @@ public:
     }
     ~SoftHsmToken() { ::unsetenv("SOFTHSM2_CONF"); }
 
-    // An EC P-256 key pair labelled `object`, made inside the token.
-    void generate_key(const std::string& object, const std::string& id_hex) const {
+    // A key pair labelled `object` (EC P-256 unless told), made inside the token.
+    void generate_key(const std::string& object, const std::string& id_hex, const std::string& type = "EC:prime256v1") const {
         expect_ok(run_command({"pkcs11-tool", "--module", kModule, "--token-label", "mcp", "--login", "--pin", "4711", "--keypairgen",
-                               "--key-type", "EC:prime256v1", "--label", object, "--id", id_hex}),
+                               "--key-type", type, "--label", object, "--id", id_hex}),
                   "pkcs11-tool --keypairgen");
     }
     // A certificate from `pki` for the key `object` (a CSR the token signed), written to a file
@@ -154,6 +154,21 @@ TEST_CASE("a server whose key is in a token serves a client with a key file, and
     CHECK(run_shell("grep -rl 'PRIVATE KEY' '" + setup.token.path("") + "'").out.empty());
     CHECK(!contains(echo.log(), "4711"));
     CHECK(echo.process().stop() == 0);  // SIGTERM: a clean exit with the engine's key in use
+}
+
+TEST_CASE("an RSA key in a token signs TLS 1.3's RSA-PSS handshakes", "[pkcs11]") {
+    DemoPki pki;
+    SoftHsmToken token;
+    token.generate_key("rsa", "09", "rsa:2048");
+    const std::string cert = token.certify(pki, "rsa", "server", "hsm-rsa", "rsa.crt");
+    std::vector<std::string> args = {"--cert", cert, "--key", SoftHsmToken::uri("rsa"), "--ca", pki.path("ca-bundle.crt")};
+    for (const auto& flag : token.flags()) args.push_back(flag);
+    ServerProcess echo("echo-server", args);
+    const auto checked = s_client(pki, echo.port());
+    INFO(checked.out << echo.log());
+    CHECK(contains(checked.out, "Verify return code: 0 (ok)"));
+    CHECK(contains(checked.out, "Peer signature type: RSA-PSS"));
+    CHECK(contains(client_with_file_key(pki, echo.url(), {"call", "echo", "echo", "message=rsa"}).out, "rsa"));
 }
 
 TEST_CASE("a client whose key is in a token calls a server with a key file; the PIN may come from pin-source in the URI",
