@@ -39,7 +39,8 @@ define install_missing
 	@mkdir -p $(@D) && touch $@
 endef
 
-$(DEPS_STAMP):
+# Also after the Makefile changed, as the test packages below (the pkcs11 engine came later).
+$(DEPS_STAMP): Makefile
 	$(call install_missing,$(DEBIAN_PACKAGES))
 
 deps: $(DEPS_STAMP)
