@@ -21,7 +21,8 @@ endif
 
 DEBIAN_PACKAGES := g++ make pkg-config libbotan-2-dev libcpp-httplib-dev nlohmann-json3-dev \
                    catch2 libspdlog-dev libssl-dev libhowardhinnant-date-dev tzdata openssl curl \
-                   ca-certificates psmisc procps python3 sslscan
+                   ca-certificates psmisc procps python3 sslscan libengine-pkcs11-openssl p11-kit-modules \
+                   libp11-kit-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEPS_STAMP := build/.deps-installed
 
@@ -38,7 +39,8 @@ define install_missing
 	@mkdir -p $(@D) && touch $@
 endef
 
-$(DEPS_STAMP):
+# Also after the Makefile changed, as the test packages below (the pkcs11 engine came later).
+$(DEPS_STAMP): Makefile
 	$(call install_missing,$(DEBIAN_PACKAGES))
 
 deps: $(DEPS_STAMP)
@@ -50,7 +52,7 @@ deps: $(DEPS_STAMP)
 # and for the conformance suite (scripts/mcp-sdk-setup.sh and ../shared/conformance install them
 # with it): Debian's package only when no npm is there, since a Node.js from elsewhere (such as
 # NodeSource's) brings its own and conflicts with it. HAProxy: replicas behind a TCP load balancer.
-TEST_PACKAGES := golang-go python3-cryptography python3-yaml haproxy
+TEST_PACKAGES := golang-go python3-cryptography python3-yaml haproxy softhsm2 opensc
 TEST_DEPS_STAMP := build/.test-deps-installed
 # Also after the Makefile changed: a package added to the list gets installed on existing checkouts.
 $(TEST_DEPS_STAMP): $(DEPS_STAMP) Makefile
@@ -168,6 +170,11 @@ PCH_OF_services := server
 # The layer folder an object belongs to: $(BUILD)/LAYER/....o
 layer_of = $(word 1,$(subst /, ,$(patsubst $(BUILD)/%,%,$(1))))
 pch_name = $(or $(PCH_OF_$(call layer_of,$(1))),common)
+
+# Keys in tokens (tls/pkcs11_key.cpp): PKCS#11's header, and p11-kit's proxy module where this
+# system keeps it, the default --pkcs11-module (no architecture path written here).
+$(BUILD)/tls/pkcs11_key.o: CXXFLAGS_ALL += $(shell pkg-config --cflags p11-kit-1 2>/dev/null) \
+  -DMCPMTLS_P11_KIT_PROXY='"$(shell pkg-config --variable=proxy_module p11-kit-1 2>/dev/null || echo p11-kit-proxy.so)"'
 
 $(BUILD)/%.o: %.cpp | $(DEPS_STAMP)
 	@mkdir -p $(@D)

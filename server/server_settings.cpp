@@ -5,6 +5,7 @@
 #include "server/ca_transport.hpp"
 #include "server/crl_fetcher.hpp"
 #include "tls/cert_dir.hpp"
+#include "tls/pkcs11_key.hpp"
 #include "tls/spiffe_id.hpp"
 
 #include <tuple>
@@ -22,7 +23,10 @@ ArgSpec server_settings(const ServerDescription& d) {
         .add(Option::integer("port", "N", 0, 65535, "TCP port; 0 picks a free one").fallback(d.default_port).configurable())
         .add(Option::text("bind", "ADDR", "address to listen on").fallback("127.0.0.1").configurable())
         .add(Option::text("cert", "FILE", "server certificate chain").fallback(certs.leaf_cert(d.short_name)).configurable())
-        .add(Option::text("key", "FILE", "server private key").fallback(certs.leaf_key(d.short_name)).configurable())
+        .add(Option::text("key", "FILE", "server private key: a file, or a pkcs11: URI naming a key in a token "
+                                         "(pkcs11:token=NAME;object=LABEL)")
+                 .fallback(certs.leaf_key(d.short_name)).configurable())
+        .add(tls::pkcs11_option_rows())
         .add(Option::text("ca", "FILE", "trust bundle for client certificates").fallback(certs.bundle()).configurable())
         .add(Option::text("crl", "FILE", "CRL to check client certificates against (default: ca.crl beside --ca, when present)")
                  .configurable())
@@ -166,6 +170,7 @@ ServerConfig resolve_server_config(const ServerDescription& d, const Args& args)
     config.bind = args.text("bind");
     auto& files = config.tls.files;
     resolve_credential_files(args, files);
+    files.pkcs11 = tls::pkcs11_options_of(args, files.key_path);
     files.crl_path = args.text("crl");
     if (files.crl_path.empty()) {
         // The CRL that `pki revoke` writes next to the trust bundle, picked up when it appears.

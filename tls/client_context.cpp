@@ -44,7 +44,7 @@ ClientTlsContext::ClientTlsContext(ClientTlsSettings settings) : settings_(std::
     if (settings_.present_certificate && (settings_.cert_path.empty() || settings_.key_path.empty()))
         throw InputError("the client needs --cert and --key (mutual TLS always presents a client certificate)");
     KeyPair ours;
-    if (settings_.present_certificate) ours = load_key_pair(settings_.cert_path, settings_.key_path);
+    if (settings_.present_certificate) ours = load_key_pair(settings_.cert_path, settings_.key_path, settings_.pkcs11);
     // A CRL may come from an intermediate of our own chain (it issues the servers too).
     auto load_trust = [&] {
         std::vector<pki::RevocationList> crls;

@@ -61,7 +61,7 @@ std::shared_ptr<const CredentialSnapshot> load_snapshot(const ServerFiles& files
                                                         const CredentialSnapshot* previous) {
     auto snap = std::make_shared<CredentialSnapshot>();
     snap->generation = snap->credentials_generation = generation;
-    snap->credentials = load_key_pair(files.cert_path, files.key_path);
+    snap->credentials = load_key_pair(files.cert_path, files.key_path, files.pkcs11);
     snap->bundle_text = read_file(files.ca_path);
     const bool use_crl = !files.crl_path.empty() && (!files.crl_optional || file_exists(files.crl_path));
     if (use_crl) snap->file_crl = read_file(files.crl_path);

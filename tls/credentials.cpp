@@ -11,7 +11,7 @@
 
 namespace mcpmtls::tls {
 
-KeyPair load_key_pair(const std::string& cert_path, const std::string& key_path) {
+KeyPair load_key_pair(const std::string& cert_path, const std::string& key_path, const Pkcs11Options& pkcs11) {
     KeyPair pair;
     const std::string cert_pem = read_file(cert_path);
     pair.certificates = pki::Certificate::parse_all(cert_pem, cert_path);
@@ -22,16 +22,23 @@ KeyPair load_key_pair(const std::string& cert_path, const std::string& key_path)
     while (X509* extra = PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr)) sk_X509_push(pair.chain.get(), extra);
     ERR_clear_error();
 
-    const std::string key_pem = read_file(key_path);
-    if (key_pem.find("ENCRYPTED") != std::string::npos)
-        throw InputError(key_path + " is encrypted; servers need an unencrypted key (0600)");
-    BioPtr key_bio(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
-    pair.key.reset(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
-    ERR_clear_error();
-    if (!pair.key) throw InputError(key_path + " is not a valid private key (corrupt PEM?)");
-    if (X509_check_private_key(pair.leaf.get(), pair.key.get()) != 1) {
+    if (is_pkcs11_uri(key_path)) {
+        pair.key = load_pkcs11_key(key_path, pkcs11);
+        if (!signs_for(pair.key.get(), pair.leaf.get()))
+            throw KeyMismatch("the certificate in " + cert_path + " is not for the key " + key_path +
+                              " (the token's signature does not verify with its public key)");
+    } else {
+        const std::string key_pem = read_file(key_path);
+        if (key_pem.find("ENCRYPTED") != std::string::npos)
+            throw InputError(key_path + " is encrypted; servers need an unencrypted key (0600)");
+        BioPtr key_bio(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
+        pair.key.reset(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
         ERR_clear_error();
-        throw KeyMismatch(key_path + " does not match the certificate in " + cert_path);
+        if (!pair.key) throw InputError(key_path + " is not a valid private key (corrupt PEM?)");
+        if (X509_check_private_key(pair.leaf.get(), pair.key.get()) != 1) {
+            ERR_clear_error();
+            throw KeyMismatch(key_path + " does not match the certificate in " + cert_path);
+        }
     }
     const auto& leaf = pair.certificates.front();
     if (leaf.not_after() < std::chrono::system_clock::now())

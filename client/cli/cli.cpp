@@ -4,6 +4,7 @@
 #include "common/log.hpp"
 #include "pki/ca/ca_directory.hpp"
 #include "tls/cert_dir.hpp"
+#include "tls/pkcs11_key.hpp"
 
 #include <csignal>
 #include <unistd.h>
@@ -13,7 +14,7 @@ namespace mcpmtls::client::cli {
 std::vector<Option> global_options() {
     const pki::CaDirectory certs(pki::CaDirectory::kDefaultDir);  // what `make run-servers` creates
     const Timeouts timeouts;
-    return {
+    std::vector<Option> options = {
         Option::flag("strict", "verify servers fully: chain, validity, serverAuth, host name (the default)"),
         Option::flag("relaxed", "DEMOS ONLY: accept self-signed/unknown-issuer, expired or misnamed servers with a WARNING"),
         Option::text("mode", "", "how servers are verified (--strict and --relaxed say the same)")
@@ -23,7 +24,10 @@ std::vector<Option> global_options() {
         Option::text("pin", "sha256:HEX", "trust exactly this server certificate fingerprint, whoever issued it").configurable(),
         Option::text("ca", "FILE", "trust bundle").fallback(certs.bundle()).configurable(),
         Option::text("cert", "FILE", "our client certificate").fallback(certs.leaf_cert("coordinator")).configurable(),
-        Option::text("key", "FILE", "our client key").fallback(certs.leaf_key("coordinator")).configurable(),
+        Option::text("key", "FILE", "our client key: a file, or a pkcs11: URI naming a key in a token "
+                                    "(pkcs11:token=NAME;object=LABEL)")
+            .fallback(certs.leaf_key("coordinator"))
+            .configurable(),
         Option::text("crl", "FILE", "CRL to check server certificates against").configurable(),
         Option::text("cert-dir", "DIR",
                      "read our certificate, key and trust bundle from DIR as cert-manager (tls.crt, tls.key, ca.crt) or "
@@ -54,6 +58,10 @@ std::vector<Option> global_options() {
         Option::flag("verbose", "debug logging, including every handshake verdict"),
         Option::flag("version", "print the version"),
     };
+    const auto rows = tls::pkcs11_option_rows();
+    const auto key = std::find_if(options.begin(), options.end(), [](const Option& o) { return o.name() == "key"; });
+    options.insert(key + 1, rows.begin(), rows.end());
+    return options;
 }
 
 namespace {
@@ -111,6 +119,7 @@ CoordinatorOptions coordinator_options(const Args& args) {
         options.tls.key_path = dir.key_path;
         if (!args.given("ca")) options.tls.ca_path = dir.ca_path;  // empty: strict mode then asks for --ca
     }
+    options.tls.pkcs11 = tls::pkcs11_options_of(args, options.tls.key_path);
     if (args.flag("strict") && args.flag("relaxed")) throw InputError("--strict and --relaxed exclude each other");
     const std::string mode = args.flag("relaxed") ? "relaxed" : args.flag("strict") ? "strict" : args.text("mode");
     options.tls.mode = mode == "relaxed" ? tls::ServerCheckMode::relaxed : tls::ServerCheckMode::strict;

@@ -19,7 +19,8 @@ enum class ServerCheckMode { strict, relaxed, diagnose };
 struct ClientTlsSettings {
     std::string ca_path;    // trust bundle (strict mode needs it; relaxed uses it when present)
     std::string cert_path;  // our client certificate (always presented)
-    std::string key_path;
+    std::string key_path;   // a file, or pkcs11:... (a key in a token, found with `pkcs11`)
+    Pkcs11Options pkcs11;
     std::string crl_path;   // optional
     ServerCheckMode mode = ServerCheckMode::strict;
     std::string pin_sha256;  // lower-case hex without colons; empty: no pin

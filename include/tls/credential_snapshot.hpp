@@ -24,6 +24,7 @@ struct ServerFiles {
     // Non-empty: a CRL fetched from this URL is required besides (the fetched CRL itself
     // arrives through ServerTlsContext::install_crl, not from a file).
     std::string crl_url;
+    Pkcs11Options pkcs11;  // where a key_path of pkcs11:... is found
 };
 
 struct CredentialSnapshot {

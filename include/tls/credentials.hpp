@@ -6,6 +6,7 @@
 #include "pki/verify/verifier.hpp"
 #include "tls/openssl_handles.hpp"
 #include "tls/peer_identity.hpp"
+#include "tls/pkcs11_key.hpp"
 
 #include <nlohmann/json.hpp>
 #include <string>
@@ -28,8 +29,9 @@ struct KeyMismatch : InputError {
 };
 
 // Throws InputError: unreadable, no certificate, key does not match (KeyMismatch), certificate
-// expired.
-KeyPair load_key_pair(const std::string& cert_path, const std::string& key_path);
+// expired. A key_path of pkcs11:... names a key in a token (tls/pkcs11_key.hpp), found with
+// `pkcs11`.
+KeyPair load_key_pair(const std::string& cert_path, const std::string& key_path, const Pkcs11Options& pkcs11 = {});
 
 // DER of every certificate OpenSSL received from the peer, leaf first.
 std::vector<pki::Certificate> peer_chain(X509* leaf, STACK_OF(X509)* presented);

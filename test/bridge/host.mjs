@@ -2,7 +2,8 @@
 // bridge's tests: it starts `bin/client ... bridge ...` as a stdio MCP server, as Claude Desktop
 // or VS Code would, and runs a plan of steps against it, printing one JSON line per step.
 //
-//   node host.mjs PLAN.json      PLAN = {"command": "...", "args": [...], "steps": [...]}
+//   node host.mjs PLAN.json      PLAN = {"command": "...", "args": [...], "env"?: {...}, "steps": [...]}
+//   ("env" is added to the SDK's default environment, as a host's server configuration adds it)
 //   node host.mjs bench N COMMAND ARGS...   N sequential tools/call echo through the transport
 //
 // Steps: {"op": "list"} -> the tool names; {"op": "call", "name", "arguments", "progress"?};
@@ -12,7 +13,7 @@
 // records every log message and progress notification it gets.
 import { existsSync, readFileSync } from "node:fs";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StdioClientTransport, getDefaultEnvironment } from "@modelcontextprotocol/sdk/client/stdio.js";
 import {
   CreateMessageRequestSchema, ElicitRequestSchema, LoggingMessageNotificationSchema,
   ResourceUpdatedNotificationSchema, ToolListChangedNotificationSchema,
@@ -30,7 +31,8 @@ async function waitFor(predicate, what, timeoutMs = 20000) {
 }
 
 async function runPlan(plan) {
-  const transport = new StdioClientTransport({ command: plan.command, args: plan.args, stderr: "inherit" });
+  const env = plan.env ? { ...getDefaultEnvironment(), ...plan.env } : undefined;
+  const transport = new StdioClientTransport({ command: plan.command, args: plan.args, env, stderr: "inherit" });
   const client = new Client({ name: "bridge-test-host", version: "1.0.0" },
                             { capabilities: { elicitation: {}, sampling: {} } });
   const logs = [];
