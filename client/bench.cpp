@@ -80,8 +80,12 @@ BenchReport run_bench(const BenchOptions& options, std::shared_ptr<const tls::Cl
     McpSession setup(options.server.name, options.server.url, tls, timeouts);
     // The era is the bench's to choose, not server/discover's: a server that speaks both would
     // otherwise give the session run a stateless setup and no session to call in.
-    setup.set_protocol(VersionChoice{options.stateless ? mcp::protocol::kModernVersion : kClientProtocolVersion});
-    setup.initialize();
+    if (options.stateless) {
+        setup.set_protocol(VersionChoice{mcp::protocol::kModernVersion});
+        setup.initialize();
+    } else {
+        setup.initialize_session();
+    }
     log_server_verdict(options.server.name, setup.connection());
     const std::string session_id = setup.session_id();
     const std::string protocol = setup.protocol_version();

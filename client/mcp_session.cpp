@@ -326,6 +326,11 @@ const json& McpSession::initialize() {
     }
 }
 
+const json& McpSession::initialize_session() {
+    initialize_legacy(kClientProtocolVersion);
+    return init_result_;
+}
+
 void McpSession::initialize_legacy(const std::string& version) {
     era_ = Era::legacy;
     json params = {{"protocolVersion", version},

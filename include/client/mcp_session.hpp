@@ -60,6 +60,9 @@ public:
     // Agrees on the era and version (server/discover, else initialize + notifications/initialized).
     // Returns the server's description: the discover result, or the initialize result.
     const json& initialize();
+    // The 2025 handshake without asking server/discover, at the version the server answers
+    // (client bench's session runs: a 2025 session even against a server that speaks both eras).
+    const json& initialize_session();
     json list_tools();  // all pages
     json call_tool(const std::string& name, const json& arguments);
     // The same, asking for progress (_meta.progressToken): `on_progress` gets each notification.
