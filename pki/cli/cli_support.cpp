@@ -13,7 +13,13 @@ Option passphrase_option() {
                         "passphrase of ca.key, on the first line of FILE (or set PKI_PASSPHRASE); init encrypts ca.key with it");
 }
 
-CaDirectory ca_directory(const Args& args) { return CaDirectory(args.text("dir")); }
+std::vector<Option> ca_key_options() {
+    std::vector<Option> options = {passphrase_option()};
+    for (auto& row : pkcs11_option_rows()) options.push_back(std::move(row));
+    return options;
+}
+
+CaDirectory ca_directory(const Args& args) { return CaDirectory(args.text("dir"), pkcs11_options_from(args)); }
 
 std::string passphrase(const Args& args) { return passphrase_from(args.text("passphrase-file")); }
 
@@ -28,7 +34,7 @@ ArgSpec leaf_spec(const std::string& program, const std::string& description, co
         .add(Option::list("email", "ADDR", "e-mail SAN, clients only"))
         .add(Option::integer("days", "N", 1, 3650, "lifetime in days, never past the CA's").fallback(90))
         .add(Option::text("ttl", "DURATION", "lifetime as 90m, 24h or 7d, instead of --days"))
-        .add(passphrase_option())
+        .add(ca_key_options())
         .add(dir_option());
 }
 

@@ -14,6 +14,10 @@ namespace mcpmtls::pki::cli {
 
 Option dir_option();         // --dir DIR (default certs)
 Option passphrase_option();  // --passphrase-file FILE
+// What unlocks the CA key: --passphrase-file for ca.key, and --pkcs11-module, --pin-file for a
+// CA key in a token (the rows the servers use for theirs).
+std::vector<Option> ca_key_options();
+// --dir, with --pkcs11-module and --pin-file when the command has them.
 CaDirectory ca_directory(const Args& args);
 std::string passphrase(const Args& args);  // from --passphrase-file or PKI_PASSPHRASE
 
