@@ -1,4 +1,5 @@
 #include "tls/certificate_renewal.hpp"
+#include "tls/cert_dir.hpp"
 
 #include "common/files.hpp"
 #include "common/log.hpp"
@@ -110,11 +111,16 @@ Issued parse_issued(const CaAnswer& answer, const pki::PrivateKey& key) {
 void write_credentials(const CredentialPaths& paths, const pki::PrivateKey& key, const Issued& issued) {
     std::vector<FileToWrite> files;
     if (!paths.roots_path.empty()) files.push_back({paths.roots_path, issued.roots_pem, 0644});
-    files.push_back({paths.key_path, key.to_pem(), 0600});
+    // A key in a token is named, not written: KEYFILE.uri instead of KEYFILE.
+    const std::string token_uri = key.token_uri();
+    if (token_uri.empty()) files.push_back({paths.key_path, key.to_pem(), 0600});
+    else files.push_back({token_key_reference(paths.key_path), token_uri + "\n", 0644});
     std::string chain = issued.chain_pem.empty() ? issued.certificate_pem : issued.chain_pem;
     if (!chain.empty() && chain.back() != '\n') chain.push_back('\n');
     files.push_back({paths.cert_path, chain, 0644});
     write_files_atomic(files);
+    // What named the replaced key goes, so the directory names exactly one.
+    ::unlink((token_uri.empty() ? token_key_reference(paths.key_path) : paths.key_path).c_str());
 }
 
 pki::KeyType successor_key_type(const pki::Certificate& certificate) {
@@ -126,8 +132,7 @@ pki::KeyType successor_key_type(const pki::Certificate& certificate) {
     throw OperationError("cannot renew a certificate with a " + algorithm + " key (ECDSA P-256/P-384, Ed25519 or RSA only)");
 }
 
-Issued enroll_credentials(const CredentialPaths& paths, pki::KeyType type, const std::string& token, const CaPost& post) {
-    const pki::PrivateKey key = pki::PrivateKey::generate(type);
+Issued enroll_credentials(const CredentialPaths& paths, const pki::PrivateKey& key, const std::string& token, const CaPost& post) {
     // The CA names the certificate after the token's subject; the request's subject is ignored.
     const json request = {{"token", token}, {"csr", pki::make_certificate_request(key, "enrollment")}};
     const Issued issued = parse_issued(post("/v1/enroll", request.dump()), key);

@@ -2,6 +2,7 @@
 // (non-extractable, sensitive), every signing command signs there through Botan, and openssl
 // verifies what comes out. No file of the CA directory holds the CA key.
 #include "test/support/fixtures.hpp"
+#include "test/support/online_ca.hpp"
 #include "test/support/softhsm.hpp"
 
 #include <catch2/catch.hpp>
@@ -156,4 +157,35 @@ TEST_CASE("a CA key in a token is refused with one line and exit 1, nothing writ
         CHECK(contains(refused.err, "a key in a token has a PIN (--pin-file), not a passphrase"));
         CHECK(!file_exists(ca.dir));
     }
+}
+
+TEST_CASE("client enroll --key pkcs11: makes the key in the token, tls.key.uri names it, and --cert-dir then uses it",
+          "[pkcs11-ca]") {
+    DemoPki pki;
+    OnlineCaProcess ca(pki);
+    SoftHsmToken token;
+    TempDir out;
+    const std::string dir = out.file("agent");
+    std::vector<std::string> enroll = {bin_path("client"), "enroll", "--ca-url", ca.url(),
+                                       "--token", ca.token({"client", "agent", "--uri", "spiffe://demo/agent", "--ttl", "1h"}),
+                                       "--out-dir", dir, "--fingerprint", ca.root_fingerprint(), "--key", SoftHsmToken::uri("agent")};
+    for (const auto& flag : token.flags()) enroll.push_back(flag);
+    const auto enrolled = run_command(enroll);
+    INFO(enrolled.all());
+    REQUIRE(enrolled.exit_code == 0);
+    CHECK(contains(enrolled.out, "made the key in the token: pkcs11:token=mcp;object=agent"));
+    CHECK(!file_exists(dir + "/tls.key"));
+    CHECK(read_text(dir + "/tls.key.uri") == "pkcs11:token=mcp;object=agent\n");
+    CHECK(run_shell("openssl verify -CAfile '" + dir + "/ca.crt' '" + dir + "/tls.crt'").exit_code == 0);
+    CHECK(run_shell("grep -rl 'PRIVATE KEY' '" + dir + "'").out.empty());
+    CHECK(contains(token.list_objects(), "never extractable"));
+
+    ServerProcess echo(pki, "echo");
+    std::vector<std::string> call = {bin_path("client"), "--cert-dir", dir, "--server", "echo=" + echo.url(),
+                                     "call", "echo", "echo", "message=enrolled into a token"};
+    for (const auto& flag : token.flags()) call.push_back(flag);
+    const auto called = run_command(call);
+    INFO(called.all());
+    CHECK(called.exit_code == 0);
+    CHECK(contains(called.out, "enrolled into a token"));
 }
