@@ -36,6 +36,9 @@ public:
     static PrivateKey generate_in_token(const std::string& uri, const Pkcs11Options& options, KeyType type);
     // The URI (without PIN attributes) of a key in a token; empty for a key in memory.
     std::string token_uri() const;
+    // Removes a key that generate_in_token made, when what it was made for failed (a refused
+    // enrollment leaves nothing in the token). Nothing for any other key; never throws.
+    void discard_from_token() const noexcept;
 
     std::string to_pem() const;
     // PKCS#8 PBES2 (PBKDF2-SHA256, AES-256-CBC), readable by `openssl pkey -passin`.

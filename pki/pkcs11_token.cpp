@@ -331,6 +331,12 @@ TokenSession::KeyPair TokenSession::generate_ec_key(const std::vector<uint8_t>& 
     return pair;
 }
 
+void TokenSession::destroy(Handle object) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const CK_RV rv = (*module_)->C_DestroyObject(handle_, object);
+    if (rv != CKR_OK) throw TokenError(token_name_ + " cannot remove an object (" + rv_text(rv) + ")");
+}
+
 std::vector<uint8_t> TokenSession::sign_ecdsa(Handle key, const std::vector<uint8_t>& digest) {
     std::lock_guard<std::mutex> lock(mutex_);
     CK_MECHANISM mechanism = {CKM_ECDSA, nullptr, 0};

@@ -108,6 +108,9 @@ public:
     // extractable, for signing only.
     KeyPair generate_ec_key(const std::vector<uint8_t>& ec_params_der, const std::string& label, const std::vector<uint8_t>& id);
 
+    // Removes an object from the token (a key pair made for nothing).
+    void destroy(Handle object);
+
     // CKM_ECDSA over a digest: the raw signature r || s.
     std::vector<uint8_t> sign_ecdsa(Handle key, const std::vector<uint8_t>& digest);
 

@@ -15,6 +15,7 @@
 #include <botan/pk_ops.h>
 #include <botan/pubkey.h>
 #include <botan/system_rng.h>
+#include <optional>
 #include <p11-kit/pkcs11.h>
 
 namespace mcpmtls::pki {
@@ -72,11 +73,19 @@ public:
     }
 
     const std::string& uri() const { return uri_; }
+    // The objects made for this key by generate_in_token, which discard() removes.
+    void made_here(TokenSession::Handle public_key) { made_public_ = public_key; }
+    void discard() const {
+        if (!made_public_) return;
+        session_->destroy(key_);
+        session_->destroy(*made_public_);
+    }
 
 private:
     std::shared_ptr<TokenSession> session_;
     TokenSession::Handle key_;
     std::string uri_;
+    std::optional<TokenSession::Handle> made_public_;
 };
 
 // The public half of a token's EC key from its public key object: CKA_EC_PARAMS names the curve,
@@ -147,9 +156,19 @@ PrivateKey PrivateKey::generate_in_token(const std::string& uri_text, const Pkcs
     }
     const Botan::EC_Group group(type == KeyType::ecdsa_p256 ? "secp256r1" : "secp384r1");
     const auto pair = session->generate_ec_key(group.DER_encode(Botan::EC_DOMPAR_ENC_OID), label, id);
+    auto key = key_from_objects(session, pair.private_key, pair.public_key, uri.without_pin);
+    key->made_here(pair.public_key);
     auto impl = std::make_shared<Impl>();
-    impl->key = key_from_objects(session, pair.private_key, pair.public_key, uri.without_pin);
+    impl->key = std::move(key);
     return PrivateKey(std::move(impl));
+}
+
+void PrivateKey::discard_from_token() const noexcept {
+    try {
+        if (const auto* key = dynamic_cast<const TokenEcdsaKey*>(impl_->key.get())) key->discard();
+    } catch (const std::exception&) {
+        // The key stays in the token: the caller is already reporting why it was not used.
+    }
 }
 
 std::string PrivateKey::token_uri() const {

@@ -139,6 +139,7 @@ int enroll(const Args& args) {
                               : pki::PrivateKey::generate_in_token(key_uri, pkcs11, pki::KeyType::ecdsa_p256);
         issued = tls::enroll_credentials(paths, *key, token, ca_post(ca, [context] { return context; }, timeouts));
     } catch (...) {
+        if (key) key->discard_from_token();
         if (created) ::rmdir(out_dir.c_str());
         throw;
     }

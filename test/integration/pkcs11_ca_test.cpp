@@ -189,3 +189,20 @@ TEST_CASE("client enroll --key pkcs11: makes the key in the token, tls.key.uri n
     CHECK(called.exit_code == 0);
     CHECK(contains(called.out, "enrolled into a token"));
 }
+
+TEST_CASE("a client enroll into a token that the CA refuses leaves no key object and no directory", "[pkcs11-ca]") {
+    DemoPki pki;
+    OnlineCaProcess ca(pki);
+    SoftHsmToken token;
+    TempDir out;
+    const std::string dir = out.file("agent");
+    std::vector<std::string> enroll = {bin_path("client"), "enroll", "--ca-url", ca.url(), "--token", "not-a-token", "--out-dir", dir,
+                                       "--fingerprint", ca.root_fingerprint(), "--key", SoftHsmToken::uri("agent")};
+    for (const auto& flag : token.flags()) enroll.push_back(flag);
+    const auto refused = run_command(enroll);
+    INFO(refused.all());
+    CHECK(refused.exit_code == 1);
+    CHECK(line_count(refused.err) == 1);
+    CHECK(!file_exists(dir));
+    CHECK(!contains(token.list_objects(), "agent"));
+}
