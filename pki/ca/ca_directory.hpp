@@ -16,6 +16,14 @@ public:
     const std::string& dir() const { return dir_; }
     // How to reach a CA key kept in a token (--pkcs11-module, --pin-file of this run).
     const Pkcs11Options& token_options() const { return token_; }
+    // The CA key in a token named for this run (pki issue/sign --key pkcs11:...), instead of
+    // what ca.key or ca.key.uri say; empty: theirs.
+    const std::string& ca_key_override() const { return key_override_; }
+    CaDirectory with_ca_key(std::string uri) const {
+        CaDirectory copy = *this;
+        copy.key_override_ = std::move(uri);
+        return copy;
+    }
     std::string path(const std::string& file) const { return dir_ + "/" + file; }
 
     std::string ca_cert() const { return path("ca.crt"); }
@@ -50,6 +58,7 @@ public:
 private:
     std::string dir_;
     Pkcs11Options token_;
+    std::string key_override_;
 };
 
 }  // namespace mcpmtls::pki

@@ -69,8 +69,8 @@ PrivateKey make_token_ca_key(const std::string& uri, const CaDirectory& dir, Key
 
 LoadedCa load_ca(const CaDirectory& dir, const std::string& passphrase) {
     auto cert = load_ca_certificate(dir);
-    if (file_exists(dir.ca_key_uri())) {
-        const std::string uri = trim(read_file(dir.ca_key_uri()));
+    if (!dir.ca_key_override().empty() || file_exists(dir.ca_key_uri())) {
+        const std::string uri = dir.ca_key_override().empty() ? trim(read_file(dir.ca_key_uri())) : dir.ca_key_override();
         if (!passphrase.empty())
             throw InputError("the CA key is in a token (" + uri + "): give its PIN with --pin-file, not a passphrase");
         auto key = load_token_ca_key(uri, dir);

@@ -34,6 +34,7 @@ ArgSpec leaf_spec(const std::string& program, const std::string& description, co
         .add(Option::list("email", "ADDR", "e-mail SAN, clients only"))
         .add(Option::integer("days", "N", 1, 3650, "lifetime in days, never past the CA's").fallback(90))
         .add(Option::text("ttl", "DURATION", "lifetime as 90m, 24h or 7d, instead of --days"))
+        .add(Option::text("key", "URI", "the CA key in a token (a pkcs11: URI), instead of the one DIR records"))
         .add(ca_key_options())
         .add(dir_option());
 }
@@ -51,6 +52,16 @@ void read_leaf_request(const Args& args, const std::string& command, LeafRequest
     if (args.given("ttl") && args.given("days")) throw InputError("give --days or --ttl, not both");
     request.lifetime = args.given("ttl") ? parse_duration(args.text("ttl")) : std::chrono::hours(24) * args.integer("days");
     request.ca_passphrase = passphrase(args);
+}
+
+CaDirectory signing_directory(const Args& args) {
+    const CaDirectory dir = ca_directory(args);
+    if (!args.given("key")) return dir;
+    const std::string uri = args.text("key");
+    if (!is_pkcs11_uri(uri))
+        throw InputError("--key names the CA key in a token (pkcs11:token=T;object=LABEL), not the file " + uri +
+                         " (a CA key file is always DIR/ca.key)");
+    return dir.with_ca_key(uri);
 }
 
 long days_left(TimePoint not_after) {

@@ -26,6 +26,8 @@ std::string passphrase(const Args& args);  // from --passphrase-file or PKI_PASS
 // CA's passphrase and --dir.
 ArgSpec leaf_spec(const std::string& program, const std::string& description, const std::vector<Option>& own);
 void read_leaf_request(const Args& args, const std::string& command, LeafRequest& request);
+// ca_directory(), signing with the --key pkcs11:... of leaf_spec when given.
+CaDirectory signing_directory(const Args& args);
 
 long days_left(TimePoint not_after);
 std::string date_of(TimePoint t);  // YYYY-MM-DD

@@ -206,3 +206,21 @@ TEST_CASE("a client enroll into a token that the CA refuses leaves no key object
     CHECK(!file_exists(dir));
     CHECK(!contains(token.list_objects(), "agent"));
 }
+
+TEST_CASE("pki issue --key pkcs11:... signs with the named token key, and refuses one that is not the CA certificate's",
+          "[pkcs11-ca]") {
+    TokenCa ca;
+    REQUIRE(ca.pki({"init", "--key-in", SoftHsmToken::uri("ca")}).exit_code == 0);
+    ca.token.generate_key("other", "09");
+    const auto issued = ca.pki({"issue", "server", "web", "--key", SoftHsmToken::uri("ca")});
+    INFO(issued.all());
+    CHECK(issued.exit_code == 0);
+    CHECK(contains(ca.openssl_verify(ca.path("web.crt")).out, "web.crt: OK"));
+
+    const auto refused = ca.pki({"issue", "server", "api", "--key", SoftHsmToken::uri("other")});
+    INFO(refused.all());
+    CHECK(refused.exit_code == 1);
+    CHECK(line_count(refused.err) == 1);
+    CHECK(contains(refused.err, "the key pkcs11:token=mcp;object=other in the token does not belong to"));
+    CHECK(!file_exists(ca.path("api.crt")));
+}
