@@ -43,7 +43,7 @@ struct CredentialPaths {
 CredentialPaths cert_dir_paths(const std::string& dir);
 
 // Throws InputError naming `option` unless each file exists and can be replaced (its folder
-// writable), and the key is a file (not a pkcs11: URI).
+// writable). A key in a token (a pkcs11: URI) is not a file, and a renewal keeps it.
 void check_replaceable(const CredentialPaths& paths, const std::string& option);
 
 // The CA's answer to one request.
@@ -96,8 +96,9 @@ pki::KeyType successor_key_type(const pki::Certificate& certificate);
 // POST /v1/enroll with `key` (made here, or in a token); writes the files. Nothing is written
 // unless the CA issued.
 Issued enroll_credentials(const CredentialPaths& paths, const pki::PrivateKey& key, const std::string& token, const CaPost& post);
-// POST /v1/renew for the certificate in paths.cert_path with a new key of the same type; the
-// transport presents the current certificate. Writes the files on success; on any failure they
+// POST /v1/renew for the certificate in paths.cert_path with a new key of the same type, or,
+// when paths.key_path is a pkcs11: URI, without a CSR: the key stays in its token and the CA
+// signs it again. The transport presents the current certificate. Writes the files on success; on any failure they
 // are untouched.
 Issued renew_credentials(const CredentialPaths& paths, const CaPost& post);
 

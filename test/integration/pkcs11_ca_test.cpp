@@ -159,7 +159,8 @@ TEST_CASE("a CA key in a token is refused with one line and exit 1, nothing writ
     }
 }
 
-TEST_CASE("client enroll --key pkcs11: makes the key in the token, tls.key.uri names it, and --cert-dir then uses it",
+TEST_CASE("client enroll --key pkcs11: makes the key in the token, tls.key.uri names it, --cert-dir then uses it, and "
+          "client renew keeps it",
           "[pkcs11-ca]") {
     DemoPki pki;
     OnlineCaProcess ca(pki);
@@ -188,6 +189,22 @@ TEST_CASE("client enroll --key pkcs11: makes the key in the token, tls.key.uri n
     INFO(called.all());
     CHECK(called.exit_code == 0);
     CHECK(contains(called.out, "enrolled into a token"));
+
+    // client renew keeps the key in the token: a new certificate for the same public key.
+    auto public_key = [&] { return run_shell("openssl x509 -noout -pubkey -in '" + dir + "/tls.crt'").out; };
+    auto serial = [&] { return run_shell("openssl x509 -noout -serial -in '" + dir + "/tls.crt'").out; };
+    const std::string key_before = public_key(), serial_before = serial();
+    std::vector<std::string> renew = {bin_path("client"), "renew", "--ca-url", ca.url(), "--out-dir", dir};
+    for (const auto& flag : token.flags()) renew.push_back(flag);
+    const auto renewed = run_command(renew);
+    INFO(renewed.all());
+    CHECK(renewed.exit_code == 0);
+    CHECK(contains(renewed.out, "kept the key in the token: pkcs11:token=mcp;object=agent"));
+    CHECK(serial() != serial_before);
+    CHECK(public_key() == key_before);
+    CHECK(!file_exists(dir + "/tls.key"));
+    CHECK(read_text(dir + "/tls.key.uri") == "pkcs11:token=mcp;object=agent\n");
+    CHECK(run_shell("openssl verify -CAfile '" + dir + "/ca.crt' '" + dir + "/tls.crt'").exit_code == 0);
 }
 
 TEST_CASE("a client enroll into a token that the CA refuses leaves no key object and no directory", "[pkcs11-ca]") {
