@@ -78,6 +78,16 @@ public:
     CK_FUNCTION_LIST* operator->() const { return f_; }
     const std::string& path() const { return path_; }
 
+    // A PKCS#11 login belongs to the process, not to a session: every session of the token shares
+    // it, and a logout ends it for all. So it is counted per slot, and only the login we made
+    // is undone, by the last session that counted on it.
+    struct SlotLogin {
+        int sessions = 0;
+        bool ours = false;
+    };
+    std::mutex logins_mutex;
+    std::map<CK_SLOT_ID, SlotLogin> logins;
+
 private:
     explicit Pkcs11Module(const std::string& path) : path_(path) {
         // A bare file name is the dynamic loader's to find (p11-kit-proxy.so); a path must exist.
@@ -191,25 +201,44 @@ std::string pkcs11_module_for(const Pkcs11Uri& uri, const Pkcs11Options& options
     return in_uri.empty() ? default_pkcs11_module() : in_uri;
 }
 
-TokenSession::TokenSession(std::shared_ptr<Pkcs11Module> module, unsigned long slot, bool read_write) : module_(std::move(module)) {
+TokenSession::TokenSession(std::shared_ptr<Pkcs11Module> module, unsigned long slot, bool read_write)
+    : module_(std::move(module)), slot_(slot) {
     const CK_FLAGS flags = CKF_SERIAL_SESSION | (read_write ? CKF_RW_SESSION : 0);
     const CK_RV rv = (*module_)->C_OpenSession(slot, flags, nullptr, nullptr, &handle_);
     if (rv != CKR_OK) throw TokenError("cannot open a session with the token (" + rv_text(rv) + ")");
 }
 
 TokenSession::~TokenSession() {
-    if (logged_in_) (*module_)->C_Logout(handle_);
+    if (counts_login_) {
+        std::lock_guard<std::mutex> lock(module_->logins_mutex);
+        auto& login = module_->logins[slot_];
+        if (--login.sessions == 0 && login.ours) {
+            (*module_)->C_Logout(handle_);
+            login.ours = false;
+        }
+    }
     (*module_)->C_CloseSession(handle_);
 }
 
-// Logs in unless this process already is (the engine, before a reload); only our own login is
-// undone, since a PKCS#11 login is shared by every session of the process.
+// Logs in unless this process already is (another of our sessions, or the engine before a
+// reload); see Pkcs11Module::SlotLogin for when it is undone.
 void TokenSession::login(const std::string& pin) {
+    std::lock_guard<std::mutex> lock(module_->logins_mutex);
+    auto& state = module_->logins[slot_];
+    if (state.sessions > 0) {
+        ++state.sessions;
+        counts_login_ = true;
+        return;
+    }
     std::vector<CK_UTF8CHAR> bytes(pin.begin(), pin.end());
     const CK_RV rv = (*module_)->C_Login(handle_, CKU_USER, bytes.empty() ? nullptr : bytes.data(), static_cast<CK_ULONG>(bytes.size()));
     Botan::secure_scrub_memory(bytes.data(), bytes.size());
-    logged_in_ = rv == CKR_OK;
-    if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN) return;
+    if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN) {
+        state.ours = rv == CKR_OK;
+        ++state.sessions;
+        counts_login_ = true;
+        return;
+    }
     if (rv == CKR_PIN_INCORRECT) throw TokenError("wrong PIN for " + token_name_);
     if (rv == CKR_PIN_LOCKED) throw TokenError("the PIN of " + token_name_ + " is locked (too many wrong PINs)");
     throw TokenError("cannot log in to " + token_name_ + " (" + rv_text(rv) + ")");

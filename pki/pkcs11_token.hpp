@@ -120,8 +120,9 @@ private:
     std::optional<Handle> find_key(unsigned long key_class, const Pkcs11Uri& uri);
 
     std::shared_ptr<Pkcs11Module> module_;
+    unsigned long slot_ = 0;
     unsigned long handle_ = 0;
-    bool logged_in_ = false;
+    bool counts_login_ = false;  // this session holds a count of its slot's login
     std::string token_name_;
     std::mutex mutex_;
 };
