@@ -171,9 +171,9 @@ PCH_OF_services := server
 layer_of = $(word 1,$(subst /, ,$(patsubst $(BUILD)/%,%,$(1))))
 pch_name = $(or $(PCH_OF_$(call layer_of,$(1))),common)
 
-# Keys in tokens (tls/pkcs11_key.cpp): PKCS#11's header, and p11-kit's proxy module where this
+# Keys in tokens (pki/pkcs11_token.cpp): PKCS#11's header, and p11-kit's proxy module where this
 # system keeps it, the default --pkcs11-module (no architecture path written here).
-$(BUILD)/tls/pkcs11_key.o: CXXFLAGS_ALL += $(shell pkg-config --cflags p11-kit-1 2>/dev/null) \
+$(BUILD)/pki/pkcs11_token.o $(BUILD)/pki/token_key.o: CXXFLAGS_ALL += $(shell pkg-config --cflags p11-kit-1 2>/dev/null) \
   -DMCPMTLS_P11_KIT_PROXY='"$(shell pkg-config --variable=proxy_module p11-kit-1 2>/dev/null || echo p11-kit-proxy.so)"'
 
 $(BUILD)/%.o: %.cpp | $(DEPS_STAMP)

@@ -257,6 +257,10 @@ bool Certificate::matches_key(const PrivateKey& key) const {
     return key.public_key_info() == impl_->cert.subject_public_key_info();
 }
 
+bool Certificate::same_public_key(const Certificate& other) const {
+    return impl_->cert.subject_public_key_info() == other.impl_->cert.subject_public_key_info();
+}
+
 bool Certificate::is_signed_by(const Certificate& issuer) const {
     try {
         auto key = issuer.impl_->cert.load_subject_public_key();

@@ -57,6 +57,7 @@ public:
     const std::vector<uint8_t>& der() const;
     std::string pem() const;
     bool matches_key(const PrivateKey& key) const;
+    bool same_public_key(const Certificate& other) const;
     // True if this certificate's signature verifies with `issuer`'s public key.
     bool is_signed_by(const Certificate& issuer) const;
 

@@ -6,6 +6,8 @@
 
 namespace mcpmtls::pki {
 
+struct Pkcs11Options;
+
 enum class KeyType { ecdsa_p256, ecdsa_p384, ed25519, rsa_3072 };
 
 // PBKDF2-HMAC-SHA256 iterations for everything pki encrypts under a passphrase (CA keys,
@@ -23,6 +25,20 @@ public:
     // Throws InputError: "corrupt", "is encrypted: set PKI_PASSPHRASE...", "wrong passphrase".
     static PrivateKey from_pem(const std::string& pem, const std::string& passphrase, const std::string& source);
     static PrivateKey load(const std::string& path, const std::string& passphrase);
+    // The EC key in a token that `uri` (RFC 7512) names: its signatures are made by the token
+    // (pki/token_key.cpp), so certificates, CRLs and CSRs sign with it unchanged, and it is never
+    // written out (to_pem throws OperationError). Checked by one signature against its public
+    // key object. Throws TokenError (pki/pkcs11_token.hpp) for the module, token, PIN or object.
+    static PrivateKey from_token(const std::string& uri, const Pkcs11Options& options);
+    // A new key pair made in the token: labelled with the URI's object=, private, sensitive, not
+    // extractable, for signing. ecdsa-p256 or ecdsa-p384 (InputError otherwise); TokenError when
+    // the token already holds an object with that label.
+    static PrivateKey generate_in_token(const std::string& uri, const Pkcs11Options& options, KeyType type);
+    // The URI (without PIN attributes) of a key in a token; empty for a key in memory.
+    std::string token_uri() const;
+    // Removes a key that generate_in_token made, when what it was made for failed (a refused
+    // enrollment leaves nothing in the token). Nothing for any other key; never throws.
+    void discard_from_token() const noexcept;
 
     std::string to_pem() const;
     // PKCS#8 PBES2 (PBKDF2-SHA256, AES-256-CBC), readable by `openssl pkey -passin`.

@@ -196,6 +196,9 @@ ServerConfig resolve_server_config(const ServerDescription& d, const Args& args)
         // CA directory's own ca-bundle.crt) and is left alone.
         const bool own_bundle = args.given("cert-dir") && !args.given("ca");
         config.renewal_paths = {files.cert_path, files.key_path, own_bundle ? files.ca_path : ""};
+        // The server's renewal transport is not proven with a token key yet (client renew is).
+        if (tls::is_pkcs11_uri(files.key_path))
+            throw InputError("--renew-from needs a key file on a server: a key in a token cannot be replaced by a renewal here");
         tls::check_replaceable(config.renewal_paths, "--renew-from");
     }
     if (args.given("metrics-bind")) std::tie(config.metrics_address, config.metrics_port) = parse_bind_address(args.text("metrics-bind"));

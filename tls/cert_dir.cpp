@@ -2,6 +2,7 @@
 
 #include "common/error.hpp"
 #include "common/files.hpp"
+#include "common/strings.hpp"
 
 namespace mcpmtls::tls {
 namespace {
@@ -20,14 +21,19 @@ constexpr Layout kLayouts[] = {
 
 }  // namespace
 
+std::string token_key_reference(const std::string& key_path) { return key_path + ".uri"; }
+
 CertDirectory find_cert_directory(const std::string& dir) {
     const std::string base = !dir.empty() && dir.back() == '/' ? dir : dir + "/";
     for (const Layout& layout : kLayouts) {
         // file_exists follows symlinks: kubelet's tls.crt is a link into ..data/.
         if (!file_exists(base + layout.cert)) continue;
-        if (!file_exists(base + layout.key))
+        std::string key_path = base + layout.key;
+        if (!file_exists(key_path) && file_exists(token_key_reference(key_path)))
+            key_path = trim(read_file(token_key_reference(key_path)));
+        else if (!file_exists(key_path))
             throw InputError(dir + " has " + layout.cert + " but no " + layout.key + " (" + layout.name + " layout)");
-        CertDirectory found{layout.name, base + layout.cert, base + layout.key, ""};
+        CertDirectory found{layout.name, base + layout.cert, key_path, ""};
         if (file_exists(base + layout.ca)) found.ca_path = base + layout.ca;
         return found;
     }

@@ -1,12 +1,15 @@
 #include "tls/certificate_renewal.hpp"
+#include "tls/cert_dir.hpp"
 
 #include "common/files.hpp"
 #include "common/log.hpp"
 #include "common/strings.hpp"
 #include "pki/csr_builder.hpp"
+#include "pki/pkcs11_token.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sys/stat.h>
@@ -45,10 +48,9 @@ CredentialPaths cert_dir_paths(const std::string& dir) {
 }
 
 void check_replaceable(const CredentialPaths& paths, const std::string& option) {
-    if (starts_with(paths.key_path, "pkcs11:"))
-        throw InputError(option + " needs a key file: a key in a token cannot be replaced by a renewal");
+    // A key in a token is kept by a renewal: only the certificate (and bundle) are replaced.
     for (const std::string* path : {&paths.cert_path, &paths.key_path, &paths.roots_path}) {
-        if (path->empty()) continue;
+        if (path->empty() || pki::is_pkcs11_uri(*path)) continue;
         if (!file_exists(*path)) throw InputError(option + ": " + *path + " does not exist (enroll first: client enroll)");
         const auto slash = path->find_last_of('/');
         const std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : path->substr(0, slash);
@@ -59,7 +61,10 @@ void check_replaceable(const CredentialPaths& paths, const std::string& option) 
     }
 }
 
-Issued parse_issued(const CaAnswer& answer, const pki::PrivateKey& key) {
+namespace {
+
+// parse_issued, with `ours` saying whether the issued certificate is for our key.
+Issued parse_issued_for(const CaAnswer& answer, const std::function<bool(const pki::Certificate&)>& ours) {
     json body;
     try {
         body = json::parse(answer.body);
@@ -96,7 +101,7 @@ Issued parse_issued(const CaAnswer& answer, const pki::PrivateKey& key) {
     // certificates. A CA (or a proxy) that answers anything else leaves the files as they are.
     try {
         const pki::Certificate leaf = pki::Certificate::parse_all(issued.certificate_pem, "the issued certificate").front();
-        if (!leaf.matches_key(key)) throw OperationError("the issued certificate is not for the key we sent");
+        if (!ours(leaf)) throw OperationError("the issued certificate is not for the key we sent");
         if (issued.chain_pem.empty()) issued.chain_pem = issued.certificate_pem;
         const auto chain = pki::Certificate::parse_all(issued.chain_pem, "the issued chain");
         if (chain.front().der() != leaf.der()) throw OperationError("the issued chain does not start with the issued certificate");
@@ -107,14 +112,30 @@ Issued parse_issued(const CaAnswer& answer, const pki::PrivateKey& key) {
     return issued;
 }
 
-void write_credentials(const CredentialPaths& paths, const pki::PrivateKey& key, const Issued& issued) {
+// The files of a renewal or an enrollment; `key` null: the key stays as it is (in its token).
+void write_issued(const CredentialPaths& paths, const pki::PrivateKey* key, const Issued& issued) {
     std::vector<FileToWrite> files;
     if (!paths.roots_path.empty()) files.push_back({paths.roots_path, issued.roots_pem, 0644});
-    files.push_back({paths.key_path, key.to_pem(), 0600});
+    // A key in a token is named, not written: KEYFILE.uri instead of KEYFILE.
+    const std::string token_uri = key ? key->token_uri() : "";
+    if (key && token_uri.empty()) files.push_back({paths.key_path, key->to_pem(), 0600});
+    else if (key) files.push_back({token_key_reference(paths.key_path), token_uri + "\n", 0644});
     std::string chain = issued.chain_pem.empty() ? issued.certificate_pem : issued.chain_pem;
     if (!chain.empty() && chain.back() != '\n') chain.push_back('\n');
     files.push_back({paths.cert_path, chain, 0644});
     write_files_atomic(files);
+    // What named the replaced key goes, so the directory names exactly one.
+    if (key) ::unlink((token_uri.empty() ? token_key_reference(paths.key_path) : paths.key_path).c_str());
+}
+
+}  // namespace
+
+Issued parse_issued(const CaAnswer& answer, const pki::PrivateKey& key) {
+    return parse_issued_for(answer, [&key](const pki::Certificate& leaf) { return leaf.matches_key(key); });
+}
+
+void write_credentials(const CredentialPaths& paths, const pki::PrivateKey& key, const Issued& issued) {
+    write_issued(paths, &key, issued);
 }
 
 pki::KeyType successor_key_type(const pki::Certificate& certificate) {
@@ -126,8 +147,7 @@ pki::KeyType successor_key_type(const pki::Certificate& certificate) {
     throw OperationError("cannot renew a certificate with a " + algorithm + " key (ECDSA P-256/P-384, Ed25519 or RSA only)");
 }
 
-Issued enroll_credentials(const CredentialPaths& paths, pki::KeyType type, const std::string& token, const CaPost& post) {
-    const pki::PrivateKey key = pki::PrivateKey::generate(type);
+Issued enroll_credentials(const CredentialPaths& paths, const pki::PrivateKey& key, const std::string& token, const CaPost& post) {
     // The CA names the certificate after the token's subject; the request's subject is ignored.
     const json request = {{"token", token}, {"csr", pki::make_certificate_request(key, "enrollment")}};
     const Issued issued = parse_issued(post("/v1/enroll", request.dump()), key);
@@ -146,6 +166,15 @@ Issued renew_credentials(const CredentialPaths& paths, const CaPost& post) {
     if (current.not_before() > now)
         throw OperationError(paths.cert_path + " is not valid before " + format_rfc3339(current.not_before()) +
                              " (is this machine's clock right?)");
+    if (pki::is_pkcs11_uri(paths.key_path)) {
+        // The key stays in its token: the CA signs the presented certificate's key again (a renew
+        // without a CSR), and only the certificate and the bundle are replaced.
+        const Issued issued = parse_issued_for(post("/v1/renew", json::object().dump()), [&current](const pki::Certificate& leaf) {
+            return leaf.same_public_key(current);
+        });
+        write_issued(paths, nullptr, issued);
+        return issued;
+    }
     const pki::PrivateKey key = pki::PrivateKey::generate(successor_key_type(current));
     const json request = {{"csr", pki::make_certificate_request(key, current.common_name())}};
     const Issued issued = parse_issued(post("/v1/renew", request.dump()), key);

@@ -12,10 +12,13 @@
 #include "common/files.hpp"
 #include "common/log.hpp"
 #include "common/strings.hpp"
+#include "tls/cert_dir.hpp"
 #include "tls/client_context.hpp"
+#include "tls/pkcs11_key.hpp"
 
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <unistd.h>
 
 namespace mcpmtls::client::cli {
@@ -96,8 +99,15 @@ int enroll(const Args& args) {
     timeouts.io = std::chrono::seconds(30);
     const std::string out_dir = enrollment_directory(args);
     const tls::CredentialPaths paths = tls::cert_dir_paths(out_dir);
+    const std::string key_uri = args.given("key") ? args.text("key") : "";
+    if (!key_uri.empty() && !tls::is_pkcs11_uri(key_uri))
+        throw InputError("enroll makes its key: --key may only name where, in a token (pkcs11:token=T;object=LABEL), not the file " + key_uri);
+    const auto pkcs11 = tls::pkcs11_options_of(args, key_uri.empty() ? paths.key_path : key_uri);
+    if (!key_uri.empty() && args.given("key-type") && args.text("key-type") != "ec")
+        throw InputError("a key made in a token is ec (P-256), not " + args.text("key-type"));
+    const std::string key_reference = tls::token_key_reference(paths.key_path);
     if (!args.flag("force"))
-        for (const auto* existing : {&paths.cert_path, &paths.key_path})
+        for (const auto* existing : {&paths.cert_path, &paths.key_path, &key_reference})
             if (file_exists(*existing))
                 throw InputError(*existing + " exists: renew it (client renew), or give --force to replace it with a new enrollment");
 
@@ -123,14 +133,19 @@ int enroll(const Args& args) {
     const bool created = !file_exists(out_dir);
     make_directories(out_dir, 0700);
     tls::Issued issued;
+    std::optional<pki::PrivateKey> key;
     try {
-        issued = tls::enroll_credentials(paths, enroll_key_type(args.text("key-type")), token,
-                                         ca_post(ca, [context] { return context; }, timeouts));
+        key = key_uri.empty() ? pki::PrivateKey::generate(enroll_key_type(args.text("key-type")))
+                              : pki::PrivateKey::generate_in_token(key_uri, pkcs11, pki::KeyType::ecdsa_p256);
+        issued = tls::enroll_credentials(paths, *key, token, ca_post(ca, [context] { return context; }, timeouts));
     } catch (...) {
+        if (key) key->discard_from_token();
         if (created) ::rmdir(out_dir.c_str());
         throw;
     }
-    std::cout << "wrote " << paths.key_path << " (private key, 0600)\n"
+    if (key->token_uri().empty()) std::cout << "wrote " << paths.key_path << " (private key, 0600)\n";
+    else std::cout << "made the key in the token: " << key->token_uri() << " (not extractable; named in " << key_reference << ")\n";
+    std::cout
               << "wrote " << paths.cert_path << " (" << issued.kind << " " << issued.name << ", serial " << issued.serial
               << ", valid until " << format_rfc3339(issued.not_after) << ")\n"
               << "wrote " << paths.roots_path << " (trust bundle of " << ca.host_header() << ")\n";
@@ -158,7 +173,8 @@ Command enroll_command() {
             ArgSpec("client enroll",
                     "Makes a key here, sends a certificate signing request with TOKEN (from `pki token` on the CA host) to "
                     "the online CA at --ca-url, and writes tls.key (0600), tls.crt and ca.crt into --out-dir, the --cert-dir "
-                    "layout. The CA is verified before the token is sent: by --ca FILE, or by --fingerprint (the SHA-256 of "
+                    "layout. With --key pkcs11:token=T;object=LABEL the key is made in that token (P-256, not extractable) "
+                    "and tls.key.uri names it instead of tls.key; --cert-dir reads either. The CA is verified before the token is sent: by --ca FILE, or by --fingerprint (the SHA-256 of "
                     "its root, as `pki inspect certs/ca.crt` shows it on the CA host); with neither, the roots it offers "
                     "are printed with a WARNING and nothing is sent. Exit codes: 0 enrolled, 1 the CA refused (its message "
                     "is shown), 2 usage error or CA not trusted yet, 3 TLS verification of the CA failed.")

@@ -7,6 +7,7 @@
 #include "common/log.hpp"
 #include "common/strings.hpp"
 #include "tls/cert_dir.hpp"
+#include "tls/pkcs11_key.hpp"
 
 #include <iostream>
 
@@ -35,6 +36,7 @@ RenewalTarget renew_target(const Args& args) {
     if (target.tls.ca_path.empty()) throw InputError("no trust bundle to verify the CA with: give --ca FILE");
     target.tls.cert_path = target.paths.cert_path;
     target.tls.key_path = target.paths.key_path;
+    target.tls.pkcs11 = tls::pkcs11_options_of(args, target.paths.key_path);
     return target;
 }
 
@@ -43,8 +45,9 @@ int renew(const Args& args) {
     const Url ca = parse_ca_url(args.text("ca-url"), "--ca-url");
     const RenewalTarget target = renew_target(args);
     const tls::Issued issued = tls::renew_credentials(target.paths, renewal_post(ca, target.tls, Timeouts{}));
-    std::cout << "wrote " << target.paths.key_path << " (new private key, 0600)\n"
-              << "wrote " << target.paths.cert_path << " (" << issued.kind << " " << issued.name << ", serial "
+    if (tls::is_pkcs11_uri(target.paths.key_path)) std::cout << "kept the key in the token: " << target.paths.key_path << "\n";
+    else std::cout << "wrote " << target.paths.key_path << " (new private key, 0600)\n";
+    std::cout << "wrote " << target.paths.cert_path << " (" << issued.kind << " " << issued.name << ", serial "
               << issued.serial << ", valid until " << format_rfc3339(issued.not_after) << ")\n";
     if (!target.paths.roots_path.empty())
         std::cout << "wrote " << target.paths.roots_path << " (trust bundle of " << ca.host_header() << ")\n";

@@ -15,9 +15,14 @@ struct CertDirectory {
     std::string ca_path;    // the bundle in the directory; empty when it has none
 };
 
+// Where a directory names a key kept in a token instead of holding its file: KEYFILE.uri beside
+// where KEYFILE would be (tls.key.uri), one line with its pkcs11: URI, no PIN (client enroll
+// --key pkcs11:... writes it).
+std::string token_key_reference(const std::string& key_path);
+
 // The layout of `dir`: cert-manager's when tls.crt is there, else spiffe-helper's when svid.pem
 // is. Throws InputError (exit 2) in one line naming both layouts when it holds neither, or when
-// the certificate's key is missing.
+// the certificate's key is missing. A key named by token_key_reference() is given as its URI.
 CertDirectory find_cert_directory(const std::string& dir);
 
 }  // namespace mcpmtls::tls

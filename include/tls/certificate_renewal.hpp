@@ -43,7 +43,7 @@ struct CredentialPaths {
 CredentialPaths cert_dir_paths(const std::string& dir);
 
 // Throws InputError naming `option` unless each file exists and can be replaced (its folder
-// writable), and the key is a file (not a pkcs11: URI).
+// writable). A key in a token (a pkcs11: URI) is not a file, and a renewal keeps it.
 void check_replaceable(const CredentialPaths& paths, const std::string& option);
 
 // The CA's answer to one request.
@@ -85,18 +85,20 @@ struct Issued {
 // answer that is not what the API promises (the certificate not matching `key` included).
 Issued parse_issued(const CaAnswer& answer, const pki::PrivateKey& key);
 
-// Replaces the files (see the top of this header). The key is 0600.
+// Replaces the files (see the top of this header). The key is 0600; a key in a token is named by
+// its URI in KEYFILE.uri instead (tls/cert_dir.hpp), and no key file is written.
 void write_credentials(const CredentialPaths& paths, const pki::PrivateKey& key, const Issued& issued);
 
 // The key type to make for a successor of `certificate`: the same algorithm and size (an RSA
 // key of any size is succeeded by RSA 3072, the size pki makes).
 pki::KeyType successor_key_type(const pki::Certificate& certificate);
 
-// POST /v1/enroll with a key of `type` made here; writes the files. Nothing is written unless
-// the CA issued.
-Issued enroll_credentials(const CredentialPaths& paths, pki::KeyType type, const std::string& token, const CaPost& post);
-// POST /v1/renew for the certificate in paths.cert_path with a new key of the same type; the
-// transport presents the current certificate. Writes the files on success; on any failure they
+// POST /v1/enroll with `key` (made here, or in a token); writes the files. Nothing is written
+// unless the CA issued.
+Issued enroll_credentials(const CredentialPaths& paths, const pki::PrivateKey& key, const std::string& token, const CaPost& post);
+// POST /v1/renew for the certificate in paths.cert_path with a new key of the same type, or,
+// when paths.key_path is a pkcs11: URI, without a CSR: the key stays in its token and the CA
+// signs it again. The transport presents the current certificate. Writes the files on success; on any failure they
 // are untouched.
 Issued renew_credentials(const CredentialPaths& paths, const CaPost& post);
 

@@ -11,6 +11,7 @@
 // The PIN never comes from the command line: `--pin-file FILE`, or `pin-source` in the URI; a
 // URI with `pin-value` is refused.
 #include "common/options.hpp"
+#include "pki/pkcs11_token.hpp"
 #include "tls/openssl_handles.hpp"
 
 #include <string>
@@ -18,10 +19,7 @@
 
 namespace mcpmtls::tls {
 
-struct Pkcs11Options {
-    std::string module_path;  // empty: default_pkcs11_module()
-    std::string pin_file;     // empty: the URI's pin-source, else no PIN (a token without login)
-};
+using pki::Pkcs11Options;
 
 bool is_pkcs11_uri(const std::string& key);
 

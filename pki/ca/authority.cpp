@@ -8,6 +8,7 @@
 #include "pki/x509_names.hpp"
 #include "pki/names.hpp"
 
+#include <optional>
 #include <botan/bigint.h>
 #include <botan/der_enc.h>
 #include <botan/hex.h>
@@ -180,11 +181,18 @@ std::string passphrase_from(const std::string& passphrase_file, const char* envi
 
 Certificate init_ca(const CaDirectory& dir, const CaInitOptions& options) {
     check_ca_options(options);
+    // A key in a token is reached (or made) before DIR is: a refused PIN leaves nothing behind.
+    std::optional<PrivateKey> token_key;
+    if (!options.key_in.empty() || !options.key_uri.empty()) {
+        require_no_ca(dir, options.force);
+        token_key = options.key_in.empty() ? load_token_ca_key(options.key_uri, dir)
+                                           : make_token_ca_key(options.key_in, dir, options.key_type);
+    }
     make_directories(dir.dir());
     FileLock lock(dir.lock());
     require_no_ca(dir, options.force);
 
-    auto key = PrivateKey::generate(options.key_type);
+    auto key = token_key ? *token_key : PrivateKey::generate(options.key_type);
     auto cert = make_root(key, options.common_name, options.days, options.path_len, Inventory());
     install_ca(dir, key, cert, cert.pem(), cert.fingerprint_sha256(), options);
     return cert;
@@ -416,6 +424,9 @@ RotationResult rotate_locked(const CaDirectory& dir, const LoadedCa& ca, Invento
 
 CaRotationResult start_ca_rotation(const CaDirectory& dir, const std::string& ca_passphrase) {
     FileLock lock(dir.lock());
+    if (file_exists(dir.ca_key_uri()))
+        throw OperationError("the CA key of " + dir.dir() + " is in a token (" + dir.ca_key_uri() +
+                             "); rotate-ca makes file keys only: start a new CA with pki init --key-in in another directory");
     if (file_exists(dir.previous_ca_cert()))
         throw OperationError("a CA rotation is already in progress (finish it with: pki rotate-ca --finish)");
     if (!load_ca_certificate(dir).is_self_signed())

@@ -26,6 +26,11 @@ struct CaInitOptions {
     // a root that signs leaves only; 1 for one that signs an intermediate.
     size_t path_len = 0;
     std::string crl_url;     // CRL distribution point of everything signed in this directory
+    // A CA key in a token (pkcs11: URIs, reached with the directory's token_options()): made
+    // there (`key_in`), or an existing key object (`key_uri`). DIR then records the URI in
+    // ca.key.uri and holds no ca.key.
+    std::string key_in;
+    std::string key_uri;
 };
 
 // Creates a self-signed root CA. Throws OperationError when a CA exists and !force.

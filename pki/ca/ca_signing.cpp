@@ -51,8 +51,32 @@ std::string signature_hash_for(const Botan::Private_Key& key) {
     return "SHA-256";
 }
 
+PrivateKey load_token_ca_key(const std::string& uri, const CaDirectory& dir) {
+    try {
+        return PrivateKey::from_token(uri, dir.token_options());
+    } catch (const TokenError& e) {
+        throw OperationError(e.what());
+    }
+}
+
+PrivateKey make_token_ca_key(const std::string& uri, const CaDirectory& dir, KeyType type) {
+    try {
+        return PrivateKey::generate_in_token(uri, dir.token_options(), type);
+    } catch (const TokenError& e) {
+        throw OperationError(e.what());
+    }
+}
+
 LoadedCa load_ca(const CaDirectory& dir, const std::string& passphrase) {
     auto cert = load_ca_certificate(dir);
+    if (!dir.ca_key_override().empty() || file_exists(dir.ca_key_uri())) {
+        const std::string uri = dir.ca_key_override().empty() ? trim(read_file(dir.ca_key_uri())) : dir.ca_key_override();
+        if (!passphrase.empty())
+            throw InputError("the CA key is in a token (" + uri + "): give its PIN with --pin-file, not a passphrase");
+        auto key = load_token_ca_key(uri, dir);
+        if (!cert.matches_key(key)) throw OperationError("the key " + uri + " in the token does not belong to " + dir.ca_cert());
+        return {cert, key};
+    }
     if (!file_exists(dir.ca_key()))
         throw InputError("the CA key " + dir.ca_key() + " is missing (if it is kept offline, bring it back to sign)");
     auto key = PrivateKey::load(dir.ca_key(), passphrase);
@@ -137,7 +161,7 @@ void check_ca_options(const CaInitOptions& options) {
 }
 
 void require_no_ca(const CaDirectory& dir, bool force) {
-    if (!force && (file_exists(dir.ca_cert()) || file_exists(dir.ca_key())))
+    if (!force && (file_exists(dir.ca_cert()) || file_exists(dir.ca_key()) || file_exists(dir.ca_key_uri())))
         throw OperationError("a CA already exists in " + dir.dir() + " (use --force to replace it)");
 }
 
@@ -154,8 +178,15 @@ void install_ca(const CaDirectory& dir, const PrivateKey& key, const Certificate
     // A new CA starts a new log: the old one records what the replaced CA did, and stays beside it.
     if (file_exists(dir.issuance_log()))
         ::rename(dir.issuance_log().c_str(), (dir.issuance_log() + ".replaced").c_str());
-    // Key first: a certificate whose key is missing is worse than a stray key.
-    write_key_file(dir.ca_key(), key, options.passphrase);
+    // Key first: a certificate whose key is missing is worse than a stray key. A key in a token
+    // is recorded by its URI (no PIN in it), and no ca.key is written.
+    if (key.token_uri().empty()) {
+        write_key_file(dir.ca_key(), key, options.passphrase);
+        ::unlink(dir.ca_key_uri().c_str());
+    } else {
+        write_file_atomic(dir.ca_key_uri(), key.token_uri() + "\n", 0644);
+        ::unlink(dir.ca_key().c_str());
+    }
     write_file_atomic(dir.ca_cert(), cert.pem(), 0644);
     write_file_atomic(dir.bundle(), trust_anchor_pem, 0644);
     inventory.save(dir.inventory());

@@ -26,6 +26,10 @@ struct LoadedCa {
 // DIR's ca.crt and ca.key (decrypted with `passphrase` when encrypted). InputError when missing,
 // unreadable or not a pair.
 LoadedCa load_ca(const CaDirectory& dir, const std::string& passphrase);
+// The CA key in a token that `uri` names (load) or a new one made there (make), reached with
+// DIR's token_options(). What the token refuses is an OperationError (pki's exit 1).
+PrivateKey load_token_ca_key(const std::string& uri, const CaDirectory& dir);
+PrivateKey make_token_ca_key(const std::string& uri, const CaDirectory& dir, KeyType type);
 // The CA certificate only, for what needs no key (name constraints, an intermediate's root).
 Certificate load_ca_certificate(const CaDirectory& dir);
 

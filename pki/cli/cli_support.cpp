@@ -13,7 +13,13 @@ Option passphrase_option() {
                         "passphrase of ca.key, on the first line of FILE (or set PKI_PASSPHRASE); init encrypts ca.key with it");
 }
 
-CaDirectory ca_directory(const Args& args) { return CaDirectory(args.text("dir")); }
+std::vector<Option> ca_key_options() {
+    std::vector<Option> options = {passphrase_option()};
+    for (auto& row : pkcs11_option_rows()) options.push_back(std::move(row));
+    return options;
+}
+
+CaDirectory ca_directory(const Args& args) { return CaDirectory(args.text("dir"), pkcs11_options_from(args)); }
 
 std::string passphrase(const Args& args) { return passphrase_from(args.text("passphrase-file")); }
 
@@ -28,7 +34,8 @@ ArgSpec leaf_spec(const std::string& program, const std::string& description, co
         .add(Option::list("email", "ADDR", "e-mail SAN, clients only"))
         .add(Option::integer("days", "N", 1, 3650, "lifetime in days, never past the CA's").fallback(90))
         .add(Option::text("ttl", "DURATION", "lifetime as 90m, 24h or 7d, instead of --days"))
-        .add(passphrase_option())
+        .add(Option::text("key", "URI", "the CA key in a token (a pkcs11: URI), instead of the one DIR records"))
+        .add(ca_key_options())
         .add(dir_option());
 }
 
@@ -45,6 +52,16 @@ void read_leaf_request(const Args& args, const std::string& command, LeafRequest
     if (args.given("ttl") && args.given("days")) throw InputError("give --days or --ttl, not both");
     request.lifetime = args.given("ttl") ? parse_duration(args.text("ttl")) : std::chrono::hours(24) * args.integer("days");
     request.ca_passphrase = passphrase(args);
+}
+
+CaDirectory signing_directory(const Args& args) {
+    const CaDirectory dir = ca_directory(args);
+    if (!args.given("key")) return dir;
+    const std::string uri = args.text("key");
+    if (!is_pkcs11_uri(uri))
+        throw InputError("--key names the CA key in a token (pkcs11:token=T;object=LABEL), not the file " + uri +
+                         " (a CA key file is always DIR/ca.key)");
+    return dir.with_ca_key(uri);
 }
 
 long days_left(TimePoint not_after) {

@@ -14,6 +14,10 @@ namespace mcpmtls::pki::cli {
 
 Option dir_option();         // --dir DIR (default certs)
 Option passphrase_option();  // --passphrase-file FILE
+// What unlocks the CA key: --passphrase-file for ca.key, and --pkcs11-module, --pin-file for a
+// CA key in a token (the rows the servers use for theirs).
+std::vector<Option> ca_key_options();
+// --dir, with --pkcs11-module and --pin-file when the command has them.
 CaDirectory ca_directory(const Args& args);
 std::string passphrase(const Args& args);  // from --passphrase-file or PKI_PASSPHRASE
 
@@ -22,6 +26,8 @@ std::string passphrase(const Args& args);  // from --passphrase-file or PKI_PASS
 // CA's passphrase and --dir.
 ArgSpec leaf_spec(const std::string& program, const std::string& description, const std::vector<Option>& own);
 void read_leaf_request(const Args& args, const std::string& command, LeafRequest& request);
+// ca_directory(), signing with the --key pkcs11:... of leaf_spec when given.
+CaDirectory signing_directory(const Args& args);
 
 long days_left(TimePoint not_after);
 std::string date_of(TimePoint t);  // YYYY-MM-DD

@@ -14,7 +14,7 @@ ArgSpec crl_spec() {
     return ArgSpec("pki crl", "Signs a fresh CRL (v2, CRL number increasing).")
         .add(Option::integer("days", "N", 1, 365, "days until nextUpdate").fallback(7))
         .add(Option::flag("der", "also write the DER form that HTTP servers publish (ca.crl.der), kept up to date from then on"))
-        .add(passphrase_option())
+        .add(ca_key_options())
         .add(dir_option());
 }
 

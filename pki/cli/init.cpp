@@ -38,7 +38,11 @@ ArgSpec init_spec() {
         .add(Option::list("permit-uri", "HOST", "with --intermediate: it may sign URIs with this host (a SPIFFE trust domain)"))
         .add(Option::list("permit-ip", "CIDR", "with --intermediate: it may sign IP addresses in CIDR (10.0.0.0/8)"))
         .add(Option::flag("force", "replace an existing CA (all its certificates stop verifying)"))
-        .add(passphrase_option())
+        .add(Option::text("key-in", "URI",
+                          "make the CA key in a token named by a pkcs11: URI (pkcs11:token=T;object=LABEL): P-256 unless "
+                          "--key-type says ecdsa-p384, not extractable; no ca.key is written, ca.key.uri says where it is"))
+        .add(Option::text("key", "URI", "use an existing key in a token (a pkcs11: URI) as the CA key"))
+        .add(ca_key_options())
         .add(dir_option());
 }
 
@@ -49,11 +53,29 @@ void require_intermediate_for(const Args& args) {
         if (args.given(name)) throw InputError(std::string("--") + name + " needs --intermediate");
 }
 
+// The CA key of a root: made in a token (--key-in), a key already there (--key), or a file.
+void read_token_key(const Args& args, CaInitOptions& options) {
+    if (args.given("key-in") && args.given("key")) throw InputError("give --key-in (a new key) or --key (an existing one), not both");
+    for (const char* name : {"key-in", "key"}) {
+        if (!args.given(name)) continue;
+        const std::string uri = args.text(name);
+        if (!is_pkcs11_uri(uri)) throw InputError(std::string("--") + name + " takes a pkcs11: URI (a key in a token), not '" + uri + "'");
+        if (!options.passphrase.empty())
+            throw InputError(std::string("--") + name + ": a key in a token has a PIN (--pin-file), not a passphrase");
+        (std::string(name) == "key" ? options.key_uri : options.key_in) = uri;
+    }
+    if (options.key_in.empty() && options.key_uri.empty())
+        for (const char* name : {"pkcs11-module", "pin-file"})
+            if (args.given(name)) throw InputError(std::string("--") + name + " is for a CA key in a token (--key-in or --key)");
+}
+
 void print_ca(const std::string& headline, const Certificate& cert, const CaDirectory& dir, bool encrypted,
-              std::vector<std::pair<std::string, std::string>> extra) {
+              std::vector<std::pair<std::string, std::string>> extra, const std::string& token_uri = "") {
     std::vector<std::pair<std::string, std::string>> fields = {
         {"certificate", dir.ca_cert()},
-        {"private key", dir.ca_key() + (encrypted ? " (0600, encrypted)" : " (0600)")},
+        token_uri.empty() ? std::make_pair(std::string("private key"), dir.ca_key() + (encrypted ? " (0600, encrypted)" : " (0600)"))
+                          : std::make_pair(std::string("private key"), "in the token: " + token_uri + " (not extractable; named in " +
+                                                                           dir.ca_key_uri() + ", no ca.key)"),
         {"trust bundle", dir.bundle()},
         {"path length", cert.path_length() ? std::to_string(*cert.path_length()) : "unlimited"},
         {"fingerprint", "sha256:" + cert.fingerprint_sha256()}};
@@ -77,11 +99,15 @@ int run_init(const Args& args) {
 
     if (!args.flag("intermediate")) {
         require_intermediate_for(args);
+        read_token_key(args, options);
         const auto cert = init_ca(dir, options);
+        const std::string token_uri = options.key_in.empty() ? options.key_uri : options.key_in;
         print_ca("created CA '" + cert.common_name() + "' in " + dir.dir() + "/", cert, dir, !options.passphrase.empty(),
-                 extra);
+                 extra, token_uri.empty() ? "" : parse_pkcs11_uri(token_uri).without_pin);
         return kExitOk;
     }
+    for (const char* name : {"key-in", "key", "pkcs11-module", "pin-file"})
+        if (args.given(name)) throw InputError(std::string("--") + name + " makes a root CA's key in a token; not with --intermediate");
     if (!args.given("root-dir")) throw InputError("--intermediate needs --root-dir ROOTDIR (the root CA that signs it)");
     if (!args.given("cn")) options.common_name = kIntermediateName;
     if (!args.given("days")) options.days = kIntermediateDays;

@@ -18,7 +18,7 @@ int run_issue(const Args& args) {
     IssueOptions options;
     read_leaf_request(args, "issue", options);
     options.key_type = parse_key_type(args.text("key-type"));
-    const CaDirectory dir = ca_directory(args);
+    const CaDirectory dir = signing_directory(args);
     print_new_leaf("issued", issue_certificate(dir, options), dir, dir.leaf_key(options.name) + " (0600)");
     return kExitOk;
 }

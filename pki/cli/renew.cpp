@@ -13,7 +13,7 @@ ArgSpec renew_spec() {
                                 "renewal failed. Leaves signed from a CSR keep their key.")
         .add(Option::text("within", "DURATION", "renew what expires within DURATION (expired leaves included)").required())
         .add(Option::flag("dry-run", "print what would be renewed and change nothing"))
-        .add(passphrase_option())
+        .add(ca_key_options())
         .add(dir_option());
 }
 

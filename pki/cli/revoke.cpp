@@ -13,7 +13,7 @@ ArgSpec revoke_spec() {
         .positional("NAME", false)
         .add(Option::text("serial", "HEX", "revoke by serial number instead of name"))
         .add(Option::text("reason", "R", "keyCompromise, superseded, cessationOfOperation, ...").fallback("unspecified"))
-        .add(passphrase_option())
+        .add(ca_key_options())
         .add(dir_option());
 }
 

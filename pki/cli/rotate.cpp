@@ -13,7 +13,7 @@ ArgSpec rotate_spec() {
                           "rotation/NAME-<UTC timestamp>/ with a manifest.json.")
         .positional("NAME")
         .add(Option::flag("revoke-old", "revoke the previous certificate (reason superseded) once the new one is in place"))
-        .add(passphrase_option())
+        .add(ca_key_options())
         .add(dir_option());
 }
 

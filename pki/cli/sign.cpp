@@ -18,7 +18,7 @@ int run_sign(const Args& args) {
     LeafRequest options;
     read_leaf_request(args, "sign", options);
     const auto request = CertificateRequest::load(args.text("csr"));
-    const CaDirectory dir = ca_directory(args);
+    const CaDirectory dir = signing_directory(args);
     const auto signed_request = sign_certificate_request(dir, request, options);
     // The report of ungranted names first: it is why an operator reads stderr at all.
     if (!signed_request.names_not_granted.empty())

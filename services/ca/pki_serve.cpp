@@ -52,7 +52,7 @@ ArgSpec serve_spec() {
                  .fallback(10))
         .add(Option::integer("max-connections", "N", 1, 4096, "connections served at once (worker threads)").fallback(64))
         .add(Option::text("log-format", "FORMAT", "text or json").one_of({"text", "json"}).fallback("text"))
-        .add(pki::cli::passphrase_option())
+        .add(pki::cli::ca_key_options())
         .add(pki::cli::dir_option());
 }
 

@@ -5,6 +5,7 @@
 // CLI), so no p11-kit configuration of the machine is involved.
 #include "test/support/fixtures.hpp"
 #include "test/support/sdk_host.hpp"
+#include "test/support/softhsm.hpp"
 #include "test/support/stdio_process.hpp"
 
 #include <catch2/catch.hpp>
@@ -20,7 +21,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string kModule = "/usr/lib/softhsm/libsofthsm2.so";  // Debian's softhsm2 (arch-independent folder)
+const std::string& kModule = kSoftHsmModule;
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
@@ -39,56 +40,6 @@ size_t lines_besides_log(const std::string& err) {
         if (!std::regex_search(line, std::regex(R"(^\d{4}-\d\d-\d\dT\S+ error startup_failed )"))) ++lines;
     return lines;
 }
-
-// A SoftHSM2 token "mcp" (user PIN in pin_file()) in a folder of its own, for this test's
-// processes: SOFTHSM2_CONF is set while the token lives, and children inherit it.
-class SoftHsmToken {
-public:
-    SoftHsmToken() {
-        write_text(dir_.file("softhsm2.conf"), "directories.tokendir = " + dir_.file("tokens") +
-                                                   "\nobjectstore.backend = file\nlog.level = ERROR\n");
-        run_shell("mkdir -p '" + dir_.file("tokens") + "'");
-        ::setenv("SOFTHSM2_CONF", dir_.file("softhsm2.conf").c_str(), 1);
-        write_text(pin_file(), "4711\n");
-        expect_ok(run_command({"softhsm2-util", "--init-token", "--free", "--label", "mcp", "--pin", "4711", "--so-pin", "271828"}),
-                  "softhsm2-util --init-token");
-    }
-    ~SoftHsmToken() { ::unsetenv("SOFTHSM2_CONF"); }
-
-    // A key pair labelled `object` (EC P-256 unless told), made inside the token.
-    void generate_key(const std::string& object, const std::string& id_hex, const std::string& type = "EC:prime256v1") const {
-        expect_ok(run_command({"pkcs11-tool", "--module", kModule, "--token-label", "mcp", "--login", "--pin", "4711", "--keypairgen",
-                               "--key-type", type, "--label", object, "--id", id_hex}),
-                  "pkcs11-tool --keypairgen");
-    }
-    // A certificate from `pki` for the key `object` (a CSR the token signed), written to a file
-    // of this folder named `file`; the kind is server (localhost, 127.0.0.1) or client.
-    std::string certify(const DemoPki& pki, const std::string& object, const std::string& kind, const std::string& name,
-                        const std::string& file) const {
-        const std::string csr = dir_.file(name + ".csr");
-        expect_ok(run_shell("PKCS11_MODULE_PATH='" + kModule + "' openssl req -new -engine pkcs11 -keyform engine -key '" +
-                            uri(object) + ";pin-value=4711' -subj '/CN=" + name + "' -out '" + csr + "' 2>&1"),
-                  "openssl req through the pkcs11 engine");
-        std::vector<std::string> args = {"sign", kind, name, "--csr", csr};
-        if (kind == "server") args.insert(args.end(), {"--dns", "localhost", "--ip", "127.0.0.1"});
-        expect_ok(pki.pki(args), "pki sign");
-        // Written beside and renamed over, as a rotation writes it.
-        write_text(path(file) + ".new", read_text(pki.path(name + ".crt")));
-        expect_ok(run_command({"mv", path(file) + ".new", path(file)}), "mv");
-        return path(file);
-    }
-    static std::string uri(const std::string& object) { return "pkcs11:token=mcp;object=" + object; }
-    std::string pin_file() const { return dir_.file("pin"); }
-    std::string path(const std::string& file) const { return dir_.file(file); }
-    // --pkcs11-module and --pin-file for our programs.
-    std::vector<std::string> flags() const { return {"--pkcs11-module", kModule, "--pin-file", pin_file()}; }
-
-private:
-    static void expect_ok(const CommandResult& r, const std::string& what) {
-        if (r.exit_code != 0) throw std::runtime_error(what + " failed: " + r.all());
-    }
-    TempDir dir_;
-};
 
 // One token key "weather" with a server certificate, a DemoPki to certify it and to give the
 // other side its files.
