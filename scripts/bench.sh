@@ -9,13 +9,14 @@
 #      IDLE (idle keep-alive connections, default 256), STALLED (default 1000), GO_PEER (0: skip Go),
 #      BRIDGE_REQUESTS (sequential calls for the bridge row, default 5000),
 #      ENROLLMENTS (enrollments for the online CA row, default 300), ENROLL_CLIENTS (default 4),
-#      WORKLOADS=bridge|enroll (only that row, merged into an existing bench/results.json)
+#      PKCS11_HANDSHAKES (full handshakes against each server of the pkcs11 row, default HANDSHAKES),
+#      WORKLOADS=bridge|enroll|pkcs11 (only that row, merged into an existing bench/results.json)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10} CONNECTIONS=${CONNECTIONS:-16} HANDSHAKES=${HANDSHAKES:-2000} MANY=${MANY:-256}
 FLEET=${FLEET:-1000} IDLE=${IDLE:-256} STALLED=${STALLED:-1000} GO_PEER=${GO_PEER:-1}
 BRIDGE_REQUESTS=${BRIDGE_REQUESTS:-5000} WORKLOADS=${WORKLOADS:-all}
-ENROLLMENTS=${ENROLLMENTS:-300} ENROLL_CLIENTS=${ENROLL_CLIENTS:-4}
+ENROLLMENTS=${ENROLLMENTS:-300} ENROLL_CLIENTS=${ENROLL_CLIENTS:-4} PKCS11_HANDSHAKES=${PKCS11_HANDSHAKES:-$HANDSHAKES}
 ulimit -n "$(ulimit -Hn)"  # a thousand connections on each side
 work=$(mktemp -d /tmp/mcp-mtls-bench.XXXXXX)
 pids=()
@@ -191,6 +192,64 @@ PY
 print_enroll_row() {
   python3 -c "import json; e=json.load(open('$work/enroll.json')); print(f\"enroll: {e['enrollments']} enrollments by {e['clients']} clients: {e['enrollments_per_second']}/s, p50 {e['p50_ms']} ms, p99 {e['p99_ms']} ms, CA CPU {e['server_cpu_ms_per_enrollment']} ms per enrollment, {e['failed']} failed, issuance log verified: {e['log_verified']}\")"
 }
+# pkcs11: a second echo server whose key is in a SoftHSM2 token (a throw-away token in $work,
+# a P-256 key made in it, its certificate from the bench PKI), and the full-handshake workload run
+# against the file-key server and then the token-key server, back to back so both see the same
+# machine -> $work/pkcs11.json: server CPU per handshake of each and their ratio. Skipped, with
+# the reason, when SoftHSM2 (a test dependency) or OpenSSL's pkcs11 engine is missing.
+pkcs11_row() {
+  local module=/usr/lib/softhsm/libsofthsm2.so reason=
+  command -v softhsm2-util >/dev/null && command -v pkcs11-tool >/dev/null && [[ -f $module ]] ||
+    reason="softhsm2 and opensc are not installed (make build/.test-deps-installed)"
+  [[ -n $reason ]] || openssl engine pkcs11 >/dev/null 2>&1 || reason="OpenSSL's pkcs11 engine is not installed (libengine-pkcs11-openssl)"
+  if [[ -n $reason ]]; then
+    python3 -c "import json, sys; json.dump({'workload': 'pkcs11', 'skipped': sys.argv[1]}, open('$work/pkcs11.json', 'w'))" "$reason"
+    return
+  fi
+  local hsm=$work/softhsm
+  mkdir -p "$hsm/tokens"
+  printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' "$hsm/tokens" >"$hsm/softhsm2.conf"
+  printf '4711\n' >"$hsm/pin"
+  export SOFTHSM2_CONF=$hsm/softhsm2.conf
+  softhsm2-util --init-token --free --label bench --pin 4711 --so-pin 271828 >/dev/null
+  pkcs11-tool --module "$module" --token-label bench --login --pin 4711 --keypairgen --key-type EC:prime256v1 \
+    --label echo --id 01 >/dev/null 2>&1
+  PKCS11_MODULE_PATH=$module openssl req -new -engine pkcs11 -keyform engine -key "pkcs11:token=bench;object=echo;pin-value=4711" \
+    -subj /CN=echo-hsm -out "$hsm/echo.csr" >/dev/null 2>&1
+  bin/pki sign server echo-hsm --dir "$certs" --csr "$hsm/echo.csr" --dns localhost --ip 127.0.0.1 >/dev/null
+  bin/echo-server --port 0 --cert "$certs/echo-hsm.crt" --key "pkcs11:token=bench;object=echo" --pkcs11-module "$module" \
+    --pin-file "$hsm/pin" --ca "$certs/ca-bundle.crt" >"$work/hsm.log" 2>&1 &
+  hsm_pid=$!; pids+=("$hsm_pid")
+  for _ in $(seq 100); do grep -q server_started "$work/hsm.log" && break; sleep 0.05; done
+  hsm_port=$(sed -n 's/.*server_started.* port=\([0-9]*\).*/\1/p' "$work/hsm.log")
+  unset SOFTHSM2_CONF
+  bench ours pkcs11_file_key --connections "$CONNECTIONS" --requests "$PKCS11_HANDSHAKES" --new-connection-per-request --no-resumption
+  bench hsm pkcs11_token_key --connections "$CONNECTIONS" --requests "$PKCS11_HANDSHAKES" --new-connection-per-request --no-resumption
+  python3 - "$work" <<'PY'
+import json, os, sys
+work = sys.argv[1]
+runs = {k: json.load(open(os.path.join(work, f))) for k, f in (("file", "ours-pkcs11_file_key.json"), ("token", "hsm-pkcs11_token_key.json"))}
+row = {"workload": "pkcs11", "token": "SoftHSM2, EC P-256", "connections": runs["file"]["connections"]}
+for k, r in runs.items():
+    row[k + "_key"] = {"handshakes": r["handshakes"], "failed": r["failed"], "requests_per_second": r["requests_per_second"],
+                       "p50_ms": r["latency_ms"]["p50"], "server_cpu_us_per_handshake": r["server_cpu_us_per_request"]}
+row["token_over_file_cpu_ratio"] = round(runs["token"]["server_cpu_us_per_request"] / max(runs["file"]["server_cpu_us_per_request"], 0.1), 2)
+json.dump(row, open(os.path.join(work, "pkcs11.json"), "w"))
+PY
+}
+print_pkcs11_row() {
+  python3 - "$work/pkcs11.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+if "skipped" in p:
+    print(f"pkcs11: skipped: {p['skipped']}")
+else:
+    f, t = p["file_key"], p["token_key"]
+    print(f"pkcs11: full handshakes ({p['connections']} connections), server CPU per handshake: file key {f['server_cpu_us_per_handshake']} us, "
+          f"token key ({p['token']}) {t['server_cpu_us_per_handshake']} us: {p['token_over_file_cpu_ratio']}x; "
+          f"{f['requests_per_second']:.0f} vs {t['requests_per_second']:.0f} handshakes/s, {f['failed'] + t['failed']} failed")
+PY
+}
 if [[ $WORKLOADS == enroll ]]; then
   enroll_row
   mkdir -p bench
@@ -203,6 +262,20 @@ json.dump(results, open(path, "w"), indent=2)
 PY
   print_enroll_row
   echo "written: bench/results.json (enroll row)"
+  exit 0
+fi
+if [[ $WORKLOADS == pkcs11 ]]; then
+  pkcs11_row
+  mkdir -p bench
+  python3 - "$work/pkcs11.json" <<'PY'
+import json, os, sys
+path = "bench/results.json"
+results = json.load(open(path)) if os.path.exists(path) else {}
+results["pkcs11"] = json.load(open(sys.argv[1]))
+json.dump(results, open(path, "w"), indent=2)
+PY
+  print_pkcs11_row
+  echo "written: bench/results.json (pkcs11 row)"
   exit 0
 fi
 if [[ $WORKLOADS == bridge ]]; then
@@ -236,6 +309,7 @@ stalled ours
 peak_rss=$(rss "$ours_pid" VmHWM)
 bridge_row
 enroll_row
+pkcs11_row
 if [[ -n $go_pid ]]; then
   bench go keepalive --connections "$CONNECTIONS" --duration "$DURATION"
   bench go fleet --connections "$FLEET" --duration "$DURATION"
@@ -266,6 +340,7 @@ result = {
                "rss_growth_per_keepalive_connection_kib": round(max(rss_many - rss_before, 0) / many, 1)},
     "bridge": load("bridge"),
     "enroll": load("enroll"),
+    "pkcs11": load("pkcs11"),
 }
 json.dump(result, open("bench/results.json", "w"), indent=2)
 print(f"{'workload':<14}{'server':>7}{'conns':>6}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}{'failed':>7}{'handshakes':>11}{'resumed':>8}{'cpu us/req':>11}")
@@ -289,3 +364,4 @@ print("written: bench/results.json")
 PY
 print_bridge_row
 print_enroll_row
+print_pkcs11_row
