@@ -67,6 +67,7 @@ void Supervisor::watch_files() {
             lock.lock();
         }
         tls_.watch_revocation();
+        tls_.watch_token_key();
         if (std::chrono::steady_clock::now() - last_expiry_check > std::chrono::hours(12)) {
             tls_.warn_about_expiry();
             last_expiry_check = std::chrono::steady_clock::now();

@@ -95,9 +95,14 @@ EvpPkeyPtr load_pkcs11_key(const std::string& uri_text, const Pkcs11Options& opt
     return key;
 }
 
-bool signs_for(EVP_PKEY* key, X509* certificate) {
+bool signs_for(EVP_PKEY* key, X509* certificate) { return !signing_failure(key, certificate); }
+
+std::optional<std::string> signing_failure(EVP_PKEY* key, X509* certificate) {
     EVP_PKEY* public_key = X509_get0_pubkey(certificate);
-    if (!public_key) return false;
+    if (!public_key) {
+        ERR_clear_error();
+        return "the certificate has no public key";
+    }
     static const unsigned char challenge[] = "mcp-mtls: does the token hold this certificate's key?";
     struct MdCtxDeleter { void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); } };
     std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> sign(EVP_MD_CTX_new()), verify(EVP_MD_CTX_new());
@@ -105,12 +110,15 @@ bool signs_for(EVP_PKEY* key, X509* certificate) {
     const EVP_MD* digest = EVP_PKEY_id(public_key) == EVP_PKEY_ED25519 ? nullptr : EVP_sha256();
     std::vector<unsigned char> signature(static_cast<size_t>(EVP_PKEY_size(key)) + 16);
     size_t length = signature.size();
-    const bool ok = sign && verify && EVP_DigestSignInit(sign.get(), nullptr, digest, nullptr, key) == 1 &&
-                    EVP_DigestSign(sign.get(), signature.data(), &length, challenge, sizeof challenge) == 1 &&
-                    EVP_DigestVerifyInit(verify.get(), nullptr, digest, nullptr, public_key) == 1 &&
-                    EVP_DigestVerify(verify.get(), signature.data(), length, challenge, sizeof challenge) == 1;
+    if (!sign || !verify) return "out of memory";
+    if (EVP_DigestSignInit(sign.get(), nullptr, digest, nullptr, key) != 1 ||
+        EVP_DigestSign(sign.get(), signature.data(), &length, challenge, sizeof challenge) != 1)
+        return "the key does not sign: " + openssl_error();
+    const bool verified = EVP_DigestVerifyInit(verify.get(), nullptr, digest, nullptr, public_key) == 1 &&
+                          EVP_DigestVerify(verify.get(), signature.data(), length, challenge, sizeof challenge) == 1;
     ERR_clear_error();
-    return ok;
+    if (!verified) return "the key's signature does not verify with the certificate's public key";
+    return std::nullopt;
 }
 
 }  // namespace mcpmtls::tls

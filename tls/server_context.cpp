@@ -110,6 +110,11 @@ struct HandshakeCallbacks {
         } else if (description == SSL_AD_BAD_CERTIFICATE || description == SSL_AD_CERTIFICATE_UNKNOWN ||
                    description == SSL_AD_UNKNOWN_CA || description == SSL_AD_ACCESS_DENIED) {
             return;  // our verifier already logged why
+        } else if (description == SSL_AD_INTERNAL_ERROR && self && is_pkcs11_uri(self->settings_.files.key_path)) {
+            // Most likely the token's key failed to sign; watch_token_key checks and says why.
+            self->key_suspect_.store(true);
+            reason = "TLS handshake failed on our side: internal error (is the key's token still there?)";
+            code = "tls_error";
         } else {
             reason = std::string("TLS handshake failed: ") + SSL_alert_desc_string_long(value);
             code = "tls_error";
@@ -295,6 +300,41 @@ void ServerTlsContext::watch_revocation() {
                {"effect", fail_closed ? "every new handshake is refused until a fresh CRL is in (--crl-stale fail-closed)"
                                       : "clients are admitted without revocation checks until a fresh CRL is in "
                                         "(--crl-stale fail-open)"}});
+}
+
+void ServerTlsContext::watch_token_key() {
+    const bool suspect = key_suspect_.exchange(false);
+    std::lock_guard<std::mutex> lock(reload_mutex_);
+    if (!suspect && !key_unavailable_) return;
+    const auto current = snapshot();
+    if (!key_unavailable_) {
+        const auto failure = signing_failure(current->credentials.key.get(), current->credentials.leaf.get());
+        if (!failure) return;  // the handshake failed for another reason
+        key_unavailable_ = true;
+        set_failing("the key " + settings_.files.key_path + " cannot sign since " + format_rfc3339(std::chrono::system_clock::now()) +
+                    ": " + *failure);
+        log_event(spdlog::level::err, "tls_key_unavailable",
+                  {{"key", settings_.files.key_path},
+                   {"reason", *failure},
+                   {"effect", "new handshakes fail; established connections carry on; the key is opened again at every poll"}});
+    }
+    // The module's handles to a token that went away stay dead when it returns: the key is
+    // looked up and loaded again, as a reload would.
+    std::shared_ptr<const CredentialSnapshot> next;
+    try {
+        next = load_snapshot(settings_.files, current->generation + 1, current.get());
+    } catch (const std::exception& e) {
+        // Still away: logged once at the start of the outage, and at every try for debugging.
+        log_event(spdlog::level::debug, "tls_key_still_unavailable", {{"reason", e.what()}});
+        return;
+    }
+    key_unavailable_ = false;
+    {
+        std::lock_guard<std::mutex> status_lock(status_mutex_);
+        status_.failing.clear();
+    }
+    put_in_service(next, current);
+    log_event(spdlog::level::info, "tls_key_recovered", {{"key", settings_.files.key_path}, {"generation", next->generation}});
 }
 
 void ServerTlsContext::warn_about_expiry() const {

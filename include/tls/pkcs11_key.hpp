@@ -14,6 +14,7 @@
 #include "pki/pkcs11_token.hpp"
 #include "tls/openssl_handles.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,5 +42,8 @@ EvpPkeyPtr load_pkcs11_key(const std::string& uri, const Pkcs11Options& options)
 // Whether `key` makes signatures that `certificate`'s public key verifies: a token proves it
 // holds the certificate's key by signing, since its private half cannot be compared.
 bool signs_for(EVP_PKEY* key, X509* certificate);
+// Why `key` does not sign for `certificate` (the token's or the engine's own words, or a
+// signature that does not verify); none when it does. A token that went away answers here.
+std::optional<std::string> signing_failure(EVP_PKEY* key, X509* certificate);
 
 }  // namespace mcpmtls::tls

@@ -78,6 +78,13 @@ public:
     // --crl-url) and when it can again; with --crl-stale fail-closed, session tickets are
     // rotated at that moment so that no client resumes past the refusal. Call it periodically.
     void watch_revocation();
+    // A key in a token that stopped signing (the token was removed, or its module lost it): a
+    // handshake that failed on our side marks the key suspect, and the next call checks it by
+    // signing. A key that no longer signs is logged once per outage (ERROR tls_key_unavailable,
+    // with the token's reason); every call then opens the key again, and puts it in service
+    // when the token is back (tls_key_recovered). Established connections are not touched:
+    // their keys were agreed at their handshakes. Call it periodically.
+    void watch_token_key();
     // Logs WARNINGs for the server certificate or a trusted CA expiring within the window.
     void warn_about_expiry() const;
 
@@ -116,6 +123,8 @@ private:
     std::optional<std::chrono::steady_clock::time_point> unsettled_since_;
     bool torn_warned_ = false;
     bool revocation_unavailable_ = false;  // as last logged by watch_revocation
+    std::atomic<bool> key_suspect_{false};  // a handshake failed on our side since the last check
+    bool key_unavailable_ = false;          // as last logged by watch_token_key
     mutable std::mutex status_mutex_;
     ReloadStatus status_;
     uint64_t context_certificate_generation_ = 0;  // the credentials the SSL_CTX holds

@@ -368,3 +368,49 @@ TEST_CASE("a new certificate for the same key object is picked up on reload, and
     CHECK(line_count(refused.err) == 1);
     CHECK(contains(refused.err, "a key in a token cannot be replaced by a renewal"));
 }
+
+// SoftHSM2 cannot bring a token back to a process that saw it go: once its folder fails the
+// integrity check, the module marks the token invalid until it is finalized (OSToken::index
+// returns early while !valid), so a token module that reports re-insertion is what recovery
+// needs. The server tries the key again at every poll (debug tls_key_still_unavailable); this
+// test checks the outage side, which any module shows.
+TEST_CASE("a token taken out while a server runs: established connections carry on, new handshakes fail, and the reason is "
+          "logged once",
+          "[pkcs11]") {
+    TokenServerSetup setup;
+    ServerProcess echo("echo-server", setup.server_args({"--reload-interval", "1"}));
+    REQUIRE(client_with_file_key(setup.pki, echo.url(), {"call", "echo", "echo", "message=before"}).exit_code == 0);
+
+    // One keep-alive connection, made before the token goes and used all through its absence.
+    CommandResult kept;
+    std::thread keep_alive([&] {
+        kept = run_command({bin_path("client"), "--ca", setup.pki.path("ca-bundle.crt"), "--cert", setup.pki.path("coordinator.crt"),
+                            "--key", setup.pki.path("coordinator.key"), "bench", "--server", echo.url(), "--quiet", "--json",
+                            "--connections", "1", "--duration", "5"},
+                           {}, 30s);
+    });
+    std::this_thread::sleep_for(1s);
+    setup.token.unplug();
+    const auto refused = client_with_file_key(setup.pki, echo.url(), {"call", "echo", "echo", "message=while away"});
+    CHECK(refused.exit_code != 0);
+    CHECK(contains(refused.err, "internal error"));
+    const bool logged = echo.process().wait_for_log("tls_key_unavailable", 10s);
+    CHECK(client_with_file_key(setup.pki, echo.url(), {"call", "echo", "echo", "message=still away"}).exit_code != 0);
+    keep_alive.join();
+    REQUIRE(kept.exit_code == 0);
+    const auto run = nlohmann::json::parse(kept.out);
+    CHECK(run["ok"].get<int>() > 0);
+    CHECK(run["failed"].get<int>() == 0);
+    CHECK(run["handshakes"].get<int>() == 1);
+
+    const std::string log = echo.log();
+    CHECK(logged);
+    CHECK(contains(log, "TLS handshake failed on our side"));
+    CHECK(contains(log, "Object handle invalid"));  // the token's own reason, in tls_key_unavailable
+    size_t outages = 0;
+    for (size_t at = log.find("tls_key_unavailable"); at != std::string::npos; at = log.find("tls_key_unavailable", at + 1)) ++outages;
+    CHECK(outages == 1);  // once per outage, however many handshakes failed in it
+    CHECK(!contains(log, "4711"));
+    CHECK(echo.process().running());
+    setup.token.plug_in();  // for the token's own clean-up
+}

@@ -45,6 +45,10 @@ std::string SoftHsmToken::certify(const DemoPki& pki, const std::string& object,
     return path(file);
 }
 
+void SoftHsmToken::unplug() const { expect_ok(run_command({"mv", dir_.file("tokens"), dir_.file("unplugged")}), "mv"); }
+
+void SoftHsmToken::plug_in() const { expect_ok(run_command({"mv", dir_.file("unplugged"), dir_.file("tokens")}), "mv"); }
+
 std::string SoftHsmToken::list_objects() const {
     const auto r = run_command({"pkcs11-tool", "--module", kSoftHsmModule, "--token-label", "mcp", "--login", "--pin", "4711",
                                 "--list-objects"});

@@ -22,6 +22,10 @@ public:
     // of this folder named `file`; the kind is server (localhost, 127.0.0.1) or client.
     std::string certify(const DemoPki& pki, const std::string& object, const std::string& kind, const std::string& name,
                         const std::string& file) const;
+    // The token taken out and put back, as a USB token is unplugged: SoftHSM2 finds no token in
+    // its folder (moved aside) until it is back.
+    void unplug() const;
+    void plug_in() const;
     // `pkcs11-tool --list-objects` of the token, logged in.
     std::string list_objects() const;
     static std::string uri(const std::string& object) { return "pkcs11:token=mcp;object=" + object; }
