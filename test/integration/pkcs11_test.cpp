@@ -25,6 +25,12 @@ const std::string& kModule = kSoftHsmModule;
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
+size_t occurrences(const std::string& text, const std::string& part) {
+    size_t count = 0;
+    for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++count;
+    return count;
+}
+
 size_t line_count(const std::string& text) {
     size_t lines = 0;
     for (char c : text) lines += c == '\n';
@@ -407,10 +413,44 @@ TEST_CASE("a token taken out while a server runs: established connections carry 
     CHECK(logged);
     CHECK(contains(log, "TLS handshake failed on our side"));
     CHECK(contains(log, "Object handle invalid"));  // the token's own reason, in tls_key_unavailable
-    size_t outages = 0;
-    for (size_t at = log.find("tls_key_unavailable"); at != std::string::npos; at = log.find("tls_key_unavailable", at + 1)) ++outages;
+    const size_t outages = occurrences(log, "tls_key_unavailable");
     CHECK(outages == 1);  // once per outage, however many handshakes failed in it
     CHECK(!contains(log, "4711"));
     CHECK(echo.process().running());
     setup.token.plug_in();  // for the token's own clean-up
+}
+
+// What the server does when a token comes back, shown with what SoftHSM2 can bring back to a
+// running process: the key deleted from the token (the engine's handle dies, as with a token
+// taken out) and written back under the same label.
+TEST_CASE("a key that leaves the token and comes back: new handshakes fail meanwhile, and the server recovers without a restart",
+          "[pkcs11]") {
+    DemoPki pki;
+    SoftHsmToken token;
+    const std::string key = token.path("outside.key");
+    REQUIRE(run_command({"openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key}).exit_code == 0);
+    token.import_key("weather", "01", key);
+    const std::string cert = token.certify(pki, "weather", "server", "hsm-weather", "weather.crt");
+    std::vector<std::string> args = {"--cert", cert, "--key", SoftHsmToken::uri("weather"), "--ca", pki.path("ca-bundle.crt"),
+                                     "--reload-interval", "1"};
+    for (const auto& flag : token.flags()) args.push_back(flag);
+    ServerProcess echo("echo-server", args);
+    REQUIRE(client_with_file_key(pki, echo.url(), {"call", "echo", "echo", "message=before"}).exit_code == 0);
+
+    token.delete_key("weather");
+    CHECK(client_with_file_key(pki, echo.url(), {"call", "echo", "echo", "message=while away"}).exit_code != 0);
+    CHECK(echo.process().wait_for_log("tls_key_unavailable", 10s));
+    std::this_thread::sleep_for(2s);  // polls that find no key: tried again, not logged again
+    CHECK(client_with_file_key(pki, echo.url(), {"call", "echo", "echo", "message=still away"}).exit_code != 0);
+
+    token.import_key("weather", "01", key);
+    const bool recovered = echo.process().wait_for_log("tls_key_recovered", 10s);
+    INFO(echo.log());
+    CHECK(recovered);
+    const auto back = client_with_file_key(pki, echo.url(), {"call", "echo", "echo", "message=back again"});
+    CHECK(back.exit_code == 0);
+    CHECK(contains(back.out, "back again"));
+    const std::string log = echo.log();
+    const size_t outages = occurrences(log, "tls_key_unavailable");
+    CHECK(outages == 1);
 }

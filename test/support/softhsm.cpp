@@ -45,6 +45,22 @@ std::string SoftHsmToken::certify(const DemoPki& pki, const std::string& object,
     return path(file);
 }
 
+void SoftHsmToken::import_key(const std::string& object, const std::string& id_hex, const std::string& key_pem) const {
+    const std::string public_pem = dir_.file(object + ".pub.pem");
+    expect_ok(run_command({"openssl", "pkey", "-in", key_pem, "-pubout", "-out", public_pem}), "openssl pkey -pubout");
+    for (const auto& [file, type] : {std::pair{key_pem, "privkey"}, std::pair{public_pem, "pubkey"}})
+        expect_ok(run_command({"pkcs11-tool", "--module", kSoftHsmModule, "--token-label", "mcp", "--login", "--pin", "4711", "--write-object",
+                               file, "--type", type, "--label", object, "--id", id_hex}),
+                  "pkcs11-tool --write-object");
+}
+
+void SoftHsmToken::delete_key(const std::string& object) const {
+    for (const char* type : {"privkey", "pubkey"})
+        expect_ok(run_command({"pkcs11-tool", "--module", kSoftHsmModule, "--token-label", "mcp", "--login", "--pin", "4711",
+                               "--delete-object", "--type", type, "--label", object}),
+                  "pkcs11-tool --delete-object");
+}
+
 void SoftHsmToken::unplug() const { expect_ok(run_command({"mv", dir_.file("tokens"), dir_.file("unplugged")}), "mv"); }
 
 void SoftHsmToken::plug_in() const { expect_ok(run_command({"mv", dir_.file("unplugged"), dir_.file("tokens")}), "mv"); }

@@ -22,6 +22,10 @@ public:
     // of this folder named `file`; the kind is server (localhost, 127.0.0.1) or client.
     std::string certify(const DemoPki& pki, const std::string& object, const std::string& kind, const std::string& name,
                         const std::string& file) const;
+    // A key pair from a PEM private key file written into the token (a key made outside it, so
+    // that the same key can be taken out and written back), and both halves deleted.
+    void import_key(const std::string& object, const std::string& id_hex, const std::string& key_pem) const;
+    void delete_key(const std::string& object) const;
     // The token taken out and put back, as a USB token is unplugged: SoftHSM2 finds no token in
     // its folder (moved aside) until it is back.
     void unplug() const;
