@@ -496,7 +496,7 @@ HttpResponse StreamableHttpServer::handle_get(const HttpRequest& request, const 
     }
     if (!stream || cursor > stream->last_sequence()) {
         stream = session->standalone_stream();
-        cursor = stream->last_sequence();
+        cursor = session->first_standalone_open() ? 0 : stream->last_sequence();
     }
     return event_stream_response(reader_for(std::move(stream), cursor, *session));
 }

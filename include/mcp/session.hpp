@@ -38,6 +38,10 @@ public:
     std::atomic<int64_t> last_used_ms{0};
 
     std::shared_ptr<EventStream> standalone_stream() const { return standalone_; }
+    // True for the first GET that opens the standalone stream: it gets what was sent before it
+    // came (a resource updated between subscribe and the client's GET); a later GET without
+    // Last-Event-ID starts from now, since the client has seen the rest.
+    bool first_standalone_open() { return !standalone_opened_.exchange(true); }
     // A new stream for one request's answer. Finished streams beyond a few are forgotten.
     std::shared_ptr<EventStream> open_stream();
     std::shared_ptr<EventStream> find_stream(const std::string& id) const;
@@ -81,6 +85,7 @@ private:
     const nlohmann::json client_capabilities_;
     const size_t replay_events_;
     const std::shared_ptr<EventStream> standalone_;
+    std::atomic<bool> standalone_opened_{false};
     mutable std::mutex mutex_;
     std::condition_variable changed_;  // an answer arrived, a call was cancelled, the session closed
     bool closed_ = false;

@@ -100,6 +100,31 @@ TEST_CASE("a call whose stream the server ends early is resumed with Last-Event-
     CHECK(result["content"][0]["text"] == "Reconnection test completed successfully");
 }
 
+TEST_CASE("what the server sent before the client's first GET arrives on it, once", "[streams]") {
+    DemoPki pki;
+    auto server = everything(pki, {"--sse-heartbeat", "1"});
+    client::McpSession session("everything", client::Url::parse(server->url()), coordinator_tls(pki));
+    session.set_protocol(client::VersionChoice{"2025-11-25"});
+    session.initialize();  // no handlers: no standalone stream yet
+    session.request("resources/subscribe", {{"uri", "test://watched-resource"}});
+    session.call_tool("test_update_watched_resource", json::object());  // before any GET
+
+    // Reads one GET stream until a heartbeat (a comment-only block) follows what it replayed.
+    auto read_stream = [&] {
+        client::HttpConnection stream(client::Url::parse(server->url()), coordinator_tls(pki));
+        int updates = 0;
+        const auto response = stream.request_events("GET", session_headers(session, "text/event-stream"), "", [&](const client::SseEvent& e) {
+            if (contains(e.data, "notifications/resources/updated") && contains(e.data, "test://watched-resource")) ++updates;
+            return e.id.empty() && e.data.empty() && e.retry_ms < 0;
+        });
+        CHECK(response.status == 200);
+        return updates;
+    };
+    CHECK(read_stream() == 1);  // the update made between subscribe and the first GET
+    CHECK(read_stream() == 0);  // a later GET without Last-Event-ID starts from now
+    session.close();
+}
+
 TEST_CASE("the client library answers elicitation, sees progress and hears about subscribed resources", "[streams]") {
     DemoPki pki;
     auto server = everything(pki);
