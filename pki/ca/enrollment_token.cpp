@@ -9,6 +9,7 @@
 #include "pki/names.hpp"
 
 #include <botan/base64.h>
+#include <botan/data_src.h>
 #include <botan/ecdsa.h>
 #include <botan/pubkey.h>
 #include <botan/system_rng.h>

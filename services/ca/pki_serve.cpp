@@ -175,8 +175,8 @@ std::optional<std::string> string_field(const json& body, const std::string& key
 
 class OnlineCaServer {
 public:
-    OnlineCaServer(pki::OnlineCa& ca, tls::ServerTlsContext& tls, server::ConnectionManager& connections, int rate_limit)
-        : ca_(ca), tls_(tls), connections_(connections), limiter_(rate_limit, std::max(10, rate_limit * 5)) {}
+    OnlineCaServer(pki::OnlineCa& ca, server::ConnectionManager& connections, int rate_limit)
+        : ca_(ca), connections_(connections), limiter_(rate_limit, std::max(10, rate_limit * 5)) {}
 
     void mount(httplib::SSLServer& server) {
         auto hooks = connections_.hooks();
@@ -362,7 +362,6 @@ private:
     }
 
     pki::OnlineCa& ca_;
-    tls::ServerTlsContext& tls_;
     server::ConnectionManager& connections_;
     mcp::RateLimiter limiter_;
 };
@@ -442,7 +441,7 @@ int run_serve(const Args& args) {
     server.set_keep_alive_timeout(5);
     server.set_read_timeout(10);
     server.set_write_timeout(10);
-    OnlineCaServer routes(ca, tls_context, connections, static_cast<int>(args.integer("rate-limit")));
+    OnlineCaServer routes(ca, connections, static_cast<int>(args.integer("rate-limit")));
     routes.mount(server);
 
     const std::string bind = args.text("bind");
