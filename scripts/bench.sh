@@ -250,32 +250,19 @@ else:
           f"{f['requests_per_second']:.0f} vs {t['requests_per_second']:.0f} handshakes/s, {f['failed'] + t['failed']} failed")
 PY
 }
-if [[ $WORKLOADS == enroll ]]; then
-  enroll_row
+# WORKLOADS=enroll|pkcs11: that row alone, merged into an existing bench/results.json.
+if [[ $WORKLOADS == enroll || $WORKLOADS == pkcs11 ]]; then
+  "${WORKLOADS}_row"
   mkdir -p bench
-  python3 - "$work/enroll.json" <<'PY'
+  python3 - "$WORKLOADS" "$work/$WORKLOADS.json" <<'PY'
 import json, os, sys
 path = "bench/results.json"
 results = json.load(open(path)) if os.path.exists(path) else {}
-results["enroll"] = json.load(open(sys.argv[1]))
+results[sys.argv[1]] = json.load(open(sys.argv[2]))
 json.dump(results, open(path, "w"), indent=2)
 PY
-  print_enroll_row
-  echo "written: bench/results.json (enroll row)"
-  exit 0
-fi
-if [[ $WORKLOADS == pkcs11 ]]; then
-  pkcs11_row
-  mkdir -p bench
-  python3 - "$work/pkcs11.json" <<'PY'
-import json, os, sys
-path = "bench/results.json"
-results = json.load(open(path)) if os.path.exists(path) else {}
-results["pkcs11"] = json.load(open(sys.argv[1]))
-json.dump(results, open(path, "w"), indent=2)
-PY
-  print_pkcs11_row
-  echo "written: bench/results.json (pkcs11 row)"
+  "print_${WORKLOADS}_row"
+  echo "written: bench/results.json ($WORKLOADS row)"
   exit 0
 fi
 if [[ $WORKLOADS == bridge ]]; then
