@@ -92,6 +92,16 @@ std::string served_serial(const DemoPki& pki, int port) {
     return r.out.substr(0, r.out.find('\n'));
 }
 
+// `client ... bridge echo` with its key in `token` (object "bridge", certificate `cert`).
+std::vector<std::string> token_bridge_command(const DemoPki& pki, const SoftHsmToken& token, const std::string& cert,
+                                              const std::string& echo_url) {
+    std::vector<std::string> argv = {bin_path("client"), "--ca", pki.path("ca-bundle.crt"), "--cert", cert, "--key",
+                                     SoftHsmToken::uri("bridge"), "--server", "echo=" + echo_url};
+    for (const auto& flag : token.flags()) argv.push_back(flag);
+    argv.insert(argv.end(), {"bridge", "echo"});
+    return argv;
+}
+
 }  // namespace
 
 TEST_CASE("a server whose key is in a token serves a client with a key file, and openssl s_client verifies it", "[pkcs11]") {
@@ -207,9 +217,7 @@ TEST_CASE("`client bridge` with its key in a token serves an MCP host on the off
     const std::string cert = token.certify(pki, "bridge", "client", "hsm-bridge", "bridge.crt");
     ServerProcess echo(pki, "echo");
     SdkHost host;
-    const std::vector<std::string> command = {bin_path("client"), "--ca", pki.path("ca-bundle.crt"), "--cert", cert, "--key",
-                                              SoftHsmToken::uri("bridge"), "--pkcs11-module", kModule, "--pin-file", token.pin_file(),
-                                              "--server", "echo=" + echo.url(), "bridge", "echo"};
+    const std::vector<std::string> command = token_bridge_command(pki, token, cert, echo.url());
     const nlohmann::json plan = {
         {"command", command.front()},
         {"args", std::vector<std::string>(command.begin() + 1, command.end())},
@@ -231,11 +239,7 @@ TEST_CASE("the bridge with a token key presents a new certificate for the same k
     const std::string cert = token.certify(pki, "bridge", "client", "hsm-bridge", "bridge.crt");
     ServerProcess echo(pki, "echo");
     TempDir logs;
-    std::vector<std::string> argv = {bin_path("client"), "--ca", pki.path("ca-bundle.crt"), "--cert", cert, "--key",
-                                     SoftHsmToken::uri("bridge"), "--server", "echo=" + echo.url()};
-    for (const auto& flag : token.flags()) argv.push_back(flag);
-    argv.insert(argv.end(), {"bridge", "echo"});
-    StdioProcess bridge(argv, logs.file("bridge.log"));
+    StdioProcess bridge(token_bridge_command(pki, token, cert, echo.url()), logs.file("bridge.log"));
     long next_id = 1;
     // One request on the bridge's stdin, its answer from stdout (other messages skipped).
     auto request = [&](const std::string& method, nlohmann::json params) {
