@@ -407,7 +407,7 @@ DEB = build/mcp-mtls_$(VERSION)_$(DEB_ARCH).deb
 
 deb: $(PACKAGE_DEPS_STAMP)
 	@$(MAKE) all
-	packaging/build-deb.sh $(VERSION) $(DEB)
+	+packaging/build-deb.sh $(VERSION) $(DEB)
 .PHONY: deb
 
 # Builds the package and checks it: lintian, each unit with systemd-analyze (verify, and a

@@ -33,7 +33,7 @@ step() { echo "== $*"; }
 
 step "lintian $(basename "$deb")"
 # --fail-on error: warnings are printed and read, errors fail.
-lintian --fail-on error --no-tag-display-limit "$deb" || fail "lintian reports errors"
+lintian --fail-on error --tag-display-limit 0 "$deb" || fail "lintian reports errors"
 
 step "systemd-analyze verify and security (extracted units)"
 dpkg-deb -x "$deb" "$work/root"
@@ -98,7 +98,7 @@ step "demo PKI in /var/lib/mcp-mtls/certs, made by the mcp-mtls user"
 [[ $(stat -c '%U %a' /var/lib/mcp-mtls/certs/echo.key) == "mcp-mtls 600" ]] || fail "echo.key is not mcp-mtls's, 0600"
 
 step "the installed echo-server as mcp-mtls, with /etc/mcp-mtls/echo.json"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log=$work/echo-server.log
 # The kernel's memory-deny-write-execute (Linux 6.3 and later) where there is one: what the
 # unit's MemoryDenyWriteExecute= asks of the server.
@@ -108,9 +108,10 @@ PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN = 65, 1
 applied = libc.prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0) == 0
 print("  memory-deny-write-execute: " + ("on" if applied else "not offered by this kernel"), file=sys.stderr)
 os.execv(sys.argv[1], sys.argv[1:])'
-# Flags win over the config: only the port changes, to one that is free.
+# Flags win over the config: only the port changes, to one that is free. Debian's python3 (the
+# Makefile installs it): one found first on root's PATH may be where mcp-mtls cannot go.
 (cd / && exec setpriv --reuid=mcp-mtls --regid=mcp-mtls --init-groups --no-new-privs --inh-caps=-all --bounding-set=-all \
-   python3 -c "$mdwe" /usr/bin/echo-server --config /etc/mcp-mtls/echo.json --port "$port") >"$log" 2>&1 &
+   /usr/bin/python3 -c "$mdwe" /usr/bin/echo-server --config /etc/mcp-mtls/echo.json --port "$port") >"$log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do
   grep -q server_started "$log" && break
