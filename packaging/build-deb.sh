@@ -29,8 +29,8 @@ for program in "$stage"/usr/bin/*; do
 done
 
 # Man pages gzipped (-n: no name nor time inside), and the per-server links pointing at the .gz.
-for page in $(find "$stage/usr/share/man" -type f); do gzip -9n "$page"; done
-for link in $(find "$stage/usr/share/man" -type l); do
+find "$stage/usr/share/man" -type f -exec gzip -9n {} +
+find "$stage/usr/share/man" -type l -print0 | while IFS= read -r -d '' link; do
   target=$(readlink "$link")
   rm "$link"
   ln -s "$target.gz" "$link.gz"
@@ -53,7 +53,9 @@ install -m 0755 packaging/debian/postinst packaging/debian/prerm packaging/debia
 # dpkg-shlibdeps wants a source package's debian/control around it; a minimal one will do.
 mkdir -p "$work/src/debian"
 printf 'Source: mcp-mtls\n\nPackage: mcp-mtls\nArchitecture: any\n' >"$work/src/debian/control"
-shlibs=$(cd "$work/src" && dpkg-shlibdeps -O $(printf -- '-e%s ' "$stage"/usr/bin/*) | sed -n 's/^shlibs:Depends=//p')
+executables=()
+for program in "$stage"/usr/bin/*; do executables+=("-e$program"); done
+shlibs=$(cd "$work/src" && dpkg-shlibdeps -O "${executables[@]}" | sed -n 's/^shlibs:Depends=//p')
 [[ -n $shlibs ]] || { echo "build-deb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
 
 installed_size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)

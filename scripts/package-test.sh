@@ -45,8 +45,10 @@ for unit in "$work/root/lib/systemd/system"/*; do
   sed "s|/usr/bin/|$work/root/usr/bin/|g" "$unit" >"$units/$(basename "$unit")"
 done
 ln -s 'mcp-mtls-server@.service' "$units/mcp-mtls-server@echo.service"
+for name in mcp-mtls-server@.service mcp-mtls-renew.service mcp-mtls-renew.timer mcp-mtls-ca.service; do
+  [[ -f $units/$name ]] || fail "the package has no $name"
+done
 unit_names=(mcp-mtls-server@echo.service mcp-mtls-renew.service mcp-mtls-renew.timer mcp-mtls-ca.service)
-[[ $(ls "$units" | grep -c -v '@echo') == 4 ]] || fail "expected 4 units in the package, found: $(ls "$units")"
 for name in "${unit_names[@]}"; do
   systemd-analyze verify --man=no "$units/$name" || fail "systemd-analyze verify $name"
 done
