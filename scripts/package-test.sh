@@ -8,8 +8,8 @@
 #      the mcp-mtls user in the state directory; the installed echo-server, run as that user with
 #      the installed example config (no systemd here: setpriv does what User= does), answers
 #      `client call`, reloads on SIGHUP (the unit's ExecReload) and stops on SIGTERM with 0;
-#      dpkg -r leaves no program, unit or man page; dpkg --purge removes the configs, the state
-#      and the user.
+#      dpkg -i again keeps an edited config, the state and the user; dpkg -r leaves no program,
+#      unit or man page; dpkg --purge removes the configs, the state and the user.
 # Step 3 refuses to run where mcp-mtls is installed or its user or state directory exist, since
 # purging would destroy them. Without root it is skipped, and the last line says so.
 # usage: scripts/package-test.sh build/mcp-mtls_VERSION_ARCH.deb
@@ -141,6 +141,15 @@ status=0; wait "$server_pid" || status=$?
 server_pid=
 (( status == 0 )) || { cat "$log"; fail "echo-server exited $status on SIGTERM"; }
 echo "  SIGTERM: exit 0"
+
+step "dpkg -i again (an upgrade in place)"
+# An administrator's edit of a config survives (the package's own is unchanged, so dpkg asks nothing).
+echo '{"port": 8445}' >/etc/mcp-mtls/weather.json
+dpkg -i "$deb" >/dev/null || fail "dpkg -i over the installed package"
+[[ $(cat /etc/mcp-mtls/weather.json) == '{"port": 8445}' ]] || fail "the upgrade replaced an edited conffile"
+[[ -f $certs/echo.key ]] || fail "the upgrade lost the state in /var/lib/mcp-mtls"
+getent passwd mcp-mtls >/dev/null || fail "the upgrade lost the user"
+echo "  the edited config, the state and the user are kept"
 
 step "dpkg -r"
 dpkg -r mcp-mtls || fail "dpkg -r"
