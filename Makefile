@@ -366,30 +366,30 @@ UNIT_FILES := $(wildcard packaging/systemd/*.timer)
 unit_paths := sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8 \
+	$(call say,INSTALL,$(DESTDIR)$(PREFIX))install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8 \
 	  $(DESTDIR)$(INSTALL_DOCDIR)/examples $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/mcp-mtls
-	install -m 0755 $(INSTALL_PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 man/pki.1 man/client.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 0644 man/mcp-servers.8 $(DESTDIR)$(PREFIX)/share/man/man8/
-	for s in $(SERVERS); do ln -sfn mcp-servers.8 $(DESTDIR)$(PREFIX)/share/man/man8/$$s-server.8; done
-	install -m 0644 README.md docs/*.md $(DESTDIR)$(INSTALL_DOCDIR)/
-	install -m 0644 $(SERVER_CONFIGS) $(DESTDIR)$(INSTALL_DOCDIR)/examples/
-	for t in $(UNIT_TEMPLATES); do $(unit_paths) $$t >$(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $$t .in) && \
+	$(Q)install -m 0755 $(INSTALL_PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	$(Q)install -m 0644 man/pki.1 man/client.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	$(Q)install -m 0644 man/mcp-servers.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	$(Q)for s in $(SERVERS); do ln -sfn mcp-servers.8 $(DESTDIR)$(PREFIX)/share/man/man8/$$s-server.8; done
+	$(Q)install -m 0644 README.md docs/*.md $(DESTDIR)$(INSTALL_DOCDIR)/
+	$(Q)install -m 0644 $(SERVER_CONFIGS) $(DESTDIR)$(INSTALL_DOCDIR)/examples/
+	$(Q)for t in $(UNIT_TEMPLATES); do $(unit_paths) $$t >$(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $$t .in) && \
 	  chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $$t .in); done
-	install -m 0644 $(UNIT_FILES) $(DESTDIR)$(SYSTEMDUNITDIR)/
-	install -m 0644 packaging/mcp-mtls.sysusers $(DESTDIR)$(SYSUSERSDIR)/mcp-mtls.conf
-	for c in $(SERVER_CONFIGS); do f=$(DESTDIR)$(SYSCONFDIR)/mcp-mtls/$$(basename $$c); \
+	$(Q)install -m 0644 $(UNIT_FILES) $(DESTDIR)$(SYSTEMDUNITDIR)/
+	$(Q)install -m 0644 packaging/mcp-mtls.sysusers $(DESTDIR)$(SYSUSERSDIR)/mcp-mtls.conf
+	$(Q)for c in $(SERVER_CONFIGS); do f=$(DESTDIR)$(SYSCONFDIR)/mcp-mtls/$$(basename $$c); \
 	  [ -e $$f ] && echo "kept $$f" || install -m 0644 $$c $$f; done
 .PHONY: install
 
 # Everything install wrote but the configs in $(SYSCONFDIR)/mcp-mtls, which may have been edited.
 uninstall:
-	rm -f $(foreach p,$(INSTALL_PROGRAMS),$(DESTDIR)$(PREFIX)/bin/$(notdir $(p))) \
+	$(call say,RM,$(DESTDIR)$(PREFIX))rm -f $(foreach p,$(INSTALL_PROGRAMS),$(DESTDIR)$(PREFIX)/bin/$(notdir $(p))) \
 	  $(DESTDIR)$(PREFIX)/share/man/man1/pki.1 $(DESTDIR)$(PREFIX)/share/man/man1/client.1 \
 	  $(DESTDIR)$(PREFIX)/share/man/man8/mcp-servers.8 $(foreach s,$(SERVERS),$(DESTDIR)$(PREFIX)/share/man/man8/$(s)-server.8) \
 	  $(foreach u,$(UNIT_TEMPLATES),$(DESTDIR)$(SYSTEMDUNITDIR)/$(notdir $(u:.in=))) \
 	  $(foreach u,$(UNIT_FILES),$(DESTDIR)$(SYSTEMDUNITDIR)/$(notdir $(u))) $(DESTDIR)$(SYSUSERSDIR)/mcp-mtls.conf
-	rm -rf $(DESTDIR)$(INSTALL_DOCDIR)
+	$(Q)rm -rf $(DESTDIR)$(INSTALL_DOCDIR)
 .PHONY: uninstall
 
 # The Debian package, from the binaries make all built (nothing is compiled again), and what
