@@ -7,7 +7,8 @@
 #   3. as root only: dpkg -i; the user, the state directory, the man pages; a demo PKI made by
 #      the mcp-mtls user in the state directory; the installed echo-server, run as that user with
 #      the installed example config (no systemd here: setpriv does what User= does), answers
-#      `client call`, reloads on SIGHUP (the unit's ExecReload) and stops on SIGTERM with 0;
+#      `client call`, reloads on SIGHUP (the unit's ExecReload) and stops on SIGTERM with 0; the
+#      renewal's and the CA's units' commands work as that user too;
 #      dpkg -i again keeps an edited config, the state and the user; dpkg -r leaves no program,
 #      unit or man page; dpkg --purge removes the configs, the state and the user.
 # Step 3 refuses to run where mcp-mtls is installed or its user or state directory exist, since
@@ -20,7 +21,11 @@ work=$(mktemp -d /tmp/mcp-mtls-package-test.XXXXXX)
 chmod 0755 "$work"
 installed=0 server_pid=
 cleanup() {
-  [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  set +e
+  if [[ -n $server_pid ]]; then
+    kill "$server_pid" 2>/dev/null
+    wait "$server_pid" 2>/dev/null
+  fi
   if (( installed )); then
     echo "package-test: purging the package after a failure"
     dpkg --purge mcp-mtls >/dev/null 2>&1 || true
@@ -93,6 +98,12 @@ ln -s /lib/systemd/system/mcp-mtls-server@.service "$work/mcp-mtls-server@echo.s
 systemd-analyze verify --man=yes "$work/mcp-mtls-server@echo.service" "${installed_units[@]}" ||
   fail "systemd-analyze verify on the installed units"
 
+# What the units do without systemd: the user mcp-mtls, no capabilities, no new privileges; run
+# from the state directory (WorkingDirectory=), with exec, so that $! is the program's PID.
+as_mcp_mtls=(setpriv --reuid=mcp-mtls --regid=mcp-mtls --init-groups --no-new-privs --inh-caps=-all --bounding-set=-all)
+# The command line of a unit's ExecStart, as words (the units quote nothing).
+exec_start() { sed -n 's/^ExecStart=//p' "/lib/systemd/system/$1"; }
+
 step "demo PKI in /var/lib/mcp-mtls/certs, made by the mcp-mtls user"
 # From /, reading the script on stdin: the checkout may be where mcp-mtls cannot enter.
 (cd / && runuser -u mcp-mtls -- env PKI=/usr/bin/pki bash -s /var/lib/mcp-mtls/certs <"$here/scripts/demo-pki.sh") ||
@@ -112,8 +123,8 @@ print("  memory-deny-write-execute: " + ("on" if applied else "not offered by th
 os.execv(sys.argv[1], sys.argv[1:])'
 # Flags win over the config: only the port changes, to one that is free. Debian's python3 (the
 # Makefile installs it): one found first on root's PATH may be where mcp-mtls cannot go.
-(cd / && exec setpriv --reuid=mcp-mtls --regid=mcp-mtls --init-groups --no-new-privs --inh-caps=-all --bounding-set=-all \
-   /usr/bin/python3 -c "$mdwe" /usr/bin/echo-server --config /etc/mcp-mtls/echo.json --port "$port") >"$log" 2>&1 &
+(cd /var/lib/mcp-mtls && exec "${as_mcp_mtls[@]}" /usr/bin/python3 -c "$mdwe" \
+   /usr/bin/echo-server --config /etc/mcp-mtls/echo.json --port "$port") >"$log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do
   grep -q server_started "$log" && break
@@ -141,6 +152,28 @@ status=0; wait "$server_pid" || status=$?
 server_pid=
 (( status == 0 )) || { cat "$log"; fail "echo-server exited $status on SIGTERM"; }
 echo "  SIGTERM: exit 0"
+
+step "the renewal's and the CA's commands (their units' ExecStart) as mcp-mtls"
+read -ra renew <<<"$(exec_start mcp-mtls-renew.service)"
+out=$(cd /var/lib/mcp-mtls && "${as_mcp_mtls[@]}" "${renew[@]}" 2>&1) || { echo "$out"; fail "${renew[*]} failed"; }
+echo "  ${renew[*]}: $out"
+read -ra ca <<<"$(exec_start mcp-mtls-ca.service)"
+ca_log=$work/pki-serve.log
+(cd /var/lib/mcp-mtls && exec "${as_mcp_mtls[@]}" "${ca[@]}" --port 0) >"$ca_log" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do
+  grep -q ca_started "$ca_log" && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$ca_log"; fail "pki serve exited at start"; }
+  sleep 0.1
+done
+ca_url=$(sed -n 's/.*ca_started.* url=\(https:[^ ]*\).*/\1/p' "$ca_log")
+[[ -n $ca_url ]] || { cat "$ca_log"; fail "pki serve did not start within 10 s"; }
+health=$(curl -sS --cacert $certs/ca-bundle.crt "$ca_url/healthz") || { cat "$ca_log"; fail "pki serve's /healthz"; }
+echo "  ${ca[*]} --port 0: $ca_url/healthz answers $health"
+kill -TERM "$server_pid"
+status=0; wait "$server_pid" || status=$?
+server_pid=
+(( status == 0 )) || { cat "$ca_log"; fail "pki serve exited $status on SIGTERM"; }
 
 step "dpkg -i again (an upgrade in place)"
 # An administrator's edit of a config survives (the package's own is unchanged, so dpkg asks nothing).
