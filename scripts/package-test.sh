@@ -39,6 +39,7 @@ step() { echo "== $*"; }
 step "lintian $(basename "$deb")"
 # --fail-on error: warnings are printed and read, errors fail.
 lintian --fail-on error --tag-display-limit 0 "$deb" || fail "lintian reports errors"
+echo "  lintian: no errors (warnings, if any, are above)"
 
 step "systemd-analyze verify and security (extracted units)"
 dpkg-deb -x "$deb" "$work/root"
@@ -57,6 +58,7 @@ unit_names=(mcp-mtls-server@echo.service mcp-mtls-renew.service mcp-mtls-renew.t
 for name in "${unit_names[@]}"; do
   systemd-analyze verify --man=no "$units/$name" || fail "systemd-analyze verify $name"
 done
+echo "  systemd-analyze verify: ${unit_names[*]}"
 for name in "${unit_names[@]}"; do
   [[ $name == *.service ]] || continue
   # --threshold=20: exposure above 2.0 fails.
