@@ -369,3 +369,74 @@ x509-suites: $(DEPS_STAMP)
 .PHONY: x509-suites
 
 -include $(BUILD)/test-x509/harness.d
+
+# ---------------------------------------------------------------------------------------------
+# Installing. `make install` puts the programs in $(PREFIX)/bin, the man pages where man finds
+# them (each server's name is a link to mcp-servers.8), README and docs/ in
+# $(PREFIX)/share/doc/mcp-mtls (with the example configs in examples/), the systemd units in
+# $(PREFIX)/lib/systemd/system (/usr/local/lib/systemd/system is on systemd's search path too)
+# and the system user's sysusers.d entry; the example configs go to $(SYSCONFDIR)/mcp-mtls
+# unless a file of that name is there already. DESTDIR stages it elsewhere (make deb does).
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+INSTALL_DOCDIR := $(PREFIX)/share/doc/mcp-mtls
+INSTALL_PROGRAMS := $(BINDIR)/pki $(BINDIR)/client $(foreach s,$(SERVERS),$(BINDIR)/$(s)-server)
+SERVER_CONFIGS := $(foreach s,$(SERVERS),packaging/config/$(s).json)
+UNIT_TEMPLATES := $(wildcard packaging/systemd/*.in)
+UNIT_FILES := $(wildcard packaging/systemd/*.timer)
+# Units name the programs and configs by where this install puts them.
+unit_paths := sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
+
+install: all
+	$(call say,INSTALL,$(DESTDIR)$(PREFIX))install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8 \
+	  $(DESTDIR)$(INSTALL_DOCDIR)/examples $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/mcp-mtls
+	$(Q)install -m 0755 $(INSTALL_PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	$(Q)install -m 0644 man/pki.1 man/client.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	$(Q)install -m 0644 man/mcp-servers.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	$(Q)for s in $(SERVERS); do ln -sfn mcp-servers.8 $(DESTDIR)$(PREFIX)/share/man/man8/$$s-server.8; done
+	$(Q)install -m 0644 README.md docs/*.md $(DESTDIR)$(INSTALL_DOCDIR)/
+	$(Q)install -m 0644 $(SERVER_CONFIGS) $(DESTDIR)$(INSTALL_DOCDIR)/examples/
+	$(Q)for t in $(UNIT_TEMPLATES); do $(unit_paths) $$t >$(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $$t .in) && \
+	  chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $$t .in); done
+	$(Q)install -m 0644 $(UNIT_FILES) $(DESTDIR)$(SYSTEMDUNITDIR)/
+	$(Q)install -m 0644 packaging/mcp-mtls.sysusers $(DESTDIR)$(SYSUSERSDIR)/mcp-mtls.conf
+	$(Q)for c in $(SERVER_CONFIGS); do f=$(DESTDIR)$(SYSCONFDIR)/mcp-mtls/$$(basename $$c); \
+	  [ -e $$f ] && echo "kept $$f" || install -m 0644 $$c $$f; done
+.PHONY: install
+
+# Everything install wrote but the configs in $(SYSCONFDIR)/mcp-mtls, which may have been edited.
+uninstall:
+	$(call say,RM,$(DESTDIR)$(PREFIX))rm -f $(foreach p,$(INSTALL_PROGRAMS),$(DESTDIR)$(PREFIX)/bin/$(notdir $(p))) \
+	  $(DESTDIR)$(PREFIX)/share/man/man1/pki.1 $(DESTDIR)$(PREFIX)/share/man/man1/client.1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man8/mcp-servers.8 $(foreach s,$(SERVERS),$(DESTDIR)$(PREFIX)/share/man/man8/$(s)-server.8) \
+	  $(foreach u,$(UNIT_TEMPLATES),$(DESTDIR)$(SYSTEMDUNITDIR)/$(notdir $(u:.in=))) \
+	  $(foreach u,$(UNIT_FILES),$(DESTDIR)$(SYSTEMDUNITDIR)/$(notdir $(u))) $(DESTDIR)$(SYSUSERSDIR)/mcp-mtls.conf
+	$(Q)rm -rf $(DESTDIR)$(INSTALL_DOCDIR)
+.PHONY: uninstall
+
+# The Debian package, from the binaries make all built (nothing is compiled again), and what
+# checking it needs: dpkg-dev (dpkg-shlibdeps), lintian, systemd (systemd-analyze; it need not
+# be running), man-db (systemd-analyze verify looks up the units' man pages) and adduser (the
+# package's postinst).
+PACKAGE_PACKAGES := dpkg-dev lintian systemd man-db adduser binutils
+PACKAGE_DEPS_STAMP := build/.package-deps-installed
+$(PACKAGE_DEPS_STAMP): $(DEPS_STAMP) Makefile
+	$(call install_missing,$(PACKAGE_PACKAGES))
+
+VERSION := $(shell sed -n 's/.*kVersion = "\([^"]*\)".*/\1/p' include/common/version.hpp)
+DEB_ARCH = $(shell dpkg --print-architecture)
+DEB = build/mcp-mtls_$(VERSION)_$(DEB_ARCH).deb
+
+deb: $(PACKAGE_DEPS_STAMP)
+	@$(MAKE) all
+	+packaging/build-deb.sh $(VERSION) $(DEB)
+.PHONY: deb
+
+# Builds the package and checks it: lintian, each unit with systemd-analyze (verify, and a
+# security rating of 2.0 or lower), then, as root only, installs it, runs the installed
+# echo-server as the mcp-mtls user, calls it, removes and purges it (scripts/package-test.sh).
+package-test: deb
+	scripts/package-test.sh $(DEB)
+.PHONY: package-test
