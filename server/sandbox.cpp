@@ -4,6 +4,7 @@
 #include "common/log.hpp"
 #include "server/server_settings.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -137,19 +138,25 @@ SandboxRules server_sandbox_rules(const ServerConfig& config) {
         add_directories_of(*path, rules.read);
     // The time-zone database is read when a zone is first used; /proc/self by the C library.
     for (const char* system : {"/usr/share/zoneinfo", "/etc/localtime", "/etc/timezone", "/proc/self", "/dev/urandom"})
-        rules.read.push_back(system);
+        rules.system_read.push_back(system);
     add_port_of(files.crl_url, rules.connect_ports);
     add_port_of(config.renew_from, rules.connect_ports);
     if (!rules.connect_ports.empty()) {
         // Looking the CA's name up, and the system's trust folders a TLS client may consult.
         for (const char* resolver : {"/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf", "/etc/host.conf", "/etc/gai.conf",
                                      "/etc/services", "/etc/ssl/certs", "/usr/share/ca-certificates", "/usr/lib/ssl"})
-            rules.read.push_back(resolver);
+            rules.system_read.push_back(resolver);
         rules.connect_ports.push_back(53);  // DNS over TCP
     }
     if (!config.renew_from.empty())
         for (const auto* path : {&config.renewal_paths.cert_path, &config.renewal_paths.key_path, &config.renewal_paths.roots_path})
             if (!path->empty()) rules.write.push_back(parent_of(*path));
+    for (auto* list : {&rules.read, &rules.write}) {
+        std::vector<std::string> unique;
+        for (auto& path : *list)
+            if (std::find(unique.begin(), unique.end(), path) == unique.end()) unique.push_back(std::move(path));
+        *list = std::move(unique);
+    }
     return rules;
 }
 
@@ -171,6 +178,11 @@ void enter_sandbox(const SandboxRules& rules) {
     nlohmann::json read = nlohmann::json::array(), write = nlohmann::json::array();
     for (const auto& path : rules.read)
         if (allow_path(ruleset.get(), path, kReadDir, attr.handled_access_fs)) read.push_back(path);
+    for (const auto& path : rules.system_read) try {
+            if (allow_path(ruleset.get(), path, kReadDir, attr.handled_access_fs)) read.push_back(path);
+        } catch (const Error& e) {
+            log_event(spdlog::level::debug, "sandbox_rule_skipped", {{"reason", e.what()}});
+        }
     for (const auto& path : rules.write)
         if (allow_path(ruleset.get(), path, kReplaceFiles, attr.handled_access_fs)) write.push_back(path);
     if (attr.handled_access_net)

@@ -17,6 +17,7 @@ struct ServerConfig;
 
 struct SandboxRules {
     std::vector<std::string> read;   // files, or directories with everything beneath them
+    std::vector<std::string> system_read;  // the same, best effort: a rule the kernel refuses is left out
     std::vector<std::string> write;  // directories whose files may be created and replaced
     std::vector<int> connect_ports;  // TCP ports it may still connect to; none: no outgoing TCP
 };
