@@ -403,7 +403,6 @@ void ConnectionGovernor::report_failure_locked(const Connection& connection) {
         // connection, so that one refused client is seen at once.
         tally.since = Clock::now();
         tally.warning = failure.code != "peer_closed" && failure.code != "server_stopping";
-        fields.erase("code");
         fields["count"] = 1;
         log_event(tally.warning ? spdlog::level::warn : spdlog::level::info, "handshakes_failed", fields);
         failure.fields = nlohmann::json::object();

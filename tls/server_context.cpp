@@ -107,7 +107,8 @@ struct HandshakeCallbacks {
         }
         if (!(where & SSL_CB_ALERT) || (value >> 8) != SSL3_AL_FATAL) return;
         const int description = value & 0xff;
-        const bool sent = (where & SSL_CB_WRITE_ALERT) != 0;
+        // SSL_CB_WRITE_ALERT and SSL_CB_READ_ALERT share the SSL_CB_ALERT bit: only SSL_CB_WRITE tells.
+        const bool sent = (where & SSL_CB_WRITE) != 0;
         // OpenSSL's own state says little here (a TLS 1.3 connection reading a post-handshake
         // message counts as "in init"); the observer knows whether the handshake completed.
         if (observer && observer->alert(connection, sent, description)) return;
