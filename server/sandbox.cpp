@@ -95,9 +95,11 @@ bool allow_path(int ruleset, const std::string& path, uint64_t access, uint64_t 
     return true;
 }
 
+// Absolute, so that the log names each directory once however it was spelled.
 std::string parent_of(const std::string& path) {
-    const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-    return parent.empty() ? "." : parent.string();
+    std::error_code error;
+    const auto absolute = std::filesystem::absolute(path, error);
+    return (error ? std::filesystem::path(path) : absolute).lexically_normal().parent_path().string();
 }
 
 // The directory of `path` as named, and of the file it finally names when it is a symlink
