@@ -4,6 +4,7 @@
 #include "pki/ca/ca_directory.hpp"
 #include "server/ca_transport.hpp"
 #include "server/crl_fetcher.hpp"
+#include "server/sandbox.hpp"
 #include "tls/cert_dir.hpp"
 #include "tls/pkcs11_key.hpp"
 #include "tls/spiffe_id.hpp"
@@ -119,6 +120,7 @@ ArgSpec server_settings(const ServerDescription& d) {
         .add(Option::json("authorization", "[{\"clients\": [ID...], \"tools\": [TOOL...]}, ...] which clients may list and "
                                            "call which tools (* suffix wildcards; spiffe://TD: any SPIFFE ID in TD)"))
         .add(Option::flag("verbose", "debug logging"))
+        .add(sandbox_option_rows())
         .version_flag();
 }
 
@@ -232,6 +234,7 @@ ServerConfig resolve_server_config(const ServerDescription& d, const Args& args)
     config.reload_interval = std::chrono::seconds(args.integer("reload-interval"));
     config.log_format = parse_log_format(args.text("log-format"));
     config.verbose = args.flag("verbose");
+    config.sandbox = !args.flag("no-sandbox");
     return config;
 }
 

@@ -41,6 +41,7 @@ struct ServerConfig {
     tls::CredentialPaths renewal_paths;     // what a renewal replaces
     LogFormat log_format = LogFormat::text;
     bool verbose = false;
+    bool sandbox = true;  // Landlock once started (server/sandbox.hpp); --no-sandbox: off
 };
 
 // The table: flags, --config keys, defaults, ranges and help of every server setting.
