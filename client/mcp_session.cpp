@@ -36,18 +36,13 @@ McpSession::~McpSession() {
 HttpResponse McpSession::send(Lane lane, const std::string& method, const HeaderList& headers, const std::string& body,
                               const SseEventHandler& on_event, const std::function<void(const HttpResponse&)>& on_headers) {
     if (lane == Lane::call) return connection_.request_events(method, headers, body, on_event, on_headers);
-    if (lane == Lane::answer) {
-        std::lock_guard<std::mutex> lock(side_mutex_);
-        if (!side_connection_) side_connection_ = std::make_unique<HttpConnection>(connection_.url(), tls_, timeouts_);
-        return side_connection_->request_events(method, headers, body, on_event, on_headers);
-    }
-    HttpConnection* stream;
-    {
-        std::lock_guard<std::mutex> lock(listen_mutex_);
-        if (!listen_connection_) listen_connection_ = std::make_unique<HttpConnection>(connection_.url(), tls_, timeouts_);
-        stream = listen_connection_.get();
-    }
-    return stream->request_events(method, headers, body, on_event, on_headers);
+    // The answering threads share the side connection; interrupt() must get in while the stream reads.
+    std::unique_lock<std::mutex> lock(lane == Lane::answer ? side_mutex_ : listen_mutex_);
+    auto& connection = lane == Lane::answer ? side_connection_ : listen_connection_;
+    if (!connection) connection = std::make_unique<HttpConnection>(connection_.url(), tls_, timeouts_);
+    HttpConnection* made = connection.get();
+    if (lane == Lane::stream) lock.unlock();
+    return made->request_events(method, headers, body, on_event, on_headers);
 }
 
 void McpSession::interrupt() {
@@ -58,15 +53,19 @@ void McpSession::interrupt() {
 void McpSession::fail(const std::string& reason) { throw RpcError(0, name_ + ": " + reason); }
 
 json McpSession::answer_input(const std::string& method, const json& params) {
+    auto refuse = [](int code, const std::string& message) { return json{{"error", {{"code", code}, {"message", message}}}}; };
     try {
-        return {{"result", answer_input_request(method, params)}};
-    } catch (const RpcError& e) {
-        return {{"error", {{"code", e.rpc_code()}, {"message", e.what()}}}};
+        if (method == "elicitation/create") return {{"result", handlers_.elicit ? handlers_.elicit(params) : json{{"action", "decline"}}}};
+        if (method == "roots/list") return {{"result", {{"roots", handlers_.roots.is_array() ? handlers_.roots : json::array()}}}};
+        if (method == "ping" && era() == Era::legacy) return {{"result", json::object()}};
     } catch (const ConnectionError&) {
         throw;
     } catch (const std::exception& e) {
-        return {{"error", {{"code", -32603}, {"message", e.what()}}}};
+        return refuse(-32603, e.what());
     }
+    if (method == "sampling/createMessage")
+        return refuse(mcp::protocol::kUserRejected, name_ + " asked for sampling (sampling/createMessage): declined, this client has no model");
+    return refuse(-32601, "this client does not handle " + (method.empty() ? std::string("an input request without a method") : method));
 }
 
 namespace {
@@ -102,15 +101,6 @@ json McpSession::capabilities() const {
     if (handlers_.elicit) capabilities["elicitation"] = json::object();
     if (handlers_.roots.is_array()) capabilities["roots"] = json::object();
     return capabilities;
-}
-
-json McpSession::answer_input_request(const std::string& method, const json& params) {
-    if (method == "elicitation/create") return handlers_.elicit ? handlers_.elicit(params) : json{{"action", "decline"}};
-    if (method == "roots/list") return {{"roots", handlers_.roots.is_array() ? handlers_.roots : json::array()}};
-    if (method == "ping" && era() == Era::legacy) return json::object();
-    if (method == "sampling/createMessage")
-        throw RpcError(mcp::protocol::kUserRejected, name_ + " asked for sampling (sampling/createMessage): declined, this client has no model");
-    throw RpcError(-32601, "this client does not handle " + (method.empty() ? std::string("an input request without a method") : method));
 }
 
 void McpSession::handle_server_message(const json& message, const json& progress_token, const ProgressHandler& on_progress) {

@@ -14,6 +14,8 @@ using json = nlohmann::json;
 
 namespace {
 
+HeaderList headers_of(const SessionCore::State& state) { return session_headers(state.protocol_version, state.session_id); }
+
 std::string dump(const json& message) { return message.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 bool has_header(const HeaderList& headers, const char* name) {
@@ -97,15 +99,10 @@ json SessionCore::open(const json& initialize, const VersionChoice& choice, cons
         state_ = opened;
         description_ = answer["result"];
     }
-    log_event(options_.log_sessions ? spdlog::level::info : spdlog::level::debug, "session_opened",
+    log_event(session_level(), "session_opened",
               {{"server", name_}, {"session", opened.session_id.substr(0, 8)}});
     // A session opened again leaves the previous one behind: end it.
-    if (!previous.session_id.empty() && previous.session_id != opened.session_id) {
-        try {
-            policy_.send(Lane::call, "DELETE", session_headers(previous.protocol_version, previous.session_id), "", nullptr, nullptr);
-        } catch (const ConnectionError&) {
-        }
-    }
+    if (previous.session_id != opened.session_id) end(previous);
     return answer;
 }
 
@@ -116,60 +113,47 @@ void SessionCore::renew(const State& stale) {
     const State renewed = state();
     if (renewed.era == Era::legacy) {
         int status = 0;
-        exchange({{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}}, session_headers(renewed.protocol_version, renewed.session_id),
+        exchange({{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}}, headers_of(renewed),
                  nullptr, Lane::call, status);
     }
-    log_event(options_.log_sessions ? spdlog::level::info : spdlog::level::debug, "session_renewed",
+    log_event(session_level(), "session_renewed",
               {{"server", name_}, {"reason", stale.established ? "the server no longer knows the session" : "no session yet"}});
 }
 
 // ---------------------------------------------------------------------------------------------
 // Requests
 
-json SessionCore::request(const json& message, const MessageSink& on_message) {
-    State current = state();
-    if (!current.established) {
-        renew(current);
-        current = state();
-    }
-    if (current.era == Era::modern) return modern_request(message, on_message);
-    int status = 0;
-    json answer = exchange(message, session_headers(current.protocol_version, current.session_id), on_message, Lane::call, status);
-    if (status != 404 || current.session_id.empty()) return answer;
-    // The server forgot the session (a restart, an expiry, another replica): a new one, once.
-    renew(current);
-    current = state();
-    if (current.era == Era::modern) return modern_request(message, on_message);
-    answer = exchange(message, session_headers(current.protocol_version, current.session_id), on_message, Lane::call, status);
-    if (status == 404) policy_.fail("the server forgot the new session at once (HTTP 404)");
-    return answer;
-}
+json SessionCore::request(const json& message, const MessageSink& on_message) { return deliver(message, on_message, Lane::call); }
 
-void SessionCore::post(const json& message, Lane lane) {
-    State current = state();
+void SessionCore::post(const json& message, Lane lane) { deliver(message, nullptr, lane); }
+
+json SessionCore::deliver(const json& message, const MessageSink& on_message, Lane lane) {
     const std::string method = message.value("method", std::string());
+    State current = state();
     if (!current.established) {
         renew(current);  // sends notifications/initialized itself
-        if (method == "notifications/initialized") return;
+        if (method == "notifications/initialized") return nullptr;
         current = state();
     }
-    int status = 0;
-    if (current.era == Era::modern) {
-        // 2026-07-28 has no notifications/initialized, and no server requests to answer.
-        if (method.empty() || method == "notifications/initialized") return;
-        json out = message;
-        out["params"] = modern_params(message.value("params", json::object()));
-        exchange(out, modern_headers(current.protocol_version, out), nullptr, lane, status);
-        return;
-    }
-    exchange(message, session_headers(current.protocol_version, current.session_id), nullptr, lane, status);
-    // An answer belongs to the session that asked: only a notification goes to a new one.
-    if (status == 404 && !current.session_id.empty() && !method.empty()) {
+    for (int attempt = 0;; ++attempt) {
+        int status = 0;
+        if (current.era == Era::modern) {
+            if (message.contains("id") && !method.empty()) return modern_request(message, on_message);
+            // 2026-07-28 has no notifications/initialized, and no server requests to answer.
+            if (method.empty() || method == "notifications/initialized") return nullptr;
+            json out = message;
+            out["params"] = modern_params(message.value("params", json::object()));
+            return exchange(out, modern_headers(current.protocol_version, out), nullptr, lane, status);
+        }
+        json answer = exchange(message, headers_of(current), on_message, lane, status);
+        if (status != 404 || current.session_id.empty()) return answer;
+        // The server forgot the session (a restart, an expiry, another replica): a new one, once.
+        // An answer belongs to the session that asked, so it does not go to the new one.
+        if (attempt > 0 || method.empty())
+            policy_.fail(attempt > 0 ? "the server forgot the new session at once (HTTP 404)" : "HTTP 404: the server no longer knows the session");
         renew(current);
         current = state();
-        exchange(message, session_headers(current.protocol_version, current.session_id), nullptr, lane, status);
     }
-    if (status == 404 && !current.session_id.empty()) policy_.fail("HTTP 404: the server no longer knows the session");
 }
 
 json SessionCore::exchange(const json& message, const HeaderList& headers, const MessageSink& on_message, Lane lane, int& status,
@@ -202,9 +186,10 @@ json SessionCore::exchange(const json& message, const HeaderList& headers, const
     if (!is_event_stream(response)) {
         std::string error;
         json body = response.body.empty() ? json() : parse_message(response.body, error);
-        if (is_request && body.is_array())
-            for (const auto& item : body)
-                if (is_answer_to(item, id)) body = item;
+        if (is_request && body.is_array()) {
+            auto it = std::find_if(body.begin(), body.end(), [&](const json& item) { return is_answer_to(item, id); });
+            body = it == body.end() ? json() : json(*it);
+        }
         if (is_request && body.is_object() && (body.contains("result") || body.contains("error"))) {
             // An error the server could not tie to the request (id null) is still its answer.
             if (body.value("id", json()).is_null()) body["id"] = id;
@@ -348,7 +333,7 @@ void SessionCore::listen(const MessageSink& on_message, const std::function<void
                 continue;
             }
             const HttpResponse response = policy_.send(
-                Lane::stream, "GET", stream_headers(session_headers(current.protocol_version, current.session_id), position.last_event_id), "",
+                Lane::stream, "GET", stream_headers(headers_of(current), position.last_event_id), "",
                 [&](const SseEvent& event) {
                     position.advance(event);
                     failures = 0;
@@ -433,11 +418,14 @@ void SessionCore::close() {
         current = state_;
         state_.session_id.clear();
     }
-    if (current.session_id.empty()) return;
+    end(current);
+}
+
+void SessionCore::end(const State& session) {
+    if (session.session_id.empty()) return;
     try {
-        policy_.send(Lane::call, "DELETE", session_headers(current.protocol_version, current.session_id), "", nullptr, nullptr);
-        log_event(options_.log_sessions ? spdlog::level::info : spdlog::level::debug, "session_closed",
-                  {{"server", name_}, {"session", current.session_id.substr(0, 8)}});
+        policy_.send(Lane::call, "DELETE", headers_of(session), "", nullptr, nullptr);
+        log_event(session_level(), "session_closed", {{"server", name_}, {"session", session.session_id.substr(0, 8)}});
     } catch (const std::exception& e) {
         log_event(spdlog::level::debug, "session_close_failed", {{"server", name_}, {"reason", e.what()}});
     }

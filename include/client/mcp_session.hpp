@@ -90,6 +90,7 @@ private:
     void interrupt() override;
     [[noreturn]] void fail(const std::string& reason) override;
     json fresh_id() override { return next_id_++; }
+    // What the client answers to a server's request (elicitation, roots, sampling, ping), in either era.
     json answer_input(const std::string& method, const json& params) override;
     void reopen() override { open(choice_); }
     void learn_tools() override { list_tools(); }
@@ -97,9 +98,6 @@ private:
     json initialize_with(const VersionChoice& choice);
     void open(const VersionChoice& choice);
     json exchange(const std::string& method, const json& params, const ProgressHandler& on_progress);
-    // What the client answers to a server's request (elicitation, roots, sampling, ping), in either
-    // era. Throws RpcError for what it does not answer.
-    json answer_input_request(const std::string& method, const json& params);
     json capabilities() const;
     // A message from the server that is not the answer we wait for.
     void handle_server_message(const json& message, const json& progress_token, const ProgressHandler& on_progress);

@@ -11,6 +11,7 @@
 #include "client/http_connection.hpp"
 #include "client/stream_position.hpp"
 #include "client/wire_protocol.hpp"
+#include "common/log.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -94,8 +95,6 @@ public:
     nlohmann::json request(const nlohmann::json& message, const MessageSink& on_message);
     // Sends a notification or an answer to a server's request.
     void post(const nlohmann::json& message, Lane lane = Lane::call);
-    // Opens a forgotten session again, unless one newer than `stale` exists already.
-    void renew(const State& stale);
 
     // Keeps the standalone event stream open on a thread of its own, its messages to
     // `on_message`; reopened with Last-Event-ID after the server's retry delay. Waits up to
@@ -110,10 +109,17 @@ public:
     State state() const;
     nlohmann::json description() const;         // the initialize or discover result (null before)
     nlohmann::json initialize_params() const;   // what the session was last opened with (null before)
-    // The request's params with the 2026-07-28 _meta envelope of this session.
-    nlohmann::json modern_params(const nlohmann::json& params) const;
 
 private:
+    // request() and post(): one message in the session's era, once more in a new session when
+    // the server forgot this one.
+    nlohmann::json deliver(const nlohmann::json& message, const MessageSink& on_message, Lane lane);
+    void end(const State& session);  // DELETE
+    spdlog::level::level_enum session_level() const { return options_.log_sessions ? spdlog::level::info : spdlog::level::debug; }
+    // Opens a forgotten session again, unless one newer than `stale` exists already.
+    void renew(const State& stale);
+    // The request's params with the 2026-07-28 _meta envelope of this session.
+    nlohmann::json modern_params(const nlohmann::json& params) const;
     // One message out, its answer stream followed (and resumed) to the end. Returns the answer
     // (null when there was none); `status` and `head` get the POST's.
     nlohmann::json exchange(const nlohmann::json& message, const HeaderList& headers, const MessageSink& on_message, Lane lane,
