@@ -1,9 +1,7 @@
 #include "client/upstream_session.hpp"
 
 #include "client/coordinator.hpp"
-#include "client/stdio_channel.hpp"
 #include "common/log.hpp"
-#include "common/strings.hpp"
 #include "mcp/protocol.hpp"
 
 #include <algorithm>
