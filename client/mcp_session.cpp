@@ -109,8 +109,14 @@ void McpSession::handle_server_message(const json& message, const json& progress
     const json params = message.value("params", json::object());
     if (message.contains("id")) {
         // A request from the server: answered on the side connection (this one is busy reading).
-        const json reply = answer_input(method, params);
-        answer_server(message["id"], reply.contains("result") ? reply["result"] : reply["error"], !reply.contains("result"));
+        json reply = answer_input(method, params);
+        reply["jsonrpc"] = "2.0";
+        reply["id"] = message["id"];
+        try {
+            core_.post(reply, Lane::answer);
+        } catch (const RpcError& e) {
+            log_event(spdlog::level::warn, "answer_refused", {{"server", name_}, {"reason", e.what()}});
+        }
         return;
     }
     if (method == "notifications/progress") {
@@ -118,14 +124,6 @@ void McpSession::handle_server_message(const json& message, const json& progress
         return;
     }
     if (handlers_.notify) handlers_.notify(message);
-}
-
-void McpSession::answer_server(const json& id, const json& result_or_error, bool is_error) {
-    try {
-        core_.post({{"jsonrpc", "2.0"}, {"id", id}, {is_error ? "error" : "result", result_or_error}}, Lane::answer);
-    } catch (const RpcError& e) {
-        log_event(spdlog::level::warn, "answer_refused", {{"server", name_}, {"reason", e.what()}});
-    }
 }
 
 void McpSession::notify(const std::string& method, const json& params) {

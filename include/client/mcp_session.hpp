@@ -101,7 +101,6 @@ private:
     json capabilities() const;
     // A message from the server that is not the answer we wait for.
     void handle_server_message(const json& message, const json& progress_token, const ProgressHandler& on_progress);
-    void answer_server(const json& id, const json& result_or_error, bool is_error);
 
     std::string name_;
     HttpConnection connection_;

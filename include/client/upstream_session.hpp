@@ -1,18 +1,14 @@
 #pragma once
-// One remote MCP server as the bridge forwards to it. Unlike McpSession (the coordinator's own
-// session: it makes its own requests one at a time and answers the server itself), this session
-// carries somebody else's messages, unchanged, from many threads at once: the host's requests,
-// notifications and answers go out as they came, and every message the server sends back (inside
-// an answer's event stream, or on the standalone GET stream) goes to a sink. Both are policies of
-// client/session_core.hpp. This one adds what a host cannot do over stdio: mutual TLS with
-// credentials that follow their files, kept-alive connections shared by its threads, and a
-// session that heals itself when the server has forgotten it (404), the standalone stream
-// included: a new one is opened with the host's original initialize parameters and the request
-// is sent again, once, without the host noticing.
-// A server that speaks only 2026-07-28 (server/discover says so) gets the host's 2025 messages
-// translated: initialize is answered from server/discover, every request carries _meta and the
-// standard headers, and an input-required result becomes requests to the host (elicitation,
-// sampling, roots) whose answers go back with the retried request; the host sees one answer.
+// One remote MCP server as the bridge forwards to it: a policy of client/session_core.hpp that
+// carries somebody else's messages, unchanged, from many threads at once (McpSession makes its
+// own requests and answers the server itself). The host's requests, notifications and answers go
+// out as they came; every message the server sends back goes to a sink. It adds what a host
+// cannot do over stdio: mutual TLS with credentials that follow their files, kept-alive
+// connections, and a session that heals itself when the server has forgotten it (404): a new one
+// is opened with the host's initialize parameters and the request sent again, unnoticed.
+// A server that speaks only 2026-07-28 gets the host's 2025 messages translated: initialize is
+// answered from server/discover, and an input-required result becomes requests to the host
+// (elicitation, sampling, roots) whose answers go back with the retried request.
 #include "client/http_connection.hpp"
 #include "client/reloading_tls.hpp"
 #include "client/session_core.hpp"
