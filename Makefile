@@ -92,8 +92,10 @@ else
   # Line tables only (-g1): backtraces, perf and sanitizer reports name functions and lines, at
   # about half the compile time of full debug information; make DEBUG_INFO=-g for a debugger.
   DEBUG_INFO ?= -g1
-  OPT := -O2 $(DEBUG_INFO)
-  LDOPT :=
+  # What Debian builds its packages with (dpkg-buildflags): these are daemons that face the
+  # network, and lintian checks the package for it.
+  OPT := -O2 $(DEBUG_INFO) -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection -fcf-protection
+  LDOPT := -Wl,-z,relro -Wl,-z,now
   BINDIR := bin
 endif
 

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -58,7 +59,10 @@ private:
         const std::string cmd = "bash '" + dir_ + "/make.sh' '" + dir_ + "' > '" + dir_ + "/make.log' 2>&1";
         if (std::system(cmd.c_str()) != 0) throw std::runtime_error("making test certificates failed, see " + dir_ + "/make.log");
     }
-    ~Certs() { std::system(("rm -rf '" + dir_ + "'").c_str()); }
+    ~Certs() {
+        std::error_code ignored;  // a destructor: a folder left in /tmp is not worth a throw
+        std::filesystem::remove_all(dir_, ignored);
+    }
 
     std::string dir_;
 
