@@ -205,5 +205,8 @@ process.on('SIGHUP', () => {
   start(provider.issuer);
   log(`rotated kids=${fresh.map((k) => k.kid).join(',')}`);
 });
-process.on('SIGTERM', () => server.close(() => process.exit(0)) && setTimeout(() => process.exit(0), 2000).unref());
+process.on('SIGTERM', () => {
+  server.close(() => process.exit(0));
+  server.closeAllConnections();
+});
 process.on('SIGINT', () => process.exit(0));
