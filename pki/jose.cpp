@@ -155,7 +155,12 @@ JwsPublicKey JwsPublicKey::from_jwk(const json& jwk) {
             if (crv != "P-256") throw std::invalid_argument("EC curve '" + crv + "' is not supported (P-256 only)");
             const Botan::EC_Group group("secp256r1");
             const auto x = bytes_member(jwk, "x", 32), y = bytes_member(jwk, "y", 32);
-            const Botan::PointGFp point = group.point(Botan::BigInt(x.data(), x.size()), Botan::BigInt(y.data(), y.size()));
+            Botan::PointGFp point;
+            try {
+                point = group.point(Botan::BigInt(x.data(), x.size()), Botan::BigInt(y.data(), y.size()));
+            } catch (const std::exception&) {
+                throw std::invalid_argument("its point is not on P-256");
+            }
             if (!group.verify_public_element(point)) throw std::invalid_argument("its point is not on P-256");
             key = std::make_unique<Botan::ECDSA_PublicKey>(group, point);
         } else if (kty == "RSA") {
