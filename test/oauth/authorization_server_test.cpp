@@ -51,12 +51,14 @@ TEST_CASE("oidc-provider issues JWT access tokens bound to the client certificat
 
     const auto kids = [&] {
         std::vector<std::string> out;
-        for (const auto& key : get_json(as, "/jwks").at("keys")) out.push_back(key.at("kid"));
+        const json jwks = get_json(as, "/jwks");  // kept: a range over a member of a temporary would dangle
+        for (const auto& key : jwks.at("keys")) out.push_back(key.at("kid"));
         return out;
     };
     const auto before = kids();
     as.rotate_keys();
     const auto after = kids();
+    CHECK(before.size() == 3);  // ES256, RS256, EdDSA
     CHECK(after.size() == before.size() * 2);
     const std::string new_kid = mcpmtls::pki::parse_compact_jws(as.plain_token("tools:call", kResource)).key_id();
     CHECK(std::find(before.begin(), before.end(), new_kid) == before.end());
