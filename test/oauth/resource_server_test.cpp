@@ -328,3 +328,47 @@ TEST_CASE("--oauth-* settings that cannot work are refused with one line and exi
         CHECK(count(r.err, "\n") == 1);
     }
 }
+
+TEST_CASE("an opaque token is checked at the introspection endpoint, where the server authenticates by its certificate",
+          "[oauth-rs]") {
+    DemoPki pki;
+    TempDir certs;
+    // tls_client_auth needs a certificate good for client authentication too.
+    OpensslCa::issue_with(pki.path("ca.crt"), pki.path("ca.key"), certs.path(), "echo-rs", "serverAuth,clientAuth",
+                          "DNS:localhost,IP:127.0.0.1", "", "");
+    OidcProviderProcess::Options options;
+    options.clients.push_back({{"client_id", "echo-rs"},
+                               {"token_endpoint_auth_method", "tls_client_auth"},
+                               {"tls_client_auth_san_dns", "localhost"},
+                               {"grant_types", {"client_credentials"}},
+                               {"response_types", json::array()},
+                               {"redirect_uris", json::array()}});
+    OidcProviderProcess as(pki, options);
+    TempDir dir;
+    write_text(dir.file("echo.json"), R"({"authorization": [{"tools": ["echo"], "scopes": ["tools:call"]}]})");
+    ServerProcess echo("echo-server", certs.file("echo-rs.crt"), certs.file("echo-rs.key"), pki.path("ca-bundle.crt"),
+                       {"--oauth-issuer", as.issuer(), "--oauth-introspection-url", as.issuer() + "/token/introspection",
+                        "--oauth-client-id", "echo-rs", "--config", dir.file("echo.json")});
+    const Caller coordinator{pki};
+
+    // Without a resource indicator the authorization server issues an opaque token.
+    const std::string opaque = as.bound_token("tools:call", "");
+    REQUIRE(opaque.find('.') == std::string::npos);
+    CHECK(echoed(coordinator.call_legacy(echo, opaque, "opaque")) == "opaque");
+    CHECK(echoed(coordinator.call_modern(echo, opaque, "opaque")) == "opaque");
+
+    REQUIRE(pki.pki({"issue", "client", "intruder", "--uri", "spiffe://demo/intruder"}).exit_code == 0);
+    const Reply replayed = Caller{pki, "intruder"}.call_modern(echo, opaque);
+    CHECK(replayed.status == 401);
+    CHECK(contains(replayed.header("www-authenticate"), "bound to another client certificate"));
+
+    // Revoked at the authorization server: introspection says so at once.
+    const auto revoked = run_command({"curl", "-sS", "--fail", "--cacert", as.ca(), "--cert", pki.path("coordinator.crt"), "--key",
+                                      pki.path("coordinator.key"), "-d", "client_id=bound", "--data-urlencode", "token=" + opaque,
+                                      as.issuer() + "/token/revocation"});
+    REQUIRE(revoked.exit_code == 0);
+    const Reply after = coordinator.call_modern(echo, opaque);
+    CHECK(after.status == 401);
+    CHECK(contains(after.header("www-authenticate"), "not active"));
+    CHECK_FALSE(contains(echo.log(), opaque));
+}
