@@ -310,6 +310,16 @@ TokenCheck ResourceServer::check_claims(const json& claims, const std::string& r
     check.client_id = text("client_id");
     for (const auto& scope : split(text("scope"), ' '))
         if (!scope.empty()) check.scopes.push_back(scope);
+    // Some authorization servers (Microsoft Entra, Okta) name scopes in "scp", a list or a string.
+    if (check.scopes.empty() && claims.contains("scp")) {
+        const json& scp = claims["scp"];
+        if (scp.is_string())
+            for (const auto& scope : split(scp.get<std::string>(), ' '))
+                if (!scope.empty()) check.scopes.push_back(scope);
+        if (scp.is_array())
+            for (const auto& scope : scp)
+                if (scope.is_string()) check.scopes.push_back(scope.get<std::string>());
+    }
     return check;
 }
 

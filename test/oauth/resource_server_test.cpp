@@ -119,10 +119,9 @@ OidcProviderProcess::Options options_with_odd_clients() {
 
 // The echo server taking tokens from `as`: every tool needs tools:read, echo also tools:call.
 std::unique_ptr<ServerProcess> oauth_echo(const DemoPki& pki, const OidcProviderProcess& as, const TempDir& dir,
-                                          std::vector<std::string> extra = {}) {
-    write_text(dir.file("echo.json"), json{{"authorization", {{{"tools", {"*"}}, {"scopes", {"tools:read"}}},
-                                                              {{"tools", {"echo"}}, {"scopes", {"tools:call"}}}}}}
-                                          .dump());
+                                          std::vector<std::string> extra = {}, json config = json::object()) {
+    config["authorization"] = {{{"tools", {"*"}}, {"scopes", {"tools:read"}}}, {{"tools", {"echo"}}, {"scopes", {"tools:call"}}}};
+    write_text(dir.file("echo.json"), config.dump());
     std::vector<std::string> args = {"--oauth-issuer", as.issuer(), "--config", dir.file("echo.json")};
     args.insert(args.end(), extra.begin(), extra.end());
     auto server = std::make_unique<ServerProcess>(pki, "echo", args);
@@ -232,7 +231,9 @@ TEST_CASE("--oauth-require-bound-tokens refuses a token that is not bound to a c
     DemoPki pki;
     OidcProviderProcess as(pki);
     TempDir dir;
-    auto echo = oauth_echo(pki, as, dir, {"--oauth-require-bound-tokens", "--metrics-bind", "127.0.0.1:0"});
+    // As a --config key, as an operator's file would hold it.
+    auto echo = oauth_echo(pki, as, dir, {"--metrics-bind", "127.0.0.1:0"}, {{"oauth_require_bound_tokens", true}});
+    CHECK(contains(echo->log(), "oauth_require_bound_tokens=true"));
     const Caller coordinator{pki};
     const std::string unbound = as.plain_token("tools:read tools:call", echo->url());
     for (const Reply& r : {coordinator.call_legacy(*echo, unbound), coordinator.call_modern(*echo, unbound)}) {
