@@ -3,18 +3,13 @@
 #include "common/error.hpp"
 #include "common/strings.hpp"
 #include "server/crl_fetcher.hpp"
+#include "server/https_request.hpp"
 #include "tls/credentials.hpp"
-#include "tls/protocol_policy.hpp"
-#include "tls/server_verifier.hpp"
 
-#include <httplib.h>
-#include <stdexcept>
+#include <optional>
 
 namespace mcpmtls::server {
 namespace {
-
-constexpr time_t kTimeoutSeconds = 10;
-constexpr size_t kMaxAnswerBytes = 1024 * 1024;  // metadata, a JWK set, an introspection answer
 
 // https://HOST[:PORT][/PATH], no query or fragment (an issuer identifier, RFC 8414 section 2).
 void check_url(const std::string& url, const std::string& option) {
@@ -83,33 +78,19 @@ mcp::OAuthTransport https_oauth_transport(std::function<std::shared_ptr<const pk
     auto request = [trust = std::move(trust), ours = std::move(ours), pkcs11 = std::move(pkcs11)](
                        const std::string& url_text, const std::string* form) -> mcp::OAuthHttpAnswer {
         const HttpsUrl url = parse_https_url(url_text, "the authorization server's URL");
-        tls::ServerVerifier verifier(trust(), url.host);
-        httplib::SSLClient client(url.host, url.port);
-        client.enable_server_certificate_verification(false);  // ours, installed below, decides instead
-        SSL_CTX* ctx = client.ssl_context();
-        if (!ctx) throw std::runtime_error("cannot create a TLS context");
-        tls::apply_protocol_policy(ctx);
-        verifier.install(*ctx);
-        if (!ours.cert_path.empty()) {
-            // The files as they are now (a reload may have replaced them).
-            const tls::KeyPair pair = tls::load_key_pair(ours.cert_path, ours.key_path, pkcs11);
-            if (SSL_CTX_use_certificate(ctx, pair.leaf.get()) != 1 || SSL_CTX_use_PrivateKey(ctx, pair.key.get()) != 1 ||
-                SSL_CTX_set1_chain(ctx, pair.chain.get()) != 1)
-                throw std::runtime_error("cannot present " + ours.cert_path + " to the authorization server");
+        // The files as they are now (a reload may have replaced them).
+        std::optional<tls::KeyPair> pair;
+        if (!ours.cert_path.empty()) pair = tls::load_key_pair(ours.cert_path, ours.key_path, pkcs11);
+        HttpsCall call;
+        call.path = url.path;
+        call.accept = "application/json";
+        if (form) {
+            call.method = "POST";
+            call.body = *form;
+            call.content_type = "application/x-www-form-urlencoded";
         }
-        client.set_connection_timeout(kTimeoutSeconds);
-        client.set_read_timeout(kTimeoutSeconds);
-        client.set_write_timeout(kTimeoutSeconds);
-        httplib::Headers headers = {{"Accept", "application/json"}};
-        auto response = form ? client.Post(url.path.c_str(), headers, *form, "application/x-www-form-urlencoded")
-                             : client.Get(url.path.c_str(), headers);
-        if (!response) {
-            if (!verifier.refusal().empty()) throw std::runtime_error("its certificate was refused: " + verifier.refusal());
-            throw std::runtime_error("no answer from " + url.host + ":" + std::to_string(url.port) + " (" +
-                                     httplib::to_string(response.error()) + ")");
-        }
-        if (response->body.size() > kMaxAnswerBytes) throw std::runtime_error("its answer is larger than 1 MiB");
-        return {response->status, response->body};
+        const HttpsAnswer answer = https_request(url, trust(), pair ? &*pair : nullptr, call);
+        return {answer.status, answer.body};
     };
     mcp::OAuthTransport transport;
     transport.get = [request](const std::string& url) { return request(url, nullptr); };
