@@ -250,6 +250,18 @@ TEST_CASE("--oauth-require-bound-tokens refuses a token that is not bound to a c
     CHECK(metric_value(scrape.body, R"(mcp_mtls_oauth_tokens_total{result="invalid_token",client="spiffe://demo/coordinator",subject=""})") == 2);
 }
 
+TEST_CASE("--oauth-audience names the audience instead of the URL the request came to", "[oauth-rs]") {
+    DemoPki pki;
+    OidcProviderProcess as(pki);
+    TempDir dir;
+    auto echo = oauth_echo(pki, as, dir, {"--oauth-audience", "https://echo.example/mcp"});
+    const Caller coordinator{pki};
+    CHECK(echoed(coordinator.call_modern(*echo, as.bound_token("tools:read tools:call", "https://echo.example/mcp"), "named")) == "named");
+    const Reply by_url = coordinator.call_legacy(*echo, as.bound_token("tools:read tools:call", echo->url()));
+    CHECK(by_url.status == 401);
+    CHECK(contains(by_url.header("www-authenticate"), "not https://echo.example/mcp"));
+}
+
 TEST_CASE("after the authorization server rotates its keys, a token with the new kid is accepted after one JWKS refresh",
           "[oauth-rs]") {
     DemoPki pki;
