@@ -3,9 +3,12 @@
 #include "test/support/fixtures.hpp"
 #include "test/support/oidc_provider.hpp"
 
+#include "common/strings.hpp"
 #include "pki/jose.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <regex>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -15,6 +18,16 @@ using json = nlohmann::json;
 namespace {
 
 const std::string kResource = "https://localhost:8445/mcp";
+
+std::string form_encoded(const std::string& value) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : value) {
+        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') out.push_back(static_cast<char>(c));
+        else out += {'%', hex[c >> 4], hex[c & 15]};
+    }
+    return out;
+}
 
 json get_json(const OidcProviderProcess& as, const std::string& path) {
     const CommandResult got = run_command({"curl", "-sS", "--fail", "--cacert", as.ca(), as.issuer() + path});
@@ -67,4 +80,41 @@ TEST_CASE("oidc-provider issues JWT access tokens bound to the client certificat
     // A restart keeps the issuer and the keys.
     as.restart();
     CHECK(kids() == after);
+}
+
+TEST_CASE("oidc-provider's authorization-code flow completes without a human: PKCE, a refresh token with offline_access",
+          "[oauth-as][oauth-rs]") {
+    DemoPki pki;
+    OidcProviderProcess as(pki);
+    const std::string verifier = "a-verifier-of-forty-three-characters-or-more-0123";
+    const CommandResult challenge =
+        run_shell("printf %s '" + verifier + "' | openssl dgst -sha256 -binary | base64 -w0 | tr '+/' '-_' | tr -d '='");
+    REQUIRE(challenge.exit_code == 0);
+    // Any loopback port is the registered redirect's (RFC 8252); nobody listens on this one.
+    const std::string redirect = "http://127.0.0.1:" + std::to_string(free_tcp_port()) + "/callback";
+    const std::string landed = as.browse(as.issuer() + "/auth?client_id=web&response_type=code&state=s1&prompt=consent" +
+                                         "&scope=" + form_encoded("tools:call offline_access") + "&code_challenge_method=S256" +
+                                         "&code_challenge=" + mcpmtls::trim(challenge.out) + "&resource=" + form_encoded(kResource) +
+                                         "&redirect_uri=" + form_encoded(redirect));
+    INFO(landed << "\n" << as.log());
+    REQUIRE(landed.rfind(redirect + "?", 0) == 0);
+    CHECK(landed.find("state=s1") != std::string::npos);
+    CHECK(landed.find("iss=" + form_encoded(as.issuer())) != std::string::npos);
+    std::smatch code;
+    REQUIRE(std::regex_search(landed, code, std::regex("[?&]code=([^&]+)")));
+
+    const json tokens = as.token_request({{"grant_type", "authorization_code"}, {"code", code[1].str()}, {"code_verifier", verifier},
+                                          {"redirect_uri", redirect}, {"resource", kResource}},
+                                         "", "", "web");
+    REQUIRE(tokens.contains("access_token"));
+    REQUIRE(tokens.contains("refresh_token"));
+    const json claims = jwt_claims(tokens["access_token"]);
+    CHECK(claims["sub"] == "test-user");
+    CHECK(claims["aud"] == kResource);
+    CHECK(claims["scope"] == "tools:call");  // offline_access is the refresh token's, not the resource's
+
+    const json refreshed = as.token_request({{"grant_type", "refresh_token"}, {"refresh_token", tokens["refresh_token"]}, {"resource", kResource}},
+                                            "", "", "web");
+    REQUIRE(refreshed.contains("access_token"));
+    CHECK(jwt_claims(refreshed["access_token"])["sub"] == "test-user");
 }

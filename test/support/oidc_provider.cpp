@@ -161,6 +161,13 @@ std::string OidcProviderProcess::plain_token(const std::string& scope, const std
     return client_credentials("plain", scope, resource, "", "", kPlainSecret);
 }
 
+std::string OidcProviderProcess::browse(const std::string& authorization_url) const {
+    const std::string jar = dir_.file("cookies-" + std::to_string(++browses_));
+    const CommandResult r = run_command({"curl", "-sS", "-L", "--max-redirs", "10", "--max-time", "20", "--cacert", ca(), "-c", jar, "-b",
+                                         jar, "-o", "/dev/null", "-w", "%{url_effective}", authorization_url});
+    return trim(r.out);
+}
+
 std::string certificate_thumbprint(const std::string& cert_path) {
     const CommandResult der = run_shell("openssl x509 -in '" + cert_path + "' -outform DER | openssl dgst -sha256 -binary | base64 -w0");
     if (der.exit_code != 0) throw std::runtime_error("openssl could not read " + cert_path + ": " + der.all());

@@ -58,6 +58,12 @@ public:
     // Client "plain" by its secret: an unbound token.
     std::string plain_token(const std::string& scope, const std::string& resource) const;
 
+    // What a browser does with an authorization URL: follows the redirects (keeping cookies)
+    // through the automatic log-in and consent to the client's redirect URI, which it requests
+    // too (a client's loopback listener gets its code so). Returns the last URL requested; on a
+    // redirect URI nobody listens on, that URL still holds code, state and iss.
+    std::string browse(const std::string& authorization_url) const;
+
     // New signing keys (new kids), used at once; the old ones stay published.
     void rotate_keys();
     void stop();     // the server stops answering (its keys are kept)
@@ -74,6 +80,7 @@ private:
     std::string issuer_;
     int port_ = 0;
     int starts_ = 0;
+    mutable int browses_ = 0;
 };
 
 // base64url(SHA-256(DER)) of a PEM certificate file: what cnf.x5t#S256 holds for it.

@@ -71,7 +71,7 @@ function configuration(issuer) {
     claims: { openid: ['sub'] },
     findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
     pkce: { required: () => true },
-    ttl: { AccessToken: ttl, ClientCredentials: ttl },
+    ttl: { AccessToken: ttl, ClientCredentials: ttl, Interaction: 600, Session: 3600, Grant: 3600, RefreshToken: 86400 },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none', 'tls_client_auth', 'self_signed_tls_client_auth'],
     // Every endpoint asks for the client certificate already; the aliases say so to clients that look.
