@@ -77,6 +77,15 @@ TEST_CASE("oidc-provider issues JWT access tokens bound to the client certificat
     CHECK(std::find(before.begin(), before.end(), new_kid) == before.end());
     CHECK(std::find(after.begin(), after.end(), new_kid) != after.end());
 
+    // Dynamic registration (RFC 7591) is open, as MCP clients expect.
+    const CommandResult registered = run_command(
+        {"curl", "-sS", "--fail", "--cacert", as.ca(), "-H", "Content-Type: application/json", "-d",
+         json{{"redirect_uris", {"http://127.0.0.1/callback"}}, {"application_type", "native"}, {"token_endpoint_auth_method", "none"},
+              {"grant_types", {"authorization_code", "refresh_token"}}, {"response_types", {"code"}}}.dump(),
+         as.issuer() + "/reg"});
+    REQUIRE(registered.exit_code == 0);
+    CHECK_FALSE(json::parse(registered.out).value("client_id", "").empty());
+
     // A restart keeps the issuer and the keys.
     as.restart();
     CHECK(kids() == after);
