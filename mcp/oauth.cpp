@@ -75,6 +75,10 @@ TokenCheck TokenCheck::refused(int status, std::string reason) {
     return check;
 }
 
+std::string owner_key(const tls::PeerIdentity& client) {
+    return client.token_subject.empty() ? client.fingerprint_sha256 : client.fingerprint_sha256 + " sub=" + client.token_subject;
+}
+
 std::string thumbprint_of_fingerprint(const std::string& hex) {
     if (hex.size() != 64) return "";
     uint8_t bytes[32];

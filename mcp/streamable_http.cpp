@@ -252,7 +252,7 @@ std::optional<HttpResponse> StreamableHttpServer::refuse_rate_limited(const tls:
 }
 
 std::shared_ptr<Session> StreamableHttpServer::find_session(const std::string& id, const tls::PeerIdentity& client) {
-    return sessions_.find(id, client.fingerprint_sha256);
+    return sessions_.find(id, owner_key(client));
 }
 
 std::string StreamableHttpServer::create_session(const tls::PeerIdentity& client, const std::string& protocol_version,
@@ -260,7 +260,7 @@ std::string StreamableHttpServer::create_session(const tls::PeerIdentity& client
     // The identity that caps a client's sessions is its name, as for rate limits.
     std::string identity = client.display_name();
     if (identity.empty()) identity = client.fingerprint_sha256;
-    return sessions_.open(std::make_shared<Session>(client.fingerprint_sha256, protocol_version, client_capabilities,
+    return sessions_.open(std::make_shared<Session>(owner_key(client), protocol_version, client_capabilities,
                                                     options_.sse_replay_events),
                           identity);
 }
@@ -516,7 +516,7 @@ HttpResponse StreamableHttpServer::handle_get(const HttpRequest& request, const 
 HttpResponse StreamableHttpServer::handle_delete(const HttpRequest& request, const tls::PeerIdentity& client) {
     const std::string session_id = request.header("Mcp-Session-Id");
     if (session_id.empty()) return error_response(400, nullptr, kInvalidRequest, "missing Mcp-Session-Id header");
-    if (!find_session(session_id, client) || !sessions_.end(session_id, client.fingerprint_sha256))
+    if (!find_session(session_id, client) || !sessions_.end(session_id, owner_key(client)))
         return error_response(404, nullptr, kInvalidRequest, "unknown or expired session");
     return empty_response(200);
 }

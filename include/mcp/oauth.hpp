@@ -105,6 +105,11 @@ private:
     std::string last_failure_;
 };
 
+// Whom a 2025-era session or a 2026-07-28 requestState belongs to: the client certificate, and
+// with a token also its subject, so that on a workload certificate that several users' tokens
+// share, one user's token cannot pick up another's session or multi-round call.
+std::string owner_key(const tls::PeerIdentity& client);
+
 // base64url of a lower-case hex SHA-256 fingerprint (PeerIdentity::fingerprint_sha256): the
 // certificate's x5t#S256.
 std::string thumbprint_of_fingerprint(const std::string& hex);

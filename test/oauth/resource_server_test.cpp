@@ -170,6 +170,22 @@ TEST_CASE("a token bound to the client certificate calls a tool in both eras; a 
         }
     }
 
+    SECTION("a session belongs to the token's subject too: another user's token on the same certificate cannot use it") {
+        const json init = {{"jsonrpc", "2.0"}, {"id", 1}, {"method", "initialize"},
+                           {"params", {{"protocolVersion", "2025-11-25"}, {"capabilities", json::object()},
+                                       {"clientInfo", {{"name", "test"}, {"version", "1"}}}}}};
+        const Reply opened = coordinator.post(*echo, init, coordinator.auth(bound));
+        REQUIRE(opened.status == 200);
+        const json call = {{"jsonrpc", "2.0"}, {"id", 2}, {"method", "tools/call"}, {"params", {{"name", "echo"}, {"arguments", {{"message", "x"}}}}}};
+        auto with_session = [&](const std::string& token) {
+            auto extra = coordinator.auth(token);
+            extra.insert(extra.end(), {"-H", "Mcp-Session-Id: " + opened.header("mcp-session-id"), "-H", "MCP-Protocol-Version: 2025-11-25"});
+            return coordinator.post(*echo, call, extra);
+        };
+        CHECK(with_session(as.plain_token("tools:read tools:call", resource)).status == 404);
+        CHECK(echoed(with_session(bound)) == "x");
+    }
+
     SECTION("no token: 401 pointing at the Protected Resource Metadata, which names the issuer") {
         for (const Reply& r : {coordinator.call_legacy(*echo, ""), coordinator.call_modern(*echo, "")}) {
             CHECK(r.status == 401);
