@@ -128,9 +128,33 @@ layer_lib = $(BUILD)/lib$(1).a
 # The libraries a program of layer $(1) links, in link order (dependents first).
 libs_of = $(foreach l,$(filter $(LAYER_DEPS_$(1)),client services server mcp tls pki common),$(call layer_lib,$(l)))
 
+# Unity builds (release mode; UNITY=0 turns them off): a layer's files are compiled in batches of
+# UNITY_BATCH, each batch one translation unit that includes them, because most of a file's
+# compile time goes to the headers and templates it shares with its neighbours (nlohmann/json,
+# spdlog, cpp-httplib, Botan): a cold build of the demo takes about half the time. The batch files
+# live in build/unity-src/ and are rewritten only when the batch's members change. Sanitizer and
+# clang (fuzz) builds compile file by file, so a file that misses an include still fails there.
+UNITY ?= $(if $(filter release,$(MODE)),1,0)
+UNITY_BATCH ?= 8
+UNITY_SRC := build/unity-src
+# $(call unity_batches,LAYER,SOURCES): writes $(UNITY_SRC)/LAYER/unity-K.cpp for K = 1, 2, ...
+# (only when its text changes) and names them.
+unity_batches = $(shell mkdir -p $(UNITY_SRC)/$(1) && k=0 && printf '%s\n' $(2) | xargs -n $(UNITY_BATCH) | \
+  while read -r members; do k=$$((k + 1)); f=$(UNITY_SRC)/$(1)/unity-$$k.cpp; \
+    for m in $$members; do echo "#include \"$$m\""; done > $$f.new; \
+    if cmp -s $$f.new $$f; then rm $$f.new; else mv $$f.new $$f; fi; echo $$f; done)
+
 define layer_rules
 $(1)_SRCS := $$(filter-out %/main.cpp,$$(shell find $(1) -name '*.cpp' 2>/dev/null | sort))
+ifeq ($(UNITY),1)
+$(1)_UNITY_SRCS := $$(call unity_batches,$(1),$$($(1)_SRCS))
+$(1)_OBJS := $$($(1)_UNITY_SRCS:$(UNITY_SRC)/%.cpp=$$(BUILD)/%.o)
+$$($(1)_OBJS): $$(BUILD)/%.o: $(UNITY_SRC)/%.cpp | $$(DEPS_STAMP)
+	@mkdir -p $$(@D)
+	$$(call say,CXX,$$<)$$(CCACHE) $$(CXX) $$(CXXFLAGS_ALL) $$(call pch_flags,$$(call pch_name,$$@)) -c $$< -o $$@
+else
 $(1)_OBJS := $$($(1)_SRCS:%.cpp=$$(BUILD)/%.o)
+endif
 $$(call layer_lib,$(1)): $$($(1)_OBJS)
 	@mkdir -p $$(@D)
 	$$(call say,AR,$$@)rm -f $$@ && ar rcs $$@ $$^
@@ -174,7 +198,7 @@ pch_name = $(or $(PCH_OF_$(call layer_of,$(1))),common)
 
 # Keys in tokens (pki/pkcs11_token.cpp): PKCS#11's header, and p11-kit's proxy module where this
 # system keeps it, the default --pkcs11-module (no architecture path written here).
-$(BUILD)/pki/pkcs11_token.o $(BUILD)/pki/token_key.o: CXXFLAGS_ALL += $(shell pkg-config --cflags p11-kit-1 2>/dev/null) \
+$(if $(filter 1,$(UNITY)),$(pki_OBJS),$(BUILD)/pki/pkcs11_token.o $(BUILD)/pki/token_key.o): CXXFLAGS_ALL += $(shell pkg-config --cflags p11-kit-1 2>/dev/null) \
   -DMCPMTLS_P11_KIT_PROXY='"$(shell pkg-config --variable=proxy_module p11-kit-1 2>/dev/null || echo p11-kit-proxy.so)"'
 
 $(BUILD)/%.o: %.cpp | $(DEPS_STAMP)
@@ -346,3 +370,74 @@ x509-suites: $(DEPS_STAMP)
 .PHONY: x509-suites
 
 -include $(BUILD)/test-x509/harness.d
+
+# ---------------------------------------------------------------------------------------------
+# Installing. `make install` puts the programs in $(PREFIX)/bin, the man pages where man finds
+# them (each server's name is a link to mcp-servers.8), README and docs/ in
+# $(PREFIX)/share/doc/mcp-mtls (with the example configs in examples/), the systemd units in
+# $(PREFIX)/lib/systemd/system (/usr/local/lib/systemd/system is on systemd's search path too)
+# and the system user's sysusers.d entry; the example configs go to $(SYSCONFDIR)/mcp-mtls
+# unless a file of that name is there already. DESTDIR stages it elsewhere (make deb does).
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+INSTALL_DOCDIR := $(PREFIX)/share/doc/mcp-mtls
+INSTALL_PROGRAMS := $(BINDIR)/pki $(BINDIR)/client $(foreach s,$(SERVERS),$(BINDIR)/$(s)-server)
+SERVER_CONFIGS := $(foreach s,$(SERVERS),packaging/config/$(s).json)
+UNIT_TEMPLATES := $(wildcard packaging/systemd/*.in)
+UNIT_FILES := $(wildcard packaging/systemd/*.timer)
+# Units name the programs and configs by where this install puts them.
+unit_paths := sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
+
+install: all
+	$(call say,INSTALL,$(DESTDIR)$(PREFIX))install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8 \
+	  $(DESTDIR)$(INSTALL_DOCDIR)/examples $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/mcp-mtls
+	$(Q)install -m 0755 $(INSTALL_PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	$(Q)install -m 0644 man/pki.1 man/client.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	$(Q)install -m 0644 man/mcp-servers.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	$(Q)for s in $(SERVERS); do ln -sfn mcp-servers.8 $(DESTDIR)$(PREFIX)/share/man/man8/$$s-server.8; done
+	$(Q)install -m 0644 README.md docs/*.md $(DESTDIR)$(INSTALL_DOCDIR)/
+	$(Q)install -m 0644 $(SERVER_CONFIGS) $(DESTDIR)$(INSTALL_DOCDIR)/examples/
+	$(Q)for t in $(UNIT_TEMPLATES); do $(unit_paths) $$t >$(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $$t .in) && \
+	  chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $$t .in); done
+	$(Q)install -m 0644 $(UNIT_FILES) $(DESTDIR)$(SYSTEMDUNITDIR)/
+	$(Q)install -m 0644 packaging/mcp-mtls.sysusers $(DESTDIR)$(SYSUSERSDIR)/mcp-mtls.conf
+	$(Q)for c in $(SERVER_CONFIGS); do f=$(DESTDIR)$(SYSCONFDIR)/mcp-mtls/$$(basename $$c); \
+	  [ -e $$f ] && echo "kept $$f" || install -m 0644 $$c $$f; done
+.PHONY: install
+
+# Everything install wrote but the configs in $(SYSCONFDIR)/mcp-mtls, which may have been edited.
+uninstall:
+	$(call say,RM,$(DESTDIR)$(PREFIX))rm -f $(foreach p,$(INSTALL_PROGRAMS),$(DESTDIR)$(PREFIX)/bin/$(notdir $(p))) \
+	  $(DESTDIR)$(PREFIX)/share/man/man1/pki.1 $(DESTDIR)$(PREFIX)/share/man/man1/client.1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man8/mcp-servers.8 $(foreach s,$(SERVERS),$(DESTDIR)$(PREFIX)/share/man/man8/$(s)-server.8) \
+	  $(foreach u,$(UNIT_TEMPLATES),$(DESTDIR)$(SYSTEMDUNITDIR)/$(notdir $(u:.in=))) \
+	  $(foreach u,$(UNIT_FILES),$(DESTDIR)$(SYSTEMDUNITDIR)/$(notdir $(u))) $(DESTDIR)$(SYSUSERSDIR)/mcp-mtls.conf
+	$(Q)rm -rf $(DESTDIR)$(INSTALL_DOCDIR)
+.PHONY: uninstall
+
+# The Debian package, from the binaries make all built (nothing is compiled again), and what
+# checking it needs: dpkg-dev (dpkg-shlibdeps), lintian, systemd (systemd-analyze; it need not
+# be running), man-db (systemd-analyze verify looks up the units' man pages) and adduser (the
+# package's postinst).
+PACKAGE_PACKAGES := dpkg-dev lintian systemd man-db adduser binutils
+PACKAGE_DEPS_STAMP := build/.package-deps-installed
+$(PACKAGE_DEPS_STAMP): $(DEPS_STAMP) Makefile
+	$(call install_missing,$(PACKAGE_PACKAGES))
+
+VERSION := $(shell sed -n 's/.*kVersion = "\([^"]*\)".*/\1/p' include/common/version.hpp)
+DEB_ARCH = $(shell dpkg --print-architecture)
+DEB = build/mcp-mtls_$(VERSION)_$(DEB_ARCH).deb
+
+deb: $(PACKAGE_DEPS_STAMP)
+	@$(MAKE) all
+	+packaging/build-deb.sh $(VERSION) $(DEB)
+.PHONY: deb
+
+# Builds the package and checks it: lintian, each unit with systemd-analyze (verify, and a
+# security rating of 2.0 or lower), then, as root only, installs it, runs the installed
+# echo-server as the mcp-mtls user, calls it, removes and purges it (scripts/package-test.sh).
+package-test: deb
+	scripts/package-test.sh $(DEB)
+.PHONY: package-test

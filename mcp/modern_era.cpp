@@ -61,18 +61,19 @@ std::string StreamableHttpServer::modern_message(const json& id, const std::stri
         return internal::result_message(id, internal::dump(result));
     }
     // resultType and the caching hints go in front of the result's own members, textually: a
-    // result rendered once (tools/list) is not parsed again.
-    json extra = {{"resultType", "complete"}};
-    if (cacheable(method)) {
-        extra["ttlMs"] = ttl_ms(method);
-        extra["cacheScope"] = "private";
-    }
-    std::string body = reply.rendered_result.empty() ? internal::dump(reply.result) : reply.rendered_result;
-    std::string head = internal::dump(extra);
-    head.pop_back();  // the closing brace
-    if (body.size() > 2 && body.front() == '{') body = head + "," + body.substr(1);
-    else body = head + "}";
-    return internal::result_message(id, body);
+    // result rendered once (tools/list) is not parsed again, and the hot path (tools/call) builds
+    // no JSON tree for three constant members.
+    std::string head = cacheable(method) ? "{\"cacheScope\":\"private\",\"resultType\":\"complete\",\"ttlMs\":" +
+                                               std::to_string(ttl_ms(method))
+                                         : std::string("{\"resultType\":\"complete\"");
+    const std::string rendered = reply.rendered_result.empty() ? internal::dump(reply.result) : std::string();
+    const std::string& body = reply.rendered_result.empty() ? rendered : reply.rendered_result;
+    std::string result;
+    result.reserve(head.size() + body.size() + 1);
+    result += head;
+    if (body.size() > 2 && body.front() == '{') result.append(",").append(body, 1, std::string::npos);
+    else result += "}";
+    return internal::result_message(id, result);
 }
 
 HttpResponse StreamableHttpServer::modern_answer(const json& id, const std::string& method, const json& params, const Reply& reply,

@@ -91,6 +91,11 @@ ResourceServer::ResourceServer(OAuthSettings settings, OAuthTransport transport)
 
 ResourceServer::~ResourceServer() = default;
 
+std::string ResourceServer::jwks_uri() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return jwks_uri_;
+}
+
 bool ResourceServer::discover(std::string& failure) {
     {
         std::lock_guard<std::mutex> lock(mutex_);

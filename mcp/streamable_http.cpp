@@ -346,7 +346,8 @@ HttpResponse StreamableHttpServer::handle_post(const HttpRequest& request, const
     }
     if (!message["method"].is_string()) return error_response(400, id, kInvalidRequest, "method must be a string");
     const std::string method = message["method"].get<std::string>();
-    json params = message.contains("params") ? message["params"] : json::object();
+    // Moved out, not copied: a 2026-07-28 request carries its whole envelope in params._meta.
+    json params = message.contains("params") ? std::move(message["params"]) : json::object();
     if (!params.is_object()) return error_response(400, id, kInvalidRequest, "params must be an object");
     if (options_.oauth)
         if (auto refused = refuse_without_scope(request, client, id, method, params)) return *refused;

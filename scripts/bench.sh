@@ -13,6 +13,7 @@
 #      WORKLOADS=bridge|enroll|pkcs11 (only that row, merged into an existing bench/results.json)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ERA_ROUNDS=${ERA_ROUNDS:-5} ERA_SECONDS=${ERA_SECONDS:-3}
 DURATION=${DURATION:-10} CONNECTIONS=${CONNECTIONS:-16} HANDSHAKES=${HANDSHAKES:-2000} MANY=${MANY:-256}
 FLEET=${FLEET:-1000} IDLE=${IDLE:-256} STALLED=${STALLED:-1000} GO_PEER=${GO_PEER:-1}
 BRIDGE_REQUESTS=${BRIDGE_REQUESTS:-5000} WORKLOADS=${WORKLOADS:-all}
@@ -290,6 +291,33 @@ rss_after_many=$(rss "$ours_pid" VmHWM)
 # The same keep-alive loads in the stateless era (MCP 2026-07-28: per-request _meta, no session).
 bench ours keepalive_2026 --connections "$CONNECTIONS" --duration "$DURATION" --stateless
 bench ours many_2026 --connections "$MANY" --duration "$DURATION" --stateless
+# The two eras' CPU per request, compared in alternating short runs (legacy, stateless, legacy,
+# ...) so that both see the same machine: run one after the other, ten seconds apart, a busy or
+# quiet moment of a shared VM lands on one era only. ERA_ROUNDS pairs of ERA_SECONDS each.
+era_pairs() {
+  local conns=$1 i
+  for i in $(seq "$ERA_ROUNDS"); do
+    bench ours "era_legacy_${conns}_$i" --connections "$conns" --duration "$ERA_SECONDS"
+    bench ours "era_2026_${conns}_$i" --connections "$conns" --duration "$ERA_SECONDS" --stateless
+  done
+  python3 - "$work" "$conns" "$ERA_ROUNDS" <<'PY'
+import json, os, sys
+work, conns, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def era(prefix):
+    runs = [json.load(open(os.path.join(work, f"ours-{prefix}_{conns}_{i}.json"))) for i in range(1, rounds + 1)]
+    requests = sum(r["ok"] + r["failed"] for r in runs)
+    cpu = sum(r["server_cpu_seconds"] for r in runs)
+    return {"requests": requests, "failed": sum(r["failed"] for r in runs), "server_cpu_seconds": round(cpu, 2),
+            "server_cpu_us_per_request": round(cpu * 1e6 / max(requests, 1), 1),
+            "per_run_us": [r["server_cpu_us_per_request"] for r in runs]}
+legacy, modern = era("era_legacy"), era("era_2026")
+json.dump({"connections": conns, "rounds": rounds, "legacy_2025_session": legacy, "stateless_2026_07_28": modern,
+           "ratio": round(modern["server_cpu_us_per_request"] / max(legacy["server_cpu_us_per_request"], 0.1), 3)},
+          open(os.path.join(work, f"era-{conns}.json"), "w"))
+PY
+}
+era_pairs "$CONNECTIONS"
+era_pairs "$MANY"
 bench ours fleet --connections "$FLEET" --duration "$DURATION"
 idle ours
 stalled ours
@@ -305,9 +333,9 @@ if [[ -n $go_pid ]]; then
 fi
 
 mkdir -p bench
-python3 - "$work" "$rss_idle" "$rss_before_many" "$rss_after_many" "$peak_rss" "$MANY" <<'PY'
+python3 - "$work" "$rss_idle" "$rss_before_many" "$rss_after_many" "$peak_rss" "$MANY" "$CONNECTIONS" <<'PY'
 import json, os, platform, subprocess, sys, datetime
-work, rss_idle, rss_before, rss_many, peak, many = sys.argv[1], *map(int, sys.argv[2:7])
+work, rss_idle, rss_before, rss_many, peak, many, connections = sys.argv[1], *map(int, sys.argv[2:8])
 def load(name):
     path = os.path.join(work, name + ".json")
     return json.load(open(path)) if os.path.exists(path) else None
@@ -328,17 +356,16 @@ result = {
     "bridge": load("bridge"),
     "enroll": load("enroll"),
     "pkcs11": load("pkcs11"),
+    "eras": [e for e in (load("era-%d" % connections), load("era-%d" % many)) if e],
 }
 json.dump(result, open("bench/results.json", "w"), indent=2)
 print(f"{'workload':<14}{'server':>7}{'conns':>6}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}{'failed':>7}{'handshakes':>11}{'resumed':>8}{'cpu us/req':>11}")
 for r in ours + go:
     l = r["latency_ms"]
     print(f"{r['workload']:<14}{r['server_under_test']:>7}{r['connections']:>6}{r['requests_per_second']:>9.0f}{l['p50']:>8.2f}{l['p99']:>8.2f}{l['max']:>8.1f}{r['failed']:>7}{r['handshakes']:>11}{r['resumed_handshakes']:>8}{r['server_cpu_us_per_request']:>11}")
-by_name = {r["workload"]: r for r in ours}
-for legacy, modern in (("keepalive", "keepalive_2026"), ("many_clients", "many_2026")):
-    if legacy in by_name and modern in by_name:
-        ratio = by_name[modern]["server_cpu_us_per_request"] / max(by_name[legacy]["server_cpu_us_per_request"], 0.1)
-        print(f"server CPU per request, 2026-07-28 / 2025 session ({legacy}, {by_name[legacy]['connections']} connections): {ratio:.2f}x")
+for e in result["eras"]:
+    print(f"server CPU per request, 2026-07-28 / 2025 session, {e['connections']} connections, {e['rounds']} alternating pairs: "
+          f"{e['stateless_2026_07_28']['server_cpu_us_per_request']} / {e['legacy_2025_session']['server_cpu_us_per_request']} us = {e['ratio']:.2f}x")
 fleet = {r["server_under_test"]: r for r in ours + go if r["workload"] == "fleet"}
 if "go" in fleet:
     print(f"fleet of {fleet['ours']['connections']}: ours/go req/s = {fleet['ours']['requests_per_second'] / max(fleet['go']['requests_per_second'], 1):.2f}")

@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <vector>
@@ -32,6 +34,7 @@ struct ConnectionGovernor::Connection {
     Closing closing = Closing::none;
     std::string client;     // the verified identity, once the handshake is done
     std::string last_alert; // the last TLS alert after the handshake, e.g. "sent decode error"
+    std::optional<tls::HandshakeFailure> failure;  // the first reason the TLS context gave for a failing handshake
     Clock::time_point opened;
     Clock::time_point since;  // handshake start while handshaking, else idle since
     // Read by the BIO callback on the connection's worker thread, reset by the same thread
@@ -40,6 +43,8 @@ struct ConnectionGovernor::Connection {
     std::atomic<size_t> allowed{SIZE_MAX};
     std::atomic<bool> cut_off{false};  // over budget once: the stream has ended for good
     std::atomic<bool> over_budget{false};
+    std::atomic<int> first_byte{-1};  // of the client's, to tell TLS from anything else
+    std::atomic<bool> ended{false};   // the client's end of the stream was read (or a reset)
 };
 
 namespace {
@@ -47,10 +52,16 @@ namespace {
 // TLS records add up to a few dozen bytes per 16 KiB of payload; the budgets count raw bytes.
 size_t with_record_overhead(size_t payload) { return payload + payload / 256 + 4096; }
 
-long count_reads(BIO* bio, int operation, const char*, size_t, int, long, int ret, size_t* processed) {
-    if (operation != (BIO_CB_READ | BIO_CB_RETURN) || ret <= 0 || !processed) return ret;
+long count_reads(BIO* bio, int operation, const char* data, size_t, int, long, int ret, size_t* processed) {
+    if (operation != (BIO_CB_READ | BIO_CB_RETURN)) return ret;
     auto* connection = reinterpret_cast<ConnectionGovernor::Connection*>(BIO_get_callback_arg(bio));
     if (!connection) return ret;
+    if (ret <= 0 || !processed || *processed == 0) {
+        if (ret <= 0 && !BIO_should_retry(bio)) connection->ended.store(true, std::memory_order_relaxed);
+        return ret;
+    }
+    if (connection->first_byte.load(std::memory_order_relaxed) < 0 && data)
+        connection->first_byte.store(static_cast<unsigned char>(data[0]), std::memory_order_relaxed);
     const size_t total = connection->received.fetch_add(*processed, std::memory_order_relaxed) + *processed;
     const bool over = total > connection->allowed.load(std::memory_order_relaxed);
     if (connection->cut_off.load(std::memory_order_relaxed) || over) {
@@ -118,8 +129,8 @@ void linger(int fd, std::chrono::milliseconds at_most) {
 
 }  // namespace
 
-ConnectionGovernor::ConnectionGovernor(Limits limits)
-    : limits_(limits), header_budget_(with_record_overhead(limits.max_header_bytes)) {}
+ConnectionGovernor::ConnectionGovernor(Limits limits, tls::VerdictObserver* verdicts)
+    : limits_(limits), header_budget_(with_record_overhead(limits.max_header_bytes)), verdicts_(verdicts) {}
 
 // OpenSSL calls this while freeing the SSL (before it frees the BIO, and before the HTTP server
 // closes the socket): the descriptor is still ours while the entry exists, so the governor
@@ -142,8 +153,7 @@ void ConnectionGovernor::forget(void* parent, void* ptr, void*, int, long, void*
     {
         std::lock_guard<std::mutex> lock(governor.mutex_);
         governor.connections_.erase(static_cast<const SSL*>(parent));
-        if (connection->handshaking && connection->closing != Closing::none)
-            ++governor.unauthenticated_closes_[static_cast<size_t>(connection->closing)];
+        if (connection->handshaking) governor.report_failure_locked(*connection);
     }
     if (!connection->handshaking) governor.log_close(*connection);
     delete connection;
@@ -217,6 +227,23 @@ bool ConnectionGovernor::alert(SSL* ssl, bool sent, int description) noexcept {
         return false;
     }
     connection->last_alert = std::string(sent ? "sent " : "received ") + SSL_alert_desc_string_long(description);
+    return true;
+}
+
+bool ConnectionGovernor::handshake_failed(SSL* ssl, const tls::HandshakeFailure& failure) noexcept {
+    auto* connection = static_cast<Connection*>(SSL_get_ex_data(ssl, ex_index()));
+    if (!connection) return false;
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!connection->handshaking) return false;
+    if (connection->failure) return true;  // the first reason is the true one
+    try {
+        // OpenSSL answers a stream that ends mid-handshake with a decode_error alert of its own:
+        // the reason is the client's close (told when the connection is freed), not the alert.
+        if (connection->ended.load(std::memory_order_relaxed) && !failure.judged && failure.code == "tls_alert_sent") return true;
+        connection->failure = failure;
+    } catch (...) {
+        // Only allocation can fail here: the connection is then reported by what the governor saw.
+    }
     return true;
 }
 
@@ -315,21 +342,102 @@ size_t ConnectionGovernor::close_overdue_handshakes() {
         for (size_t i = 0; i < excess; ++i) close_locked(*silent[i], Closing::handshakes_per_source);
         closed += excess;
     }
-    summarize_unauthenticated_closes_locked(now);
+    summarize_failures_locked(now, false);
     return closed;
 }
 
-void ConnectionGovernor::summarize_unauthenticated_closes_locked(Clock::time_point now) {
-    if (now - last_summary_ < std::chrono::seconds(5)) return;
-    last_summary_ = now;
-    nlohmann::json closed = nlohmann::json::object();
-    for (Closing why : {Closing::handshake_timeout, Closing::handshakes_per_source, Closing::make_room_handshake}) {
-        size_t& count = unauthenticated_closes_[static_cast<size_t>(why)];
-        if (count) closed[closing_reason(why)] = count;
-        count = 0;
+namespace {
+
+// Why an unauthenticated connection ended, from what the governor saw of it and what the TLS
+// context said. What the governor did itself comes first (its close makes OpenSSL see an end of
+// stream, and answer it with an alert), then what was not TLS at all (OpenSSL's words for those
+// bytes vary, or it has none), then the TLS context's reason.
+tls::HandshakeFailure failure_of(const ConnectionGovernor::Connection& connection) {
+    using Closing = ConnectionGovernor::Closing;
+    const bool silent = connection.received.load(std::memory_order_relaxed) == 0;
+    const int first = connection.first_byte.load(std::memory_order_relaxed);
+    constexpr int kTlsHandshakeRecord = 0x16;
+    if (first >= 0 && first != kTlsHandshakeRecord)
+        return {"not_tls",
+                std::isupper(first) ? "not TLS: the client spoke plain text (HTTP?) to the TLS port"
+                                    : "not TLS: the client's first bytes are no TLS handshake",
+                nlohmann::json::object(), false};
+    switch (connection.closing) {
+        case Closing::handshake_timeout:
+            if (silent) return {"silent_timeout", "the client sent nothing within --handshake-timeout", nlohmann::json::object(), false};
+            return {"handshake_timeout", closing_reason(connection.closing), nlohmann::json::object(), false};
+        case Closing::handshakes_per_source:
+            return {"silent_per_source", closing_reason(connection.closing), nlohmann::json::object(), false};
+        case Closing::make_room_handshake:
+            return {"closed_for_room", closing_reason(connection.closing), nlohmann::json::object(), false};
+        case Closing::server_stopping:
+            return {"server_stopping", "the server stopped before the handshake finished", nlohmann::json::object(), false};
+        default: break;
     }
-    if (!closed.empty())
-        log_event(spdlog::level::warn, "unfinished_handshakes_closed", {{"in_last_seconds", 5}, {"closed", closed}});
+    if (connection.failure) return *connection.failure;
+    if (silent) return {"peer_closed", "the client closed the connection before sending anything", nlohmann::json::object(), false};
+    return {"peer_closed_in_handshake", "the client closed the connection during the handshake", nlohmann::json::object(), false};
+}
+
+}  // namespace
+
+void ConnectionGovernor::report_failure_locked(const Connection& connection) {
+    try {
+        tls::HandshakeFailure failure = failure_of(connection);
+        if (!failure.judged && verdicts_) verdicts_->handshake_judged(false, failure.code);
+        nlohmann::json fields = failure.fields.is_object() ? failure.fields : nlohmann::json::object();
+        fields["peer"] = connection.peer;
+        fields["reason"] = failure.reason;
+        fields["code"] = failure.code;
+        log_event(spdlog::level::debug, "handshake_failed", fields);
+        // A verifier's refusal is summed up by its class (its words may name the client); every
+        // other reason by its words, which come from a fixed set.
+        const std::string key = failure.judged ? "verdict:" + failure.code : failure.code + ":" + failure.reason;
+        auto [it, first] = failures_.try_emplace(key);
+        Tally& tally = it->second;
+        if (!first) {
+            ++tally.count;
+            return;
+        }
+        // The first of its reason since a quiet interval: logged now, with the details of this
+        // connection, so that one refused client is seen at once.
+        tally.since = Clock::now();
+        tally.warning = failure.code != "peer_closed" && failure.code != "server_stopping";
+        fields["count"] = 1;
+        log_event(tally.warning ? spdlog::level::warn : spdlog::level::info, "handshakes_failed", fields);
+        failure.fields = nlohmann::json::object();
+        tally.first = std::move(failure);
+    } catch (...) {
+        // Only allocation can fail here; a lost log line is better than a thrown destructor.
+    }
+}
+
+void ConnectionGovernor::summarize_failures_locked(Clock::time_point now, bool all) {
+    for (auto it = failures_.begin(); it != failures_.end();) {
+        Tally& tally = it->second;
+        if (!all && now - tally.since < kFailureSummaryInterval) {
+            ++it;
+            continue;
+        }
+        if (tally.count == 0) {  // quiet for an interval: the next one is logged at once again
+            it = failures_.erase(it);
+            continue;
+        }
+        nlohmann::json fields = {{"reason", tally.first.reason},
+                                 {"count", tally.count},
+                                 {"in_last_seconds", std::llround(std::chrono::duration<double>(now - tally.since).count())}};
+        if (tally.first.judged) fields["verdict"] = "rejected";
+        fields["code"] = tally.first.code;
+        log_event(tally.warning ? spdlog::level::warn : spdlog::level::info, "handshakes_failed", fields);
+        tally.count = 0;
+        tally.since = now;
+        ++it;
+    }
+}
+
+void ConnectionGovernor::flush_failure_summaries() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    summarize_failures_locked(Clock::now(), true);
 }
 
 void ConnectionGovernor::log_close(const Connection& connection) {

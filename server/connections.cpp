@@ -2,8 +2,8 @@
 
 namespace mcpmtls::server {
 
-ConnectionManager::ConnectionManager(tls::ServerTlsContext& tls, Settings settings)
-    : tls_(tls), settings_(settings), governor_(settings.limits) {
+ConnectionManager::ConnectionManager(tls::ServerTlsContext& tls, Settings settings, tls::VerdictObserver* verdicts)
+    : tls_(tls), settings_(settings), governor_(settings.limits, verdicts) {
     tls_.set_handshake_observer(&governor_);
 }
 

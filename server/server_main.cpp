@@ -8,7 +8,9 @@
 #include "server/crl_fetcher.hpp"
 #include "server/health_endpoint.hpp"
 #include "server/metrics.hpp"
+#include "server/sandbox.hpp"
 #include "server/supervisor.hpp"
+#include "tls/pkcs11_key.hpp"
 
 #include <csignal>
 #include <iostream>
@@ -19,7 +21,6 @@ namespace {
 
 void configure_http(httplib::SSLServer& server, ConnectionManager& connections, mcp::StreamableHttpServer& runtime,
                     const ServerConfig& config) {
-    connections.install(server);
     server.set_tcp_nodelay(true);
     server.set_keep_alive_max_count(100000);
     server.set_keep_alive_timeout(config.keep_alive_timeout.count());
@@ -101,7 +102,9 @@ int run_server_main(const ServerDescription& d, int argc, char** argv) {
     // supervisor's signal thread receives them.
     const sigset_t signals = handled_signals();
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    setup_logging(config.log_format, config.verbose ? spdlog::level::debug : spdlog::level::info, /*asynchronous=*/true);
+    // Synchronous until the sandbox is in place: the logging thread must be started after it.
+    const auto level = config.verbose ? spdlog::level::debug : spdlog::level::info;
+    setup_logging(config.log_format, level);
     // Every connection is a descriptor, and so are the files a reload reads.
     const size_t open_files = raise_open_file_limit();
     if (open_files < config.connections.max_connections + 64)
@@ -122,7 +125,6 @@ int run_server_main(const ServerDescription& d, int argc, char** argv) {
         crl_fetcher = std::make_unique<CrlFetcher>(*tls_context, config.crl_refresh);
         crl_fetcher->fetch();  // before serving: the first clients are judged with it
         tls_context->watch_revocation();
-        crl_fetcher->start();
     }
     // --renew-from: after a renewal the files are reloaded at once rather than at the watcher's
     // next look; the handshakes under way keep the snapshot they started with.
@@ -138,7 +140,6 @@ int run_server_main(const ServerDescription& d, int argc, char** argv) {
             https_ca_post(config.renew_from, config.renewal_paths,
                           [&tls_context] { return tls_context->snapshot()->trust_without_crls; }),
             std::move(hooks));
-        renewal->start();
     }
     if (config.oauth.settings.enabled()) {
         // The authorization server is judged by --oauth-ca, else by the bundle clients are.
@@ -161,7 +162,7 @@ int run_server_main(const ServerDescription& d, int argc, char** argv) {
     if (d.register_content) d.register_content(config.runtime.resources, config.runtime.prompts);
     config.runtime.version = kVersion;
     mcp::StreamableHttpServer runtime(config.runtime, registry);
-    ConnectionManager connections(*tls_context, config.connections);
+    ConnectionManager connections(*tls_context, config.connections, &metrics);
     httplib::SSLServer server([&](SSL_CTX& ctx) { return tls_context->configure(ctx); });
     if (!server.is_valid()) return refuse_start(d, Error(kExitFailed, "cannot set up TLS"));
     configure_http(server, connections, runtime, config);
@@ -179,8 +180,26 @@ int run_server_main(const ServerDescription& d, int argc, char** argv) {
         } catch (const Error& e) {
             return refuse_start(d, e);
         }
-        health->start();
     }
+    // Everything is read and bound: the server gives up the rest before it starts a thread.
+    if (config.sandbox && tls::is_pkcs11_uri(config.tls.files.key_path)) {
+        log_event(spdlog::level::warn, "sandbox_off",
+                  {{"reason", "the key is in a PKCS#11 token, whose module reads and writes files of its own (its "
+                              "configuration, token directory, locks) that the sandbox cannot know"}});
+    } else if (config.sandbox) {
+        try {
+            enter_sandbox(server_sandbox_rules(config));
+        } catch (const Error& e) {
+            return refuse_start(d, e);
+        }
+    } else {
+        log_event(spdlog::level::warn, "sandbox_off", {{"reason", "--no-sandbox"}});
+    }
+    setup_logging(config.log_format, level, /*asynchronous=*/true);
+    if (crl_fetcher) crl_fetcher->start();
+    if (renewal) renewal->start();
+    connections.install(server);
+    if (health) health->start();
     {
         Supervisor supervisor(*tls_context, server, config.reload_interval, signals);
         log_started(d, config, port, *tls_context, health.get());

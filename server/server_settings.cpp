@@ -4,6 +4,7 @@
 #include "pki/ca/ca_directory.hpp"
 #include "server/ca_transport.hpp"
 #include "server/crl_fetcher.hpp"
+#include "server/sandbox.hpp"
 #include "tls/cert_dir.hpp"
 #include "tls/pkcs11_key.hpp"
 #include "tls/spiffe_id.hpp"
@@ -121,6 +122,7 @@ ArgSpec server_settings(const ServerDescription& d) {
                                            "in TD), and which OAuth token scopes the tools need (a rule without clients: for all)"))
         .add(oauth_option_rows())
         .add(Option::flag("verbose", "debug logging"))
+        .add(sandbox_option_rows())
         .version_flag();
 }
 
@@ -238,6 +240,7 @@ ServerConfig resolve_server_config(const ServerDescription& d, const Args& args)
     config.reload_interval = std::chrono::seconds(args.integer("reload-interval"));
     config.log_format = parse_log_format(args.text("log-format"));
     config.verbose = args.flag("verbose");
+    config.sandbox = !args.flag("no-sandbox");
     return config;
 }
 

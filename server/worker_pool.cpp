@@ -113,6 +113,7 @@ void WorkerPool::shutdown() {
     governor_.close_idle();  // workers waiting for a kept-alive connection's next request return at once
     for (pthread_t thread : threads_) pthread_join(thread, nullptr);
     threads_.clear();
+    governor_.flush_failure_summaries();  // every connection is gone: their reasons are all in
 }
 
 }  // namespace mcpmtls::server

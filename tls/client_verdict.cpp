@@ -157,27 +157,32 @@ ClientVerdict judge_client(X509* leaf, STACK_OF(X509)* presented, const Credenti
     return *judged;
 }
 
-void log_client_verdict(const ClientVerdict& verdict, const std::string& peer_address) {
+nlohmann::json client_verdict_fields(const ClientVerdict& verdict, const std::string& peer_address) {
     nlohmann::json fields = verdict.identity ? describe_peer(*verdict.identity, peer_address)
                                              : nlohmann::json{{"peer", peer_address}};
     switch (verdict.outcome) {
         case ClientVerdict::Outcome::accepted:
             fields["verdict"] = "accepted";
             if (verdict.from_cache) fields["cached"] = true;
-            log_event(verdict.from_cache ? spdlog::level::debug : spdlog::level::info, "tls_handshake", fields);
-            return;
+            break;
         case ClientVerdict::Outcome::accepted_relaxed:
             fields["verdict"] = "accepted_relaxed";
             fields["skipped_checks"] = verdict.identity->skipped_checks;
             fields["reason"] = verdict.reason;
-            log_event(spdlog::level::warn, "tls_handshake", fields);
-            return;
+            break;
         case ClientVerdict::Outcome::rejected:
             fields["verdict"] = "rejected";
             fields["reason"] = verdict.reason;
-            log_event(spdlog::level::warn, "tls_handshake", fields);
-            return;
+            break;
     }
+    return fields;
+}
+
+void log_client_verdict(const ClientVerdict& verdict, const std::string& peer_address) {
+    const auto level = verdict.outcome != ClientVerdict::Outcome::accepted ? spdlog::level::warn
+                       : verdict.from_cache                                ? spdlog::level::debug
+                                                                           : spdlog::level::info;
+    if (log_enabled(level)) log_event(level, "tls_handshake", client_verdict_fields(verdict, peer_address));
 }
 
 }  // namespace mcpmtls::tls

@@ -61,8 +61,17 @@ struct HandshakeCallbacks {
             verdict.reason = std::string("internal error while verifying the client certificate: ") + e.what();
         }
         if (verdict.reason_code.empty()) verdict.reason_code = "internal";
-        log_client_verdict(verdict, remembered_peer_address(ssl));
         if (VerdictObserver* observer = self->verdict_observer_.load()) observer->handshake_judged(verdict.accepted(), verdict.reason_code);
+        // A refusal that fails the handshake is the observer's to report (a flood of strangers
+        // must not flood the log); an optional certificate's refusal is the application's.
+        const std::string peer = remembered_peer_address(ssl);
+        HandshakeObserver* connections = self->observer_.load();
+        if (!verdict.accepted() && !self->settings_.client_certificate_optional && connections) {
+            HandshakeFailure failure{verdict.reason_code, verdict.reason, client_verdict_fields(verdict, peer), true};
+            if (!connections->handshake_failed(ssl, failure)) log_client_verdict(verdict, peer);
+        } else {
+            log_client_verdict(verdict, peer);
+        }
         if (!verdict.accepted()) {
             if (self->settings_.client_certificate_optional) return 1;  // anonymous: the application decides
             X509_STORE_CTX_set_error(store_ctx, X509_V_ERR_CERT_REJECTED);
@@ -98,30 +107,45 @@ struct HandshakeCallbacks {
         }
         if (!(where & SSL_CB_ALERT) || (value >> 8) != SSL3_AL_FATAL) return;
         const int description = value & 0xff;
+        // SSL_CB_WRITE_ALERT and SSL_CB_READ_ALERT share the SSL_CB_ALERT bit: only SSL_CB_WRITE tells.
+        const bool sent = (where & SSL_CB_WRITE) != 0;
         // OpenSSL's own state says little here (a TLS 1.3 connection reading a post-handshake
         // message counts as "in init"); the observer knows whether the handshake completed.
-        if (observer && observer->alert(connection, (where & SSL_CB_WRITE_ALERT) != 0, description)) return;
-        if (!(where & SSL_CB_WRITE_ALERT)) return;
-        std::string reason, code;
-        if (description == 116 || (description == SSL_AD_HANDSHAKE_FAILURE && !SSL_get0_peer_certificate(ssl) &&
-                                   SSL_get_state(ssl) != TLS_ST_BEFORE)) {
-            reason = "no client certificate";
-            code = "no_certificate";
+        if (observer && observer->alert(connection, sent, description)) return;
+        std::optional<HandshakeFailure> failure = alert_failure(self, ssl, sent, description);
+        if (!failure) return;
+        failure->fields["peer"] = remembered_peer_address(ssl);
+        if (observer && observer->handshake_failed(connection, *failure)) return;
+        if (!sent) return;  // without an observer, only our own refusals are logged
+        log_event(spdlog::level::warn, "tls_handshake",
+                  {{"peer", remembered_peer_address(ssl)}, {"verdict", "rejected"}, {"reason", failure->reason}});
+        if (VerdictObserver* verdicts = self ? self->verdict_observer_.load() : nullptr) verdicts->handshake_judged(false, failure->code);
+    }
+
+    // What a fatal alert during the handshake says about why it failed; none when the verifier
+    // has already said it (the alert only carries its refusal).
+    static std::optional<HandshakeFailure> alert_failure(ServerTlsContext* self, const SSL* ssl, bool sent, int description) {
+        HandshakeFailure failure;
+        if (!sent) {
+            failure.code = "tls_alert_received";
+            failure.reason = std::string("the client sent TLS alert: ") + SSL_alert_desc_string_long(description);
+        } else if (description == 116 || (description == SSL_AD_HANDSHAKE_FAILURE && !SSL_get0_peer_certificate(ssl) &&
+                                          SSL_get_state(ssl) != TLS_ST_BEFORE)) {
+            failure.code = "no_certificate";
+            failure.reason = "no client certificate";
         } else if (description == SSL_AD_BAD_CERTIFICATE || description == SSL_AD_CERTIFICATE_UNKNOWN ||
                    description == SSL_AD_UNKNOWN_CA || description == SSL_AD_ACCESS_DENIED) {
-            return;  // our verifier already logged why
+            return std::nullopt;
         } else if (description == SSL_AD_INTERNAL_ERROR && self && is_pkcs11_uri(self->settings_.files.key_path)) {
             // Most likely the token's key failed to sign; watch_token_key checks and says why.
             self->key_suspect_.store(true);
-            reason = "TLS handshake failed on our side: internal error (is the key's token still there?)";
-            code = "tls_error";
+            failure.code = "tls_error";
+            failure.reason = "TLS handshake failed on our side: internal error (is the key's token still there?)";
         } else {
-            reason = std::string("TLS handshake failed: ") + SSL_alert_desc_string_long(value);
-            code = "tls_error";
+            failure.code = "tls_alert_sent";
+            failure.reason = std::string("TLS handshake failed: sent TLS alert: ") + SSL_alert_desc_string_long(description);
         }
-        log_event(spdlog::level::warn, "tls_handshake",
-                  {{"peer", remembered_peer_address(ssl)}, {"verdict", "rejected"}, {"reason", reason}});
-        if (VerdictObserver* verdicts = self ? self->verdict_observer_.load() : nullptr) verdicts->handshake_judged(false, code);
+        return failure;
     }
 };
 

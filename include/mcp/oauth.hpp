@@ -76,6 +76,8 @@ public:
     // Discovers the issuer's metadata and fetches its keys now (at start); false, logged, when the
     // authorization server does not answer (then the first token tries again).
     bool prefetch();
+    // Where the issuer's keys are, once its metadata was discovered; empty before.
+    std::string jwks_uri() const;
     // `resource`: https://HOST[:PORT]/mcp as this request reached us; `thumbprint`: the
     // connection's client certificate as x5t#S256 (empty: none).
     TokenCheck check(const std::string& token, const std::string& resource, const std::string& thumbprint);

@@ -22,15 +22,21 @@
 // beyond that the stream ends for the server, which closes the connection.
 //
 // Every close is logged as what it is (connection_closed: peer, client identity, requests
-// served, why); closes of unauthenticated connections are summed up instead, so that a flood
-// cannot flood the log.
+// served, why). A connection that ends before its client is authenticated is not: anyone can
+// open one, so each is logged at DEBUG only and summed up at INFO and above, by its true reason
+// (the peer closed before sending anything, it stayed silent past --handshake-timeout, it spoke
+// no TLS, a TLS alert and which, no certificate, the verifier's refusal and its class): the
+// first of a reason is logged at once with its details, the rest at most once per
+// kFailureSummaryInterval with their count (and when the server stops). Every one of them is
+// counted by the verdict observer (mcp_mtls_handshakes_total).
 #include "tls/handshake_observer.hpp"
 
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <mutex>
+#include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -49,7 +55,8 @@ public:
     // Why the governor itself ended a connection.
     enum class Closing { none, handshake_timeout, handshakes_per_source, make_room_handshake, make_room_idle, cut_after_answer, server_stopping };
 
-    explicit ConnectionGovernor(Limits limits);
+    // `verdicts` (may be null) counts the handshakes that fail before the verifier judged them.
+    ConnectionGovernor(Limits limits, tls::VerdictObserver* verdicts = nullptr);
     ConnectionGovernor(const ConnectionGovernor&) = delete;
     ConnectionGovernor& operator=(const ConnectionGovernor&) = delete;
 
@@ -59,6 +66,7 @@ public:
     void handshake_started(SSL* ssl) noexcept override;
     void handshake_finished(SSL* ssl) noexcept override;
     bool alert(SSL* ssl, bool sent, int description) noexcept override;
+    bool handshake_failed(SSL* ssl, const tls::HandshakeFailure& failure) noexcept override;
     // The request's headers are in: its body may now be read.
     void request_started(const SSL* ssl);
     // Its answer is ready (`complete`: the request was read whole; else its body never came).
@@ -81,6 +89,8 @@ public:
     static constexpr std::chrono::milliseconds kHandshakeBeforeClose{250};
     // How long a handshake may wait for its first byte before it counts as silent.
     static constexpr std::chrono::milliseconds kSilentHandshakeGrace{1000};
+    // How often, at most, one reason for unauthenticated connections failing is logged.
+    static constexpr std::chrono::seconds kFailureSummaryInterval{10};
 
     // Closes up to `wanted` connections for connections waiting for a worker: the oldest
     // unfinished handshakes first, then idle keep-alive connections, longest idle first, by
@@ -89,8 +99,10 @@ public:
     size_t make_room(size_t wanted);
     // Closes every connection whose handshake has taken longer than the handshake timeout, and
     // the oldest silent handshakes of an address holding more than --max-handshakes-per-source;
-    // logs a summary of the unauthenticated connections closed since the last one.
+    // logs the failure summaries whose interval is over.
     size_t close_overdue_handshakes();
+    // Logs every failure summary with a count now (the server stops).
+    void flush_failure_summaries();
     // When the server stops: closes every connection not in the middle of a request (idle
     // keep-alive connections and unfinished handshakes), so that no worker waits out its
     // keep-alive wait; requests in progress finish.
@@ -115,7 +127,8 @@ private:
     void set_phase(Connection& connection, bool reading_body);
     void close_locked(Connection& connection, Closing why);
     void log_close(const Connection& connection);
-    void summarize_unauthenticated_closes_locked(Clock::time_point now);
+    void report_failure_locked(const Connection& connection);
+    void summarize_failures_locked(Clock::time_point now, bool all);
 
     const Limits limits_;
     const size_t header_budget_;
@@ -123,9 +136,15 @@ private:
     // Owned by the SSL (its ex_data), listed here while it lives.
     std::unordered_map<const SSL*, Connection*> connections_;
     size_t closed_to_make_room_ = 0;
-    // Unauthenticated connections the governor closed since the last summary, by Closing.
-    std::array<size_t, 6> unauthenticated_closes_{};
-    Clock::time_point last_summary_ = Clock::now();
+    tls::VerdictObserver* const verdicts_;
+    // Per reason of failed handshakes: since when its summary runs, and how many it holds.
+    struct Tally {
+        Clock::time_point since;
+        size_t count = 0;  // not logged yet
+        tls::HandshakeFailure first;
+        bool warning = true;  // else INFO: health checks and stops, not attacks
+    };
+    std::map<std::string, Tally> failures_;
 };
 
 }  // namespace mcpmtls::server

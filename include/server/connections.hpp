@@ -21,8 +21,9 @@ public:
         ConnectionGovernor::Limits limits;
     };
 
-    // Attaches the governor to `tls`, which must outlive this object.
-    ConnectionManager(tls::ServerTlsContext& tls, Settings settings);
+    // Attaches the governor to `tls`, which must outlive this object; `verdicts` (may be null,
+    // else outlives this object too) counts handshakes that fail before a certificate is judged.
+    ConnectionManager(tls::ServerTlsContext& tls, Settings settings, tls::VerdictObserver* verdicts = nullptr);
     // Detaches the governor. Destroy only after the server has stopped listening.
     ~ConnectionManager();
     ConnectionManager(const ConnectionManager&) = delete;

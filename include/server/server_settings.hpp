@@ -43,6 +43,7 @@ struct ServerConfig {
     OAuthConfig oauth;                      // --oauth-*: bearer tokens besides certificates
     LogFormat log_format = LogFormat::text;
     bool verbose = false;
+    bool sandbox = true;  // Landlock once started (server/sandbox.hpp); --no-sandbox: off
 };
 
 // The table: flags, --config keys, defaults, ranges and help of every server setting.

@@ -6,6 +6,7 @@
 #include "tls/peer_identity.hpp"
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <memory>
 #include <openssl/x509.h>
 #include <optional>
@@ -60,5 +61,7 @@ ClientVerdict judge_client(X509* leaf, STACK_OF(X509)* presented, const Credenti
 // One tls_handshake event: INFO when accepted (DEBUG for a cached verdict), WARNING when
 // accepted in relaxed mode or rejected.
 void log_client_verdict(const ClientVerdict& verdict, const std::string& peer_address);
+// That event's fields: the peer, what its certificate says, the verdict and why.
+nlohmann::json client_verdict_fields(const ClientVerdict& verdict, const std::string& peer_address);
 
 }  // namespace mcpmtls::tls

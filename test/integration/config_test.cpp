@@ -2,7 +2,9 @@
 #include "test/support/fixtures.hpp"
 
 #include <catch2/catch.hpp>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 
 using namespace mcpmtls::testing;
@@ -117,4 +119,61 @@ TEST_CASE("a server warns when its certificate is about to expire", "[integratio
     CHECK(echo.log().find("which=\"server certificate\"") != std::string::npos);
     ServerProcess quiet(pki, "echo");
     CHECK(quiet.log().find("certificate_expiring") == std::string::npos);
+}
+
+namespace {
+
+// A server started as systemd starts one: stderr on the journal, $JOURNAL_STREAM naming it
+// (the device and inode of the log file stand in for the journal's socket).
+std::unique_ptr<BackgroundProcess> on_the_journal(const DemoPki& pki, const std::string& log, std::vector<std::string> extra) {
+    std::vector<std::string> argv = {"/bin/sh", "-c", "JOURNAL_STREAM=$(stat -L -c %d:%i /proc/self/fd/2) exec \"$0\" \"$@\"",
+                                     bin_path("echo-server"), "--port", "0", "--cert", pki.path("echo.crt"), "--key",
+                                     pki.path("echo.key"), "--ca", pki.path("ca-bundle.crt"), "--relaxed"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto server = std::make_unique<BackgroundProcess>(argv, log);
+    REQUIRE(server->wait_for_log("server_started"));
+    return server;
+}
+
+}  // namespace
+
+TEST_CASE("on the journal a server writes sd-daemon priorities and no time of its own, as text or JSON", "[journal]") {
+    DemoPki pki;
+    TempDir logs;
+    {
+        auto server = on_the_journal(pki, logs.file("text"), {});
+        CHECK(server->wait_for_log("<4>warning relaxed_mode"));
+        REQUIRE(server->stop() == 0);
+    }
+    std::istringstream text(read_text(logs.file("text")));
+    std::string line;
+    int lines = 0;
+    while (std::getline(text, line)) {
+        ++lines;
+        INFO(line);
+        CHECK(std::regex_search(line, std::regex(R"(^<[2-7]>(debug|info|warning|error|critical) [a-z_]+( |$))")));
+        CHECK(!std::regex_search(line, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d)")));  // no timestamp
+    }
+    CHECK(lines >= 3);
+    CHECK(read_text(logs.file("text")).find("<6>info server_started") != std::string::npos);
+
+    {
+        auto server = on_the_journal(pki, logs.file("json"), {"--log-format", "json"});
+        REQUIRE(server->stop() == 0);
+    }
+    std::istringstream objects(read_text(logs.file("json")));
+    lines = 0;
+    while (std::getline(objects, line)) {
+        ++lines;
+        INFO(line);
+        REQUIRE(std::regex_search(line, std::regex(R"(^<[2-7]>\{)")));
+        const auto event = json::parse(line.substr(3));  // journald strips the prefix: one JSON object
+        CHECK(event.contains("level"));
+        CHECK(event.contains("event"));
+    }
+    CHECK(lines >= 3);
+
+    // Outside the journal (the variable inherited, stderr elsewhere): the usual timestamps.
+    ServerProcess plain("echo-server", pki.path("echo.crt"), pki.path("echo.key"), pki.path("ca-bundle.crt"));
+    CHECK(std::regex_search(plain.log(), std::regex(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info )")));
 }

@@ -5,25 +5,62 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <stdexcept>
+#include <sys/time.h>
 #include <unistd.h>
 
 namespace mcpmtls::testing {
+namespace {
 
-RawTlsClient::RawTlsClient(const DemoPki& pki, int port, const std::string& name) {
-    ctx_.reset(SSL_CTX_new(TLS_client_method()));
-    REQUIRE(SSL_CTX_use_certificate_chain_file(ctx_.get(), pki.path(name + ".crt").c_str()) == 1);
-    REQUIRE(SSL_CTX_use_PrivateKey_file(ctx_.get(), pki.path(name + ".key").c_str(), SSL_FILETYPE_PEM) == 1);
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+tls::SslCtxPtr client_context(const std::string& cert, const std::string& key) {
+    tls::SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
+    if (!ctx || SSL_CTX_use_certificate_chain_file(ctx.get(), cert.c_str()) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ctx.get(), key.c_str(), SSL_FILETYPE_PEM) != 1)
+        throw std::runtime_error("cannot load " + cert + " and " + key);
+    return ctx;
+}
+
+// A loopback TCP connection whose writes time out after 5 s; -1 if it cannot connect.
+int connect_loopback(int port) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<uint16_t>(port));
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        if (fd >= 0) close(fd);
+        return -1;
+    }
     timeval tv{5, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+}  // namespace
+
+RawTlsClient::RawTlsClient(const DemoPki& pki, int port, const std::string& name) {
+    ctx_ = client_context(pki.path(name + ".crt"), pki.path(name + ".key"));
+    fd_ = connect_loopback(port);
+    REQUIRE(fd_ >= 0);
     ssl_.reset(SSL_new(ctx_.get()));
     SSL_set_fd(ssl_.get(), fd_);
     REQUIRE(SSL_connect(ssl_.get()) == 1);
+}
+
+bool handshake_refused(const std::string& cert, const std::string& key, int port) {
+    const auto ctx = client_context(cert, key);
+    const int fd = connect_loopback(port);
+    if (fd < 0) return false;
+    tls::SslPtr ssl(SSL_new(ctx.get()));
+    SSL_set_fd(ssl.get(), fd);
+    char byte;
+    // TLS 1.3: the client's side of the handshake completes before the server judges its
+    // certificate; the refusal comes as the first thing read.
+    const bool refused = SSL_connect(ssl.get()) != 1 || SSL_read(ssl.get(), &byte, 1) <= 0;
+    ssl.reset();
+    close(fd);
+    return refused;
 }
 
 RawTlsClient::RawTlsClient(const DemoPki& pki, int port, const std::string& name, const std::string& partial)

@@ -32,4 +32,9 @@ private:
     int fd_ = -1;
 };
 
+// One handshake presenting `cert` and `key` (from any CA), then whatever the server sends read
+// until it closes: true when it refused the client (an alert or a close, never a finished
+// handshake followed by an answer).
+bool handshake_refused(const std::string& cert, const std::string& key, int port);
+
 }  // namespace mcpmtls::testing
