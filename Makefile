@@ -50,7 +50,8 @@ deps: $(DEPS_STAMP)
 # Python's cryptography (certificates as its defaults make them) and PyYAML (the deployment
 # manifests are checked as YAML). And npm, for the official MCP SDK as a host of `client bridge`
 # and for the conformance suite (scripts/mcp-sdk-setup.sh and ../shared/conformance install them
-# with it): Debian's package only when no npm is there, since a Node.js from elsewhere (such as
+# with it; so does scripts/oidc-provider-setup.sh, the pinned node-oidc-provider that the OAuth
+# tests run as their authorization server): Debian's package only when no npm is there, since a Node.js from elsewhere (such as
 # NodeSource's) brings its own and conflicts with it. HAProxy: replicas behind a TCP load balancer.
 TEST_PACKAGES := golang-go python3-cryptography python3-yaml haproxy softhsm2 opensc
 TEST_DEPS_STAMP := build/.test-deps-installed

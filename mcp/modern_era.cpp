@@ -57,7 +57,7 @@ std::string StreamableHttpServer::modern_message(const json& id, const std::stri
         RequestStateSeal::Contents contents;
         contents.answers = round.used;
         for (auto it = result["inputRequests"].begin(); it != result["inputRequests"].end(); ++it) contents.pending.push_back(it.key());
-        result["requestState"] = state_seal_.seal({client.fingerprint_sha256, method, bound_name(method, params)}, contents);
+        result["requestState"] = state_seal_.seal({owner_key(client), method, bound_name(method, params)}, contents);
         return internal::result_message(id, internal::dump(result));
     }
     // resultType and the caching hints go in front of the result's own members, textually: a
@@ -138,7 +138,7 @@ HttpResponse StreamableHttpServer::handle_modern(const HttpRequest& request, con
             RequestStateSeal::Contents contents;
             try {
                 contents = state_seal_.open(params["requestState"].get<std::string>(),
-                                            {client.fingerprint_sha256, method, bound_name(method, params)});
+                                            {owner_key(client), method, bound_name(method, params)});
             } catch (const RequestStateError& e) {
                 log_event(spdlog::level::warn, "request_state_refused",
                           {{"client", client.display_name()}, {"method", method}, {"reason", e.what()}});

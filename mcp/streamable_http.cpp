@@ -205,9 +205,13 @@ HttpResponse StreamableHttpServer::handle(const HttpRequest& request, const tls:
     if (!host_allowed(request))
         return error_response(403, nullptr, kInvalidRequest, "Host or Origin is not an allowed name for this server");
     if (auto refused = refuse_rate_limited(client)) return *refused;
-    if (request.method == "POST") return handle_post(request, client);
-    if (request.method == "DELETE") return handle_delete(request, client);
-    if (request.method == "GET" && acceptance(request.header("Accept")).sse) return handle_get(request, client);
+    std::optional<tls::PeerIdentity> token_holder;
+    if (options_.oauth)
+        if (auto refused = refuse_without_token(request, client, token_holder)) return *refused;
+    const tls::PeerIdentity& who = token_holder ? *token_holder : client;
+    if (request.method == "POST") return handle_post(request, who);
+    if (request.method == "DELETE") return handle_delete(request, who);
+    if (request.method == "GET" && acceptance(request.header("Accept")).sse) return handle_get(request, who);
     HttpResponse response = error_response(405, nullptr, kInvalidRequest,
                                            "use POST for messages, GET with Accept: text/event-stream for the "
                                            "server's event stream, DELETE to end a session");
@@ -248,7 +252,7 @@ std::optional<HttpResponse> StreamableHttpServer::refuse_rate_limited(const tls:
 }
 
 std::shared_ptr<Session> StreamableHttpServer::find_session(const std::string& id, const tls::PeerIdentity& client) {
-    return sessions_.find(id, client.fingerprint_sha256);
+    return sessions_.find(id, owner_key(client));
 }
 
 std::string StreamableHttpServer::create_session(const tls::PeerIdentity& client, const std::string& protocol_version,
@@ -256,7 +260,7 @@ std::string StreamableHttpServer::create_session(const tls::PeerIdentity& client
     // The identity that caps a client's sessions is its name, as for rate limits.
     std::string identity = client.display_name();
     if (identity.empty()) identity = client.fingerprint_sha256;
-    return sessions_.open(std::make_shared<Session>(client.fingerprint_sha256, protocol_version, client_capabilities,
+    return sessions_.open(std::make_shared<Session>(owner_key(client), protocol_version, client_capabilities,
                                                     options_.sse_replay_events),
                           identity);
 }
@@ -317,8 +321,14 @@ HttpResponse StreamableHttpServer::handle_post(const HttpRequest& request, const
     if (message.is_array()) {
         // Batches are part of 2025-03-26 only (2025-06-18 removed them): a session of that version may send them.
         auto session = find_session(request.header("Mcp-Session-Id"), client);
-        if (session && session->protocol_version() == "2025-03-26" && !message.empty())
+        if (session && session->protocol_version() == "2025-03-26" && !message.empty()) {
+            if (options_.oauth)
+                for (const auto& item : message)
+                    if (item.is_object() && item.value("method", json()) == "tools/call" && item.contains("params"))
+                        if (auto refused = refuse_without_scope(request, client, item.value("id", json()), "tools/call", item["params"]))
+                            return *refused;
             return handle_batch(message, client, session, request.header("Mcp-Session-Id"));
+        }
         return error_response(400, nullptr, kInvalidRequest, "JSON-RPC batches are not supported (removed in MCP 2025-06-18)");
     }
     if (!message.is_object() || message.value("jsonrpc", json()) != "2.0")
@@ -339,6 +349,8 @@ HttpResponse StreamableHttpServer::handle_post(const HttpRequest& request, const
     // Moved out, not copied: a 2026-07-28 request carries its whole envelope in params._meta.
     json params = message.contains("params") ? std::move(message["params"]) : json::object();
     if (!params.is_object()) return error_response(400, id, kInvalidRequest, "params must be an object");
+    if (options_.oauth)
+        if (auto refused = refuse_without_scope(request, client, id, method, params)) return *refused;
 
     const std::string protocol_header = request.header("MCP-Protocol-Version");
     if (modern::is_modern(params, protocol_header)) return handle_modern(request, client, id, has_id, method, params);
@@ -505,7 +517,7 @@ HttpResponse StreamableHttpServer::handle_get(const HttpRequest& request, const 
 HttpResponse StreamableHttpServer::handle_delete(const HttpRequest& request, const tls::PeerIdentity& client) {
     const std::string session_id = request.header("Mcp-Session-Id");
     if (session_id.empty()) return error_response(400, nullptr, kInvalidRequest, "missing Mcp-Session-Id header");
-    if (!find_session(session_id, client) || !sessions_.end(session_id, client.fingerprint_sha256))
+    if (!find_session(session_id, client) || !sessions_.end(session_id, owner_key(client)))
         return error_response(404, nullptr, kInvalidRequest, "unknown or expired session");
     return empty_response(200);
 }

@@ -2,16 +2,12 @@
 
 #include "common/error.hpp"
 #include "server/crl_fetcher.hpp"
+#include "server/https_request.hpp"
 #include "tls/credentials.hpp"
-#include "tls/protocol_policy.hpp"
-#include "tls/server_verifier.hpp"
-
-#include <httplib.h>
 
 namespace mcpmtls::server {
 namespace {
 
-constexpr time_t kTimeoutSeconds = 10;
 constexpr size_t kMaxAnswerBytes = 1024 * 1024;  // a chain and a bundle: kilobytes
 
 // The URL with a path, and the path prefix its requests go under ("" for the root).
@@ -45,27 +41,19 @@ tls::CaPost https_ca_post(const std::string& ca_url, tls::CredentialPaths paths,
                const std::string& path, const std::string& body) -> tls::CaAnswer {
         // The files as they are now: the certificate being renewed proves who we are.
         const tls::KeyPair ours = tls::load_key_pair(paths.cert_path, paths.key_path);
-        tls::ServerVerifier verifier(trust(), url.host);
-        httplib::SSLClient client(url.host, url.port);
-        client.enable_server_certificate_verification(false);  // ours, installed below, decides instead
-        SSL_CTX* ctx = client.ssl_context();
-        if (!ctx) throw OperationError("cannot create a TLS context");
-        tls::apply_protocol_policy(ctx);
-        verifier.install(*ctx);
-        if (SSL_CTX_use_certificate(ctx, ours.leaf.get()) != 1 || SSL_CTX_use_PrivateKey(ctx, ours.key.get()) != 1 ||
-            SSL_CTX_set1_chain(ctx, ours.chain.get()) != 1)
-            throw OperationError("cannot present " + paths.cert_path + " to the CA");
-        client.set_connection_timeout(kTimeoutSeconds);
-        client.set_read_timeout(kTimeoutSeconds);
-        client.set_write_timeout(kTimeoutSeconds);
-        auto response = client.Post((prefix + path).c_str(), body, "application/json");
-        if (!response) {
-            if (!verifier.refusal().empty()) throw OperationError("the CA's certificate was refused: " + verifier.refusal());
-            throw OperationError("no answer from " + url.host + ":" + std::to_string(url.port) + ": " +
-                                 httplib::to_string(response.error()));
+        HttpsCall call;
+        call.method = "POST";
+        call.path = prefix + path;
+        call.body = body;
+        call.content_type = "application/json";
+        call.max_answer_bytes = kMaxAnswerBytes;
+        try {
+            const HttpsAnswer answer = https_request(url, trust(), &ours, call);
+            return {answer.status, answer.body};
+        } catch (const HttpsFailure& e) {
+            if (!e.refusal().empty()) throw OperationError("the CA's certificate was refused: " + e.refusal());
+            throw OperationError(e.what());
         }
-        if (response->body.size() > kMaxAnswerBytes) throw OperationError("the CA's answer is larger than 1 MiB");
-        return {response->status, response->body};
     };
 }
 

@@ -129,7 +129,8 @@ std::vector<Option> sandbox_option_rows() {
     return {Option::flag("no-sandbox",
                          "do not restrict the running server with Landlock (by default, once started, it may read only "
                          "its certificate, key, trust bundle and CRL directories and the time zones, write only what "
-                         "--renew-from replaces, and connect only to --crl-url, --renew-from and DNS)")
+                         "--renew-from replaces, and connect only to --crl-url, --renew-from, the OAuth authorization "
+                         "server and DNS)")
                 .configurable()};
 }
 
@@ -143,6 +144,12 @@ SandboxRules server_sandbox_rules(const ServerConfig& config) {
         rules.system_read.push_back(system);
     add_port_of(files.crl_url, rules.connect_ports);
     add_port_of(config.renew_from, rules.connect_ports);
+    // OAuth: the authorization server's metadata, keys (where discovery at start found them) and
+    // introspection, and the bundle that judges it.
+    add_port_of(config.oauth.settings.issuer, rules.connect_ports);
+    add_port_of(config.oauth.settings.introspection_url, rules.connect_ports);
+    if (config.runtime.oauth) add_port_of(config.runtime.oauth->jwks_uri(), rules.connect_ports);
+    add_directories_of(config.oauth.ca_path, rules.read);
     if (!rules.connect_ports.empty()) {
         // Looking the CA's name up, and the system's trust folders a TLS client may consult.
         for (const char* resolver : {"/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf", "/etc/host.conf", "/etc/gai.conf",

@@ -2,7 +2,8 @@
 // requestState of MCP 2026-07-28 input-required results: what a multi-round call has collected so
 // far (the client's earlier answers, the questions still open), handed to the client sealed and
 // taken back on its next round, so that any replica holding the same key can continue the call.
-// Sealed with an AEAD (pki::SealedBox) and bound to the client certificate's fingerprint, the
+// Sealed with an AEAD (pki::SealedBox) and bound to the client certificate's fingerprint (with an
+// OAuth token, and its subject: mcp/oauth.hpp owner_key), the
 // method and the tool or prompt, and an expiry: altered, expired, oversized or foreign state
 // (another client, another request, another key) is refused with a message saying which.
 // A state may be replayed by its own client within its lifetime: it only carries that client's own

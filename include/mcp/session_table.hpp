@@ -10,7 +10,8 @@
 //
 // Identities are the certificate's name (as the rate limiter keys them), so a client that
 // rotates its certificate keeps its count; a session itself stays bound to the certificate
-// fingerprint that opened it. Thread-safe.
+// fingerprint that opened it (with an OAuth token, and to its subject: mcp/oauth.hpp owner_key).
+// Thread-safe.
 #include "mcp/session.hpp"
 
 #include <array>

@@ -4,8 +4,9 @@
 // their directories, so that a file replaced by rename or a kubelet `..data` swap still
 // reloads; the time-zone database; /proc/self), and writes nothing but the files a renewal
 // (--renew-from) replaces. On kernels that allow it, it binds no further port and connects only
-// to the ports of its --crl-url and --renew-from (and DNS). Landlock restricts the thread that
-// asks and the threads it starts later, so the server enters the sandbox before it starts any.
+// to the ports of its --crl-url, --renew-from and OAuth authorization server (and DNS). Landlock
+// restricts the thread that asks and the threads it starts later, so the server enters the
+// sandbox before it starts any.
 #include "common/options.hpp"
 
 #include <string>
