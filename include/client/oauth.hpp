@@ -14,6 +14,7 @@
 // credential, and an authorization server that binds tokens to it (RFC 8705) makes a stolen token
 // useless without the key.
 #include "client/http_connection.hpp"
+#include "client/stream_position.hpp"
 #include "common/options.hpp"
 
 #include <map>
