@@ -137,6 +137,41 @@ HttpResponse Authorizer::fetch(const std::string& url, const std::string& method
     return connection.request(method, sent, body);
 }
 
+void Authorizer::follow_to(const std::string& start, const std::string& redirect_uri) {
+    // A browser's part, for test authorization servers that grant without a user: follow the
+    // redirects (keeping cookies, which an interaction's pages use) until one leads to our
+    // loopback redirect, and fetch that one.
+    std::map<std::string, std::string> cookies;
+    std::string url = start;
+    for (int hop = 0; hop < 10; ++hop) {
+        if (starts_with(url, redirect_uri)) {
+            fetch(url);
+            return;
+        }
+        HeaderList headers;
+        std::string cookie;
+        for (const auto& [name, value] : cookies) cookie += (cookie.empty() ? "" : "; ") + name + "=" + value;
+        if (!cookie.empty()) headers.emplace_back("Cookie", cookie);
+        const HttpResponse answer = fetch(url, "GET", headers);
+        for (const auto& [name, value] : answer.headers) {
+            if (!iequals(name, "Set-Cookie")) continue;
+            const std::string pair = value.substr(0, value.find(';'));
+            const auto eq = pair.find('=');
+            if (eq != std::string::npos) cookies[trim(pair.substr(0, eq))] = pair.substr(eq + 1);
+        }
+        const std::string location = answer.header("Location");
+        if (answer.status / 100 != 3 || location.empty())
+            throw AuthorizationError("following the authorization URL: " + url.substr(0, url.find('?')) + " answered " +
+                                     std::to_string(answer.status) + ", not a redirect");
+        if (location.find("://") != std::string::npos) url = location;
+        else {
+            const Url base = Url::parse(url);
+            url = base.scheme + "://" + base.host_header() + (starts_with(location, "/") ? location : "/" + location);
+        }
+    }
+    throw AuthorizationError("following the authorization URL: more than 10 redirects");
+}
+
 json Authorizer::fetch_json(const std::string& url) {
     const HttpResponse response = fetch(url);
     if (response.status != 200) return nullptr;
@@ -276,6 +311,8 @@ TokenEntry Authorizer::authorize(const Url& server, const Challenge& challenge, 
                                                               {"code_challenge_method", "S256"},
                                                               {"resource", resource}};
     if (!scopes.empty()) query.emplace_back("scope", join(scopes, " "));
+    // OpenID Connect Core section 11: offline_access is granted only after consent asked for.
+    if (std::find(scopes.begin(), scopes.end(), "offline_access") != scopes.end()) query.emplace_back("prompt", "consent");
     const std::string authorization_url =
         authorization_endpoint + (authorization_endpoint.find('?') == std::string::npos ? "?" : "&") + form(query);
 
@@ -285,11 +322,7 @@ TokenEntry Authorizer::authorize(const Url& server, const Challenge& challenge, 
     if (settings_.auto_follow) {
         // As a browser would: the authorization server answers with a redirect to our listener.
         try {
-            const HttpResponse answer = fetch(authorization_url);
-            const std::string location = answer.header("Location");
-            if (answer.status / 100 != 3 || location.empty())
-                throw AuthorizationError("the authorization endpoint answered " + std::to_string(answer.status) + ", not a redirect");
-            fetch(location);
+            follow_to(authorization_url, redirect.uri());
         } catch (...) {
             // Unblock the listener before the error leaves (the future joins its thread).
             try { fetch(redirect.uri() + "?error=client_aborted"); } catch (const Error&) {}
@@ -436,9 +469,14 @@ Registration Authorizer::register_client(const std::string& issuer, const json& 
                     {"response_types", {"code"}},
                     {"token_endpoint_auth_method", method},
                     {"application_type", "native"}};
-    // RFC 8705 section 2.1.2: the certificate that authenticates the client, by its subject.
-    if (method == "tls_client_auth" && !settings_.certificate_subject.empty())
-        request["tls_client_auth_subject_dn"] = settings_.certificate_subject;
+    // RFC 8705 section 2.1.2: the certificate that authenticates the client, by its URI SAN (a
+    // SPIFFE ID says the workload; a renewed certificate keeps it) or else its subject.
+    if (method == "tls_client_auth") {
+        if (!settings_.certificate_uri.empty()) request["tls_client_auth_san_uri"] = settings_.certificate_uri;
+        else if (!settings_.certificate_subject.empty()) request["tls_client_auth_subject_dn"] = settings_.certificate_subject;
+    }
+    // RFC 8705 section 3: tokens bound to the certificate we present, useless without its key.
+    if (have_certificate_ && starts_with(token_endpoint, "https://")) request["tls_client_certificate_bound_access_tokens"] = true;
     const HttpResponse answer = fetch(endpoint, "POST", {{"Content-Type", "application/json"}}, request.dump());
     const json body = json::parse(answer.body, nullptr, false);
     if (answer.status / 100 != 2 || !body.is_object() || !body.contains("client_id") || !body["client_id"].is_string()) {
@@ -460,7 +498,10 @@ void install(Settings settings, const tls::ClientTlsSettings& tls, Timeouts time
     std::shared_ptr<const tls::ClientTlsContext> context;
     try {
         context = std::make_shared<const tls::ClientTlsContext>(tls);
-        settings.certificate_subject = pki::Certificate::load(tls.cert_path).subject();
+        const auto certificate = pki::Certificate::load(tls.cert_path);
+        settings.certificate_subject = certificate.subject();
+        const auto uris = certificate.subject_alt_names().uris;
+        if (!uris.empty()) settings.certificate_uri = uris.front();
     } catch (const std::exception&) {
         // No usable certificate (plain-http tests): only http authorization servers then.
     }

@@ -51,6 +51,7 @@ struct Settings {
     std::string state_file;    // tokens.json
     std::string client_name = "mcp-mtls client";
     std::string certificate_subject;  // our certificate's subject (tls_client_auth registration)
+    std::string certificate_uri;      // its first URI SAN (a SPIFFE ID), preferred to the subject
 };
 
 // The rows of the client's OAuth options (declared here, next to the code that reads them).
@@ -158,6 +159,8 @@ private:
     HttpResponse fetch(const std::string& url, const std::string& method = "GET", const HeaderList& headers = {},
                        const std::string& body = "");
     json fetch_json(const std::string& url);
+    // --oauth-auto-follow: redirects from `start` (cookies kept) until one reaches `redirect_uri`.
+    void follow_to(const std::string& start, const std::string& redirect_uri);
     std::optional<TokenEntry> refresh(const TokenEntry& entry);
     Registration register_client(const std::string& issuer, const json& server_metadata, const std::string& redirect_uri);
     json token_request(const json& server_metadata, const Registration& client, const std::string& endpoint,
