@@ -205,9 +205,13 @@ HttpResponse StreamableHttpServer::handle(const HttpRequest& request, const tls:
     if (!host_allowed(request))
         return error_response(403, nullptr, kInvalidRequest, "Host or Origin is not an allowed name for this server");
     if (auto refused = refuse_rate_limited(client)) return *refused;
-    if (request.method == "POST") return handle_post(request, client);
-    if (request.method == "DELETE") return handle_delete(request, client);
-    if (request.method == "GET" && acceptance(request.header("Accept")).sse) return handle_get(request, client);
+    std::optional<tls::PeerIdentity> token_holder;
+    if (options_.oauth)
+        if (auto refused = refuse_without_token(request, client, token_holder)) return *refused;
+    const tls::PeerIdentity& who = token_holder ? *token_holder : client;
+    if (request.method == "POST") return handle_post(request, who);
+    if (request.method == "DELETE") return handle_delete(request, who);
+    if (request.method == "GET" && acceptance(request.header("Accept")).sse) return handle_get(request, who);
     HttpResponse response = error_response(405, nullptr, kInvalidRequest,
                                            "use POST for messages, GET with Accept: text/event-stream for the "
                                            "server's event stream, DELETE to end a session");
@@ -317,8 +321,14 @@ HttpResponse StreamableHttpServer::handle_post(const HttpRequest& request, const
     if (message.is_array()) {
         // Batches are part of 2025-03-26 only (2025-06-18 removed them): a session of that version may send them.
         auto session = find_session(request.header("Mcp-Session-Id"), client);
-        if (session && session->protocol_version() == "2025-03-26" && !message.empty())
+        if (session && session->protocol_version() == "2025-03-26" && !message.empty()) {
+            if (options_.oauth)
+                for (const auto& item : message)
+                    if (item.is_object() && item.value("method", json()) == "tools/call" && item.contains("params"))
+                        if (auto refused = refuse_without_scope(request, client, item.value("id", json()), "tools/call", item["params"]))
+                            return *refused;
             return handle_batch(message, client, session, request.header("Mcp-Session-Id"));
+        }
         return error_response(400, nullptr, kInvalidRequest, "JSON-RPC batches are not supported (removed in MCP 2025-06-18)");
     }
     if (!message.is_object() || message.value("jsonrpc", json()) != "2.0")
@@ -338,6 +348,8 @@ HttpResponse StreamableHttpServer::handle_post(const HttpRequest& request, const
     const std::string method = message["method"].get<std::string>();
     json params = message.contains("params") ? message["params"] : json::object();
     if (!params.is_object()) return error_response(400, id, kInvalidRequest, "params must be an object");
+    if (options_.oauth)
+        if (auto refused = refuse_without_scope(request, client, id, method, params)) return *refused;
 
     const std::string protocol_header = request.header("MCP-Protocol-Version");
     if (modern::is_modern(params, protocol_header)) return handle_modern(request, client, id, has_id, method, params);

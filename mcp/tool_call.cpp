@@ -231,13 +231,18 @@ auto StreamableHttpServer::call_tool(const Call& call) -> Reply {
     const tls::PeerIdentity& client = call.client;
     const std::string name = params.contains("name") && params["name"].is_string() ? params["name"].get<std::string>() : "";
     auto audit = [&](const std::string& outcome) {
-        log_event(outcome == "ok" ? spdlog::level::info : spdlog::level::warn, "tool_call",
-                  {{"client", client.display_name()},
-                   {"client_fingerprint", client.fingerprint_sha256},
-                   {"tool", name},
-                   {"outcome", outcome},
-                   {"duration_us", std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count()},
-                   {"session", call.modern ? std::string("stateless") : call.session_id.substr(0, 8)}});
+        json fields = {{"client", client.display_name()},
+                       {"client_fingerprint", client.fingerprint_sha256},
+                       {"tool", name},
+                       {"outcome", outcome},
+                       {"duration_us", std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count()},
+                       {"session", call.modern ? std::string("stateless") : call.session_id.substr(0, 8)}};
+        // Both identities: the certificate's, and the user an OAuth token acts for.
+        if (!client.token_subject.empty() || !client.token_client_id.empty()) {
+            fields["token_subject"] = client.token_subject;
+            fields["token_client_id"] = client.token_client_id;
+        }
+        log_event(outcome == "ok" ? spdlog::level::info : spdlog::level::warn, "tool_call", fields);
         if (options_.on_tool_call) options_.on_tool_call(name, outcome);
     };
     auto refuse = [&](int code, const std::string& message, const std::string& outcome, json data = nullptr) {

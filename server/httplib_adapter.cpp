@@ -118,6 +118,19 @@ void mount(httplib::Server& server, mcp::StreamableHttpServer& mcp, MountHooks h
         };
         server.set_error_handler(std::move(on_error));
     }
+    // RFC 9728 metadata: at the well-known root, and with the endpoint's path appended (what MCP
+    // clients derive from the resource URL).
+    auto metadata = [&mcp, hooks](const httplib::Request& req, httplib::Response& res) {
+        auto response = mcp.protected_resource_metadata(runtime_request(req, false));
+        if (!response) {
+            res.status = 404;  // the error handler finishes it
+            return;
+        }
+        answer(res, std::move(*response));
+        if (res.status < 400 && hooks.request_finished && hooks.request_finished(req, true)) res.set_header("Connection", "close");
+    };
+    server.Get("/.well-known/oauth-protected-resource", metadata);
+    server.Get("/.well-known/oauth-protected-resource" + path, metadata);
     server.Post(path, handler);
     server.Get(path, handler);
     server.Delete(path, handler);

@@ -75,6 +75,18 @@ void ServerMetrics::tool_called(const std::string& tool, const std::string& outc
     }
 }
 
+void ServerMetrics::token_checked(const std::string& result, const std::string& client, const std::string& subject) noexcept {
+    // Identities are verified names, yet many: past this many series, new pairs are counted as one.
+    constexpr size_t kMaxTokenSeries = 1000;
+    try {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto key = std::make_tuple(result, client, subject);
+        if (tokens_.size() >= kMaxTokenSeries && !tokens_.count(key)) key = std::make_tuple(result, std::string("other"), std::string("other"));
+        ++tokens_[key];
+    } catch (...) {
+    }
+}
+
 void ServerMetrics::renewal_attempted(bool ok) noexcept {
     std::lock_guard<std::mutex> lock(mutex_);
     ++(ok ? renewals_ok_ : renewals_failed_);
@@ -111,6 +123,13 @@ std::string ServerMetrics::render(const tls::ServerTlsContext& tls, const Connec
         out.family("mcp_mtls_requests_total", "counter", "tools/call requests, by tool and outcome.");
         for (const auto& [labels, count] : requests_)
             out.sample({{"tool", labels.first}, {"outcome", labels.second}}, static_cast<long long>(count));
+        if (!tokens_.empty()) {
+            out.family("mcp_mtls_oauth_tokens_total", "counter",
+                       "OAuth bearer token checks, by result, client certificate identity and token subject.");
+            for (const auto& [labels, count] : tokens_)
+                out.sample({{"result", std::get<0>(labels)}, {"client", std::get<1>(labels)}, {"subject", std::get<2>(labels)}},
+                           static_cast<long long>(count));
+        }
         // Both series from the start (zero without --renew-from), so that an alert on the
         // failed rate has something to divide by.
         out.family("mcp_mtls_renewals_total", "counter",

@@ -49,6 +49,8 @@ void log_started(const ServerDescription& d, const ServerConfig& config, int por
                {"cert", config.tls.files.cert_path},
                {"crl_url", config.tls.files.crl_url},
                {"metrics", health ? health->url() : ""},
+               {"oauth_issuer", config.oauth.settings.issuer},
+               {"oauth_require_bound_tokens", config.oauth.settings.require_bound_tokens},
                {"certificate_serial", tls.snapshot()->credentials.certificates.front().serial_hex()}});
     if (!config.runtime.state_key)
         log_event(spdlog::level::warn, "state_key_random",
@@ -137,6 +139,19 @@ int run_server_main(const ServerDescription& d, int argc, char** argv) {
                           [&tls_context] { return tls_context->snapshot()->trust_without_crls; }),
             std::move(hooks));
         renewal->start();
+    }
+    if (config.oauth.settings.enabled()) {
+        // The authorization server is judged by --oauth-ca, else by the bundle clients are.
+        std::shared_ptr<const pki::TrustStore> oauth_trust;
+        if (!config.oauth.ca_path.empty()) oauth_trust = pki::TrustStore::load(config.oauth.ca_path);
+        auto transport = https_oauth_transport(
+            [&tls_context, oauth_trust] { return oauth_trust ? oauth_trust : tls_context->snapshot()->trust_without_crls; },
+            {config.tls.files.cert_path, config.tls.files.key_path, ""}, config.tls.files.pkcs11);
+        config.runtime.oauth = std::make_shared<mcp::ResourceServer>(config.oauth.settings, std::move(transport));
+        config.runtime.oauth->prefetch();  // before serving; a failure is logged and tried again per token
+        config.runtime.on_token = [&metrics](const std::string& result, const tls::PeerIdentity& client) {
+            metrics.token_checked(result, client.display_name(), client.token_subject);
+        };
     }
     config.runtime.on_tool_call = [&metrics](const std::string& tool, const std::string& outcome) {
         metrics.tool_called(tool, outcome);

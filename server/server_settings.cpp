@@ -116,8 +116,10 @@ ArgSpec server_settings(const ServerDescription& d) {
                           "32-byte key sealing the requestState of MCP 2026-07-28 multi-round calls; give every replica "
                           "the same file (default: a random key per process, so such a call must return to its replica)")
                  .configurable())
-        .add(Option::json("authorization", "[{\"clients\": [ID...], \"tools\": [TOOL...]}, ...] which clients may list and "
-                                           "call which tools (* suffix wildcards; spiffe://TD: any SPIFFE ID in TD)"))
+        .add(Option::json("authorization", "[{\"clients\": [ID...], \"tools\": [TOOL...], \"scopes\": [SCOPE...]}, ...] which "
+                                           "clients may list and call which tools (* suffix wildcards; spiffe://TD: any SPIFFE ID "
+                                           "in TD), and which OAuth token scopes the tools need (a rule without clients: for all)"))
+        .add(oauth_option_rows())
         .add(Option::flag("verbose", "debug logging"))
         .version_flag();
 }
@@ -223,6 +225,10 @@ ServerConfig resolve_server_config(const ServerDescription& d, const Args& args)
         check_authorization_clients(args.json("authorization"));
         runtime.policy = mcp::ToolPolicy::from_json(args.json("authorization"));
     }
+
+    config.oauth = oauth_config_of(args);
+    if (!config.oauth.settings.enabled() && !runtime.policy.scopes().empty())
+        throw InputError("the authorization rules name token scopes, which need --oauth-issuer");
 
     config.connections.max_connections = static_cast<size_t>(args.integer("max-connections"));
     config.connections.limits.handshake_timeout = std::chrono::seconds(args.integer("handshake-timeout"));

@@ -12,6 +12,7 @@
 #include "common/version.hpp"
 #include "mcp/event_stream.hpp"
 #include "mcp/modern_protocol.hpp"
+#include "mcp/oauth.hpp"
 #include "mcp/prompts.hpp"
 #include "mcp/rate_limiter.hpp"
 #include "mcp/request_state.hpp"
@@ -65,6 +66,12 @@ struct ServerOptions {
     // null: a random key of this process, so a multi-round call must come back to this replica.
     std::shared_ptr<const pki::SealedBox::Key> state_key;
     std::chrono::seconds request_state_lifetime{600};  // how long a client may take between rounds
+    // OAuth (--oauth-issuer): every request needs a valid bearer token; null: certificates only.
+    std::shared_ptr<ResourceServer> oauth;
+    // Optional: told of every token check (the result: accepted, missing, invalid_token,
+    // insufficient_scope, unavailable; and the identity, with the token's subject when accepted),
+    // for the server's metrics. Called on request threads: quick, and never throwing.
+    std::function<void(const std::string& result, const tls::PeerIdentity& client)> on_token;
 };
 
 // Protocol versions served with initialize and sessions (the 2025 era); the stateless revision's
@@ -134,6 +141,8 @@ public:
     // A request the server must refuse from its headers alone, before any byte of its body is
     // read (a Content-Length beyond max_body_bytes: 413, and the connection ends); else nullopt.
     std::optional<HttpResponse> refuse_before_body(const HttpRequest& head) const;
+    // GET /.well-known/oauth-protected-resource[/mcp] (RFC 9728) when OAuth is on; else nullopt.
+    std::optional<HttpResponse> protected_resource_metadata(const HttpRequest& request) const;
     size_t session_count() const;
     SessionTable::Census session_census() const { return sessions_.census(); }
     const ServerOptions& options() const { return options_; }
@@ -229,6 +238,17 @@ private:
     std::shared_ptr<StreamReader> reader_for(std::shared_ptr<EventStream> stream, uint64_t cursor, bool prime) const;
     static HttpResponse event_stream_response(std::shared_ptr<StreamReader> reader);
     std::optional<HttpResponse> refuse_rate_limited(const tls::PeerIdentity& client);
+    // OAuth (mcp/oauth_gate.cpp): the request's token checked, `holder` the client with the
+    // token's subject and scopes; or the 401/503 answer. A tools/call whose token lacks the
+    // tool's scopes: the 403 answer.
+    std::optional<HttpResponse> refuse_without_token(const HttpRequest& request, const tls::PeerIdentity& client,
+                                                     std::optional<tls::PeerIdentity>& holder);
+    std::optional<HttpResponse> refuse_without_scope(const HttpRequest& request, const tls::PeerIdentity& client,
+                                                     const nlohmann::json& id, const std::string& method,
+                                                     const nlohmann::json& params);
+    std::string resource_url(const HttpRequest& request) const;
+    HttpResponse oauth_challenge(const HttpRequest& request, int status, const std::string& error, const std::string& description,
+                                 const std::vector<std::string>& scopes) const;
     bool host_allowed(const HttpRequest& request) const;
     std::shared_ptr<Session> find_session(const std::string& id, const tls::PeerIdentity& client);
     // "" when the table is full (503).

@@ -14,6 +14,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -24,6 +25,9 @@ public:
     ServerMetrics();
     void handshake_judged(bool accepted, const std::string& reason) noexcept override;
     void tool_called(const std::string& tool, const std::string& outcome) noexcept;
+    // One OAuth token check (--oauth-issuer) by result, naming both identities: the client
+    // certificate's and the token's subject (accepted tokens only).
+    void token_checked(const std::string& result, const std::string& client, const std::string& subject) noexcept;
     // One attempt of --renew-from, by result.
     void renewal_attempted(bool ok) noexcept;
 
@@ -36,6 +40,7 @@ private:
     mutable std::mutex mutex_;
     std::map<Labels, uint64_t> handshakes_;  // {verdict, reason}
     std::map<Labels, uint64_t> requests_;    // {tool, outcome}
+    std::map<std::tuple<std::string, std::string, std::string>, uint64_t> tokens_;  // {result, client, subject}
     uint64_t renewals_ok_ = 0, renewals_failed_ = 0;
 };
 

@@ -5,6 +5,7 @@
 #include "common/options.hpp"
 #include "mcp/streamable_http.hpp"
 #include "server/connections.hpp"
+#include "server/oauth_resource.hpp"
 #include "tls/certificate_renewal.hpp"
 #include "tls/server_context.hpp"
 
@@ -39,6 +40,7 @@ struct ServerConfig {
     std::chrono::seconds crl_refresh{300};  // how often tls.files.crl_url is fetched
     std::string renew_from;                 // --renew-from: the online CA's URL; empty: no renewal
     tls::CredentialPaths renewal_paths;     // what a renewal replaces
+    OAuthConfig oauth;                      // --oauth-*: bearer tokens besides certificates
     LogFormat log_format = LogFormat::text;
     bool verbose = false;
 };

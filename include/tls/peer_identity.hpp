@@ -1,5 +1,7 @@
 #pragma once
-// Who is on the other end of a verified TLS connection, as the handshake established it.
+// Who is on the other end of a verified TLS connection, as the handshake established it, and,
+// for one request of a server that takes OAuth tokens (mcp/oauth.hpp), whom its verified access
+// token acts for.
 #include "tls/spiffe_id.hpp"
 
 #include <optional>
@@ -20,6 +22,10 @@ struct PeerIdentity {
     // False when the peer was let in by --relaxed despite failed checks (listed here).
     bool fully_verified = false;
     std::vector<std::string> skipped_checks;
+    // From the request's access token, when the server checked one; empty otherwise.
+    std::string token_subject;
+    std::string token_client_id;
+    std::vector<std::string> token_scopes;
 
     // The one identity matcher, for --allow-client, --allow-trust-domain and the authorization
     // policy alike: true if `pattern` names the common name, a DNS SAN or a URI SAN, exactly or

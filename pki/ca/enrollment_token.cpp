@@ -6,17 +6,13 @@
 #include "pki/botan_access.hpp"
 #include "pki/ca/ca_signing.hpp"
 #include "pki/ca/online_ca.hpp"
+#include "pki/jose.hpp"
 #include "pki/names.hpp"
 
-#include <botan/base64.h>
-#include <botan/data_src.h>
-#include <botan/ecdsa.h>
-#include <botan/pubkey.h>
 #include <botan/system_rng.h>
 #include <botan/x509_key.h>
 #include <nlohmann/json.hpp>
 
-#include <cctype>
 #include <cstdlib>
 #include <optional>
 
@@ -25,36 +21,6 @@ namespace {
 
 using nlohmann::json;
 using std::chrono::system_clock;
-
-// JOSE's ES256: ECDSA P-256 with SHA-256, the signature as r || s (32 bytes each), not DER.
-constexpr const char* kEmsa = "EMSA1(SHA-256)";
-
-std::string base64url(const uint8_t* data, size_t size) {
-    std::string text = Botan::base64_encode(data, size);
-    while (!text.empty() && text.back() == '=') text.pop_back();
-    for (char& c : text) {
-        if (c == '+') c = '-';
-        else if (c == '/') c = '_';
-    }
-    return text;
-}
-
-std::string base64url(const std::string& text) { return base64url(reinterpret_cast<const uint8_t*>(text.data()), text.size()); }
-
-// Strict: only the URL-safe alphabet, no padding (RFC 7515 section 2).
-std::vector<uint8_t> base64url_decode(const std::string& text) {
-    std::string standard = text;
-    for (char& c : standard) {
-        if (c == '-') c = '+';
-        else if (c == '_') c = '/';
-        else if (c == '+' || c == '/' || c == '=' || !std::isalnum(static_cast<unsigned char>(c)))
-            throw std::invalid_argument("not base64url");
-    }
-    if (standard.size() % 4 == 1) throw std::invalid_argument("not base64url");
-    while (standard.size() % 4 != 0) standard.push_back('=');
-    const auto bytes = Botan::base64_decode(standard);
-    return std::vector<uint8_t>(bytes.begin(), bytes.end());
-}
 
 long epoch_seconds(system_clock::time_point t) {
     return static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count());
@@ -67,11 +33,6 @@ std::string random_jti() {
     uint8_t bytes[16];
     rng.randomize(bytes, sizeof bytes);
     return to_hex(bytes, sizeof bytes);
-}
-
-bool is_p256(const Botan::Public_Key& key) {
-    const auto* ec = dynamic_cast<const Botan::ECDSA_PublicKey*>(&key);
-    return ec && ec->domain().get_curve_oid() == Botan::OID::from_string("secp256r1");
 }
 
 OnlineCaRefusal invalid(const std::string& why) { return OnlineCaRefusal("token_invalid", 401, "enrollment token refused: " + why); }
@@ -106,8 +67,6 @@ std::string provisioner_passphrase_from(const std::string& passphrase_file) {
 }
 
 std::string sign_enrollment_token(const PrivateKey& key, const EnrollmentGrant& grant) {
-    if (!is_p256(*key.impl().key)) throw InputError("the provisioner key must be an ECDSA P-256 key (ES256)");
-    const json header = {{"alg", "ES256"}, {"typ", "JWT"}};
     json claims = {{"iss", kTokenIssuer},
                    {"aud", kTokenAudience},
                    {"jti", grant.jti},
@@ -120,11 +79,11 @@ std::string sign_enrollment_token(const PrivateKey& key, const EnrollmentGrant& 
     if (!grant.names.dns.empty()) claims["dns"] = grant.names.dns;
     if (!grant.names.ips.empty()) claims["ip"] = grant.names.ips;
     if (!grant.names.uris.empty()) claims["uri"] = grant.names.uris;
-    const std::string signing_input = base64url(header.dump()) + "." + base64url(claims.dump());
-    Botan::System_RNG rng;
-    Botan::PK_Signer signer(*key.impl().key, rng, kEmsa, Botan::IEEE_1363);
-    const auto signature = signer.sign_message(reinterpret_cast<const uint8_t*>(signing_input.data()), signing_input.size(), rng);
-    return signing_input + "." + base64url(signature.data(), signature.size());
+    try {
+        return sign_es256(key, {{"typ", "JWT"}}, claims);
+    } catch (const InputError&) {
+        throw InputError("the provisioner key must be an ECDSA P-256 key (ES256)");
+    }
 }
 
 namespace {
@@ -191,17 +150,18 @@ IssuedToken create_enrollment_token(const CaDirectory& dir, const TokenRequest& 
 }
 
 struct EnrollmentTokenVerifier::Impl {
-    std::unique_ptr<Botan::Public_Key> key;
+    JwsPublicKey key;
 };
 
-EnrollmentTokenVerifier::EnrollmentTokenVerifier(const std::string& public_key_pem) : impl_(std::make_unique<Impl>()) {
+EnrollmentTokenVerifier::EnrollmentTokenVerifier(const std::string& public_key_pem) {
+    std::optional<JwsPublicKey> key;
     try {
-        Botan::DataSource_Memory source(public_key_pem);
-        impl_->key.reset(Botan::X509::load_key(source));
-    } catch (const std::exception& e) {
-        throw InputError("the provisioner public key does not parse (" + std::string(e.what()) + ")");
+        key = JwsPublicKey::from_pem(public_key_pem);
+    } catch (const std::invalid_argument& e) {
+        throw InputError("the provisioner public key: " + std::string(e.what()));
     }
-    if (!impl_->key || !is_p256(*impl_->key)) throw InputError("the provisioner public key is not an ECDSA P-256 key");
+    if (!key->is_p256()) throw InputError("the provisioner public key is not an ECDSA P-256 key");
+    impl_ = std::make_unique<Impl>(Impl{*key});
 }
 
 EnrollmentTokenVerifier::~EnrollmentTokenVerifier() = default;
@@ -210,31 +170,17 @@ EnrollmentTokenVerifier& EnrollmentTokenVerifier::operator=(EnrollmentTokenVerif
 
 EnrollmentGrant EnrollmentTokenVerifier::verify(const std::string& token, system_clock::time_point now) const {
     if (token.size() > 8192) throw invalid("longer than any token pki token makes");
-    const auto first = token.find('.');
-    const auto second = first == std::string::npos ? std::string::npos : token.find('.', first + 1);
-    if (second == std::string::npos || token.find('.', second + 1) != std::string::npos)
-        throw invalid("not a compact JWS (three base64url parts separated by dots)");
-    json header, claims;
-    std::vector<uint8_t> signature;
+    CompactJws jws;
     try {
-        const auto header_bytes = base64url_decode(token.substr(0, first));
-        const auto claim_bytes = base64url_decode(token.substr(first + 1, second - first - 1));
-        signature = base64url_decode(token.substr(second + 1));
-        header = json::parse(header_bytes.begin(), header_bytes.end());
-        claims = json::parse(claim_bytes.begin(), claim_bytes.end());
-    } catch (const std::exception&) {
-        throw invalid("not a compact JWS (its parts are not base64url JSON)");
+        jws = parse_compact_jws(token);
+    } catch (const std::invalid_argument& e) {
+        throw invalid(e.what());
     }
-    if (!header.is_object() || !claims.is_object()) throw invalid("its header or claims are not JSON objects");
     // The algorithm is ours to choose, not the token's: "none", HS256 and the rest are refused.
-    if (!header.contains("alg") || header.at("alg") != "ES256") throw invalid("alg must be ES256");
-    if (header.contains("crit")) throw invalid("critical header parameters are not supported");
-    if (signature.size() != 64) throw invalid("an ES256 signature is 64 bytes (r || s)");
-    Botan::PK_Verifier verifier(*impl_->key, kEmsa, Botan::IEEE_1363);
-    const std::string signing_input = token.substr(0, second);
-    if (!verifier.verify_message(reinterpret_cast<const uint8_t*>(signing_input.data()), signing_input.size(),
-                                 signature.data(), signature.size()))
-        throw invalid("not signed by this CA's provisioner key");
+    if (jws.algorithm() != "ES256") throw invalid("alg must be ES256");
+    if (jws.signature.size() != 64) throw invalid("an ES256 signature is 64 bytes (r || s)");
+    if (!impl_->key.verify(jws)) throw invalid("not signed by this CA's provisioner key");
+    const json& claims = jws.claims;
 
     if (string_claim(claims, "iss") != kTokenIssuer) throw invalid(std::string("iss is not ") + kTokenIssuer);
     if (string_claim(claims, "aud") != kTokenAudience) throw invalid(std::string("aud is not ") + kTokenAudience);

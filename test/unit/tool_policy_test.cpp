@@ -84,3 +84,28 @@ TEST_CASE("tools/list shows each client only its tools and tools/call refuses th
                                     boss_session).body);
     CHECK(allowed["result"]["content"][0]["text"] == "ok");
 }
+
+TEST_CASE("rules may ask for token scopes per tool; a rule of scopes alone admits no one by itself", "[policy][oauth-rs]") {
+    const auto p = mcp::ToolPolicy::from_json(json::parse(R"([
+        {"tools": ["*"], "scopes": ["tools:read"]},
+        {"tools": ["set_*"], "scopes": ["tools:write", "tools:read"]},
+        {"clients": ["spiffe://demo/ops"], "tools": ["*"], "scopes": ["admin"]}
+    ])"));
+    const auto agent = identity("agent", "spiffe://demo/agent", "1");
+    const auto ops = identity("ops", "spiffe://demo/ops", "2");
+    CHECK(p.required_scopes(agent, "get_forecast") == std::vector<std::string>{"tools:read"});
+    CHECK(p.required_scopes(agent, "set_alert") == std::vector<std::string>{"tools:read", "tools:write"});
+    CHECK(p.required_scopes(ops, "get_forecast") == std::vector<std::string>{"admin", "tools:read"});
+    CHECK(p.scopes() == std::vector<std::string>{"admin", "tools:read", "tools:write"});
+    // The rule naming clients restricts who may call, as without scopes.
+    CHECK(p.restricts());
+    CHECK(p.allows(ops, "set_alert"));
+    CHECK_FALSE(p.allows(agent, "get_forecast"));
+
+    const auto scopes_only = mcp::ToolPolicy::from_json(json::parse(R"([{"tools": ["echo"], "scopes": ["tools:call"]}])"));
+    CHECK_FALSE(scopes_only.restricts());
+    CHECK(scopes_only.allows(agent, "echo"));
+    CHECK(scopes_only.required_scopes(agent, "other").empty());
+    CHECK_THROWS_AS(mcp::ToolPolicy::from_json(json::parse(R"([{"tools": ["echo"]}])")), InputError);
+    CHECK_THROWS_AS(mcp::ToolPolicy::from_json(json::parse(R"([{"tools": ["echo"], "scopes": []}])")), InputError);
+}
