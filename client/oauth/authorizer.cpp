@@ -227,7 +227,14 @@ bool Authorizer::retry(const Url& url, const HttpResponse& response, const std::
     }
     log_event(spdlog::level::info, "oauth_authorize",
               {{"server", server}, {"status", response.status}, {"error", challenge.error}, {"scope", challenge.scope}});
-    authorize(url, challenge, before);
+    try {
+        authorize(url, challenge, before);
+    } catch (const AuthorizationError&) {
+        throw;
+    } catch (const ConnectionError& e) {
+        // A metadata, registration or token endpoint out of reach: say it was the authorization.
+        throw AuthorizationError("authorization for " + server + " failed: " + e.what());
+    }
     return true;
 }
 
