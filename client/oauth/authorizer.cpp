@@ -285,10 +285,6 @@ TokenEntry Authorizer::authorize(const Url& server, const Challenge& challenge, 
     if (metadata.value("issuer", "") != issuer)
         throw AuthorizationError("the metadata of authorization server " + issuer + " names another issuer ('" +
                                  metadata.value("issuer", "") + "'): not used");
-    if (!has(metadata.value("code_challenge_methods_supported", json::array()), "S256"))
-        throw AuthorizationError("authorization server " + issuer + " does not offer PKCE with S256");
-    const std::string authorization_endpoint = metadata.value("authorization_endpoint", "");
-    if (authorization_endpoint.empty()) throw AuthorizationError("authorization server " + issuer + " has no authorization endpoint");
 
     // 3. The redirect target, then the client: registered per issuer, never carried to another.
     LoopbackRedirect redirect(settings_.redirect_port);
@@ -306,8 +302,25 @@ TokenEntry Authorizer::authorize(const Url& server, const Challenge& challenge, 
         client = register_client(issuer, metadata, redirect.uri());
     }
 
-    // 4. Authorization request.
     const std::vector<std::string> scopes = choose_scopes(challenge, resource_metadata, metadata, before);
+    // A pre-registered client at a server that grants only client credentials acts for itself
+    // (a workload, no user): no browser, no redirect.
+    const json grants = metadata.value("grant_types_supported", json::array({"authorization_code"}));
+    if (!settings_.client_id.empty() && has(grants, "client_credentials") && !has(grants, "authorization_code")) {
+        std::vector<std::pair<std::string, std::string>> fields = {{"grant_type", "client_credentials"}, {"resource", resource}};
+        std::vector<std::string> own;  // no refresh token without a user: offline_access means nothing here
+        for (const auto& scope : scopes)
+            if (scope != "offline_access") own.push_back(scope);
+        if (!own.empty()) fields.emplace_back("scope", join(own, " "));
+        const std::string endpoint = token_endpoint_for(metadata, client.auth_method);
+        return keep_token(server_url, resource, issuer, scopes, endpoint, token_request(metadata, client, endpoint, fields));
+    }
+
+    // 4. Authorization request.
+    if (!has(metadata.value("code_challenge_methods_supported", json::array()), "S256"))
+        throw AuthorizationError("authorization server " + issuer + " does not offer PKCE with S256");
+    const std::string authorization_endpoint = metadata.value("authorization_endpoint", "");
+    if (authorization_endpoint.empty()) throw AuthorizationError("authorization server " + issuer + " has no authorization endpoint");
     const Pkce pkce = make_pkce();
     const std::string state = random_token(24);
     std::vector<std::pair<std::string, std::string>> query = {{"response_type", "code"},
@@ -367,6 +380,11 @@ TokenEntry Authorizer::authorize(const Url& server, const Challenge& challenge, 
                                       {"redirect_uri", redirect.uri()},
                                       {"code_verifier", pkce.verifier},
                                       {"resource", resource}});
+    return keep_token(server_url, resource, issuer, scopes, endpoint, token);
+}
+
+TokenEntry Authorizer::keep_token(const std::string& server_url, const std::string& resource, const std::string& issuer,
+                                  const std::vector<std::string>& scopes, const std::string& endpoint, const json& token) {
     TokenEntry entry;
     entry.server = server_url;
     entry.resource = resource;

@@ -165,6 +165,9 @@ private:
     Registration register_client(const std::string& issuer, const json& server_metadata, const std::string& redirect_uri);
     json token_request(const json& server_metadata, const Registration& client, const std::string& endpoint,
                        std::vector<std::pair<std::string, std::string>> fields);
+    // A token endpoint's answer kept (file and cache) as the token of `server_url`.
+    TokenEntry keep_token(const std::string& server_url, const std::string& resource, const std::string& issuer,
+                          const std::vector<std::string>& scopes, const std::string& endpoint, const json& token);
     std::string token_endpoint_for(const json& server_metadata, const std::string& auth_method) const;
     // The token of `server` as this process last saw it (the file read once, or again on `reread`).
     std::optional<TokenEntry> cached(const std::string& server, bool reread);
