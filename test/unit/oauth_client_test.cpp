@@ -10,6 +10,7 @@
 using namespace mcpmtls::client;
 using namespace mcpmtls::client::oauth;
 using nlohmann::json;
+using namespace mcpmtls::testing;
 
 TEST_CASE("a Bearer challenge gives its resource_metadata, scope and error", "[oauth-client]") {
     const Challenge c = parse_challenge(
