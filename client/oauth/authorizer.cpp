@@ -122,14 +122,21 @@ bool has(const json& list, const std::string& value) {
 
 }  // namespace
 
-Authorizer::Authorizer(Settings settings, std::shared_ptr<const tls::ClientTlsContext> tls, Timeouts timeouts, bool have_certificate)
-    : settings_(std::move(settings)), tls_(std::move(tls)), timeouts_(timeouts), have_certificate_(have_certificate),
+Authorizer::Authorizer(Settings settings, tls::ClientTlsSettings tls, Timeouts timeouts)
+    : settings_(std::move(settings)), tls_settings_(std::move(tls)), timeouts_(timeouts),
+      have_certificate_(tls_settings_.present_certificate && !tls_settings_.cert_path.empty()),
       store_(settings_.state_file) {}
+
+std::shared_ptr<const tls::ClientTlsContext> Authorizer::tls_context() {
+    // Made on first use (always under mutex_): most runs never meet an https authorization
+    // server, and a key in a token should not be opened twice for nothing.
+    if (!tls_) tls_ = std::make_shared<const tls::ClientTlsContext>(tls_settings_);
+    return tls_;
+}
 
 HttpResponse Authorizer::fetch(const std::string& url, const std::string& method, const HeaderList& headers, const std::string& body) {
     const Url target = Url::parse(url);
-    if (target.scheme == "https" && !tls_) throw AuthorizationError("cannot reach " + url + ": no TLS context");
-    HttpConnection connection(target, target.scheme == "https" ? tls_ : nullptr, timeouts_);
+    HttpConnection connection(target, target.scheme == "https" ? tls_context() : nullptr, timeouts_);
     connection.set_authorizer(nullptr);  // never send a resource's token to an authorization server
     HeaderList sent = headers;
     sent.emplace_back("Accept", "application/json");
@@ -497,8 +504,10 @@ Registration Authorizer::register_client(const std::string& issuer, const json& 
     // RFC 8705 section 2.1.2: the certificate that authenticates the client, by its URI SAN (a
     // SPIFFE ID says the workload; a renewed certificate keeps it) or else its subject.
     if (method == "tls_client_auth") {
-        if (!settings_.certificate_uri.empty()) request["tls_client_auth_san_uri"] = settings_.certificate_uri;
-        else if (!settings_.certificate_subject.empty()) request["tls_client_auth_subject_dn"] = settings_.certificate_subject;
+        const auto certificate = pki::Certificate::load(tls_settings_.cert_path);
+        const auto uris = certificate.subject_alt_names().uris;
+        if (!uris.empty()) request["tls_client_auth_san_uri"] = uris.front();
+        else request["tls_client_auth_subject_dn"] = certificate.subject();
     }
     // RFC 8705 section 3: tokens bound to the certificate we present, useless without its key.
     if (have_certificate_ && starts_with(token_endpoint, "https://")) request["tls_client_certificate_bound_access_tokens"] = true;
@@ -518,20 +527,7 @@ Registration Authorizer::register_client(const std::string& issuer, const json& 
 }
 
 void install(Settings settings, const tls::ClientTlsSettings& tls, Timeouts timeouts) {
-    // Authorization servers are reached with the client's own TLS settings: its trust bundle, and
-    // its certificate (tls_client_auth, certificate-bound tokens).
-    std::shared_ptr<const tls::ClientTlsContext> context;
-    try {
-        context = std::make_shared<const tls::ClientTlsContext>(tls);
-        const auto certificate = pki::Certificate::load(tls.cert_path);
-        settings.certificate_subject = certificate.subject();
-        const auto uris = certificate.subject_alt_names().uris;
-        if (!uris.empty()) settings.certificate_uri = uris.front();
-    } catch (const std::exception&) {
-        // No usable certificate (plain-http tests): only http authorization servers then.
-    }
-    auto authorizer = std::make_shared<Authorizer>(std::move(settings), context, timeouts, context && tls.present_certificate);
-    HttpConnection::set_default_authorizer(authorizer);
+    HttpConnection::set_default_authorizer(std::make_shared<Authorizer>(std::move(settings), tls, timeouts));
 }
 
 }  // namespace mcpmtls::client::oauth

@@ -50,8 +50,6 @@ struct Settings {
     std::chrono::seconds wait_for_user{300};
     std::string state_file;    // tokens.json
     std::string client_name = "mcp-mtls client";
-    std::string certificate_subject;  // our certificate's subject (tls_client_auth registration)
-    std::string certificate_uri;      // its first URI SAN (a SPIFFE ID), preferred to the subject
 };
 
 // The rows of the client's OAuth options (declared here, next to the code that reads them).
@@ -147,8 +145,9 @@ private:
 
 class Authorizer : public HttpAuthorizer {
 public:
-    // `tls` makes the connections to https authorization servers (null: only http ones).
-    Authorizer(Settings settings, std::shared_ptr<const tls::ClientTlsContext> tls, Timeouts timeouts, bool have_certificate);
+    // `tls`: how https authorization servers are reached (the client's own settings: its trust
+    // bundle, and its certificate, which tls_client_auth and bound tokens rely on).
+    Authorizer(Settings settings, tls::ClientTlsSettings tls, Timeouts timeouts);
     std::string authorization(const Url& url) override;
     bool retry(const Url& url, const HttpResponse& response, const std::string& sent, int attempt) override;
 
@@ -174,7 +173,9 @@ private:
     void remember(const std::string& server, std::optional<TokenEntry> entry);  // cache and file
 
     Settings settings_;
-    std::shared_ptr<const tls::ClientTlsContext> tls_;
+    std::shared_ptr<const tls::ClientTlsContext> tls_context();
+    tls::ClientTlsSettings tls_settings_;
+    std::shared_ptr<const tls::ClientTlsContext> tls_;  // made on first use
     Timeouts timeouts_;
     bool have_certificate_;
     TokenStore store_;
