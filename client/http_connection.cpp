@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -68,8 +69,22 @@ std::string HttpResponse::header(const std::string& name) const {
 // ---------------------------------------------------------------------------------------------
 // Connection
 
+namespace {
+std::mutex default_authorizer_mutex;
+std::shared_ptr<HttpAuthorizer> default_authorizer;
+}  // namespace
+
+void HttpConnection::set_default_authorizer(std::shared_ptr<HttpAuthorizer> authorizer) {
+    std::lock_guard<std::mutex> lock(default_authorizer_mutex);
+    default_authorizer = std::move(authorizer);
+}
+
 HttpConnection::HttpConnection(Url url, std::shared_ptr<const tls::ClientTlsContext> tls, Timeouts timeouts)
     : url_(std::move(url)), tls_(std::move(tls)), timeouts_(timeouts) {
+    {
+        std::lock_guard<std::mutex> lock(default_authorizer_mutex);
+        authorizer_ = default_authorizer;
+    }
     if (url_.scheme == "https" && !tls_) throw InputError("https needs a TLS context");
 }
 
@@ -262,6 +277,24 @@ HttpResponse HttpConnection::request_events(const std::string& method,
                                             const std::vector<std::pair<std::string, std::string>>& headers,
                                             const std::string& body, const SseEventHandler& on_event,
                                             const std::function<void(const HttpResponse&)>& on_headers) {
+    if (!authorizer_) return send_events(method, headers, body, on_event, on_headers);
+    for (int attempt = 0;; ++attempt) {
+        const std::string credential = authorizer_->authorization(url_);
+        std::vector<std::pair<std::string, std::string>> sent;
+        sent.reserve(headers.size() + 1);
+        for (const auto& header : headers)
+            if (!iequals(header.first, "Authorization")) sent.push_back(header);
+        if (!credential.empty()) sent.emplace_back("Authorization", credential);
+        HttpResponse response = send_events(method, sent, body, on_event, on_headers);
+        if ((response.status != 401 && response.status != 403) || !authorizer_->retry(url_, response, credential, attempt))
+            return response;
+    }
+}
+
+HttpResponse HttpConnection::send_events(const std::string& method,
+                                         const std::vector<std::pair<std::string, std::string>>& headers,
+                                         const std::string& body, const SseEventHandler& on_event,
+                                         const std::function<void(const HttpResponse&)>& on_headers) {
     fresh_ = false;
     if (!connected()) {
         connect();

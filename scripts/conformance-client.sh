@@ -52,6 +52,26 @@ print(json.dumps(out))
 ' "$listed")"
 }
 
+# OAuth scenarios: the suite's authorization servers grant at once, answering the authorization
+# URL with a redirect, so the client fetches it itself (--oauth-auto-follow, which stands in for a
+# browser: tests only) instead of opening one. Tokens and registrations go to a state directory of
+# this run's own. A pre-registered client comes in the context ({"client_id", "client_secret"}).
+oauth_call() {
+  local state secret
+  state=$(mktemp -d) || return 2
+  trap 'rm -rf "$state"' RETURN
+  local extra=(--oauth-auto-follow --oauth-client-metadata-url https://conformance-test.local/client-metadata.json)
+  local id
+  id=$(python3 -c 'import json,os; print(json.loads(os.environ.get("MCP_CONFORMANCE_CONTEXT") or "{}").get("client_id", ""))')
+  if [[ -n $id ]]; then
+    secret=$state/secret
+    python3 -c 'import json,os; print(json.loads(os.environ.get("MCP_CONFORMANCE_CONTEXT") or "{}").get("client_secret", ""))' >"$secret"
+    extra+=(--oauth-client-id "$id")
+    [[ -s $secret && $(cat "$secret") != "" ]] && extra+=(--oauth-client-secret-file "$secret")
+  fi
+  XDG_STATE_HOME=$state "${run[@]}" "${extra[@]}" call conf test-tool
+}
+
 context_calls() { python3 -c 'import json,os; print(json.dumps(json.loads(os.environ.get("MCP_CONFORMANCE_CONTEXT") or "{}").get("toolCalls", [])))'; }
 
 case $scenario in
@@ -71,6 +91,8 @@ case $scenario in
     "${run[@]}" tools && "${run[@]}" call conf test_headers && "${run[@]}" call conf my-hyphenated-tool ;;
   http-invalid-tool-headers)
     call_every_tool ;;
+  auth/*)
+    oauth_call ;;
   *)
     ctx=$(context_calls)
     if [[ $ctx != "[]" ]]; then calls "$ctx"; else

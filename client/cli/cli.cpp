@@ -1,6 +1,7 @@
 #include "client/cli.hpp"
 
 #include "client/cli/commands.hpp"
+#include "client/oauth.hpp"
 #include "common/log.hpp"
 #include "pki/ca/ca_directory.hpp"
 #include "tls/cert_dir.hpp"
@@ -61,6 +62,9 @@ std::vector<Option> global_options() {
     const auto rows = tls::pkcs11_option_rows();
     const auto key = std::find_if(options.begin(), options.end(), [](const Option& o) { return o.name() == "key"; });
     options.insert(key + 1, rows.begin(), rows.end());
+    const auto oauth_rows = oauth::option_rows();
+    const auto json_flag = std::find_if(options.begin(), options.end(), [](const Option& o) { return o.name() == "json"; });
+    options.insert(json_flag, oauth_rows.begin(), oauth_rows.end());
     return options;
 }
 
@@ -135,6 +139,8 @@ CoordinatorOptions coordinator_options(const Args& args) {
     options.protocol = VersionChoice::parse(args.text("protocol-version"));
     if (!args.list("root").empty()) options.roots = roots_of(args.list("root"));
     options.servers = servers_of(args);
+    // Every connection from here on answers a server's OAuth challenge (client/oauth).
+    oauth::install(oauth::settings_of(args), options.tls, options.timeouts);
     return options;
 }
 
@@ -153,7 +159,7 @@ CommandRegistry registry() {
     settings.config_help = "JSON file with the global settings (flags win)";
     settings.name_command_in_errors = false;
     return CommandRegistry(std::move(settings), {tools_command(), call_command(), ask_command(), check_command(), bench_command(),
-                                                      bridge_command(), enroll_command(), renew_command()});
+                                                      bridge_command(), enroll_command(), renew_command(), token_command()});
 }
 
 }  // namespace mcpmtls::client::cli

@@ -21,6 +21,7 @@ Command bench_command();
 Command bridge_command();
 Command enroll_command();
 Command renew_command();
+Command token_command();
 
 // Where `client enroll` writes and `client renew` reads: --out-dir, else --cert-dir, else
 // default_enrollment_directory() ($XDG_CONFIG_HOME/mcp-mtls/client, ~/.config/mcp-mtls/client).

@@ -70,6 +70,20 @@ struct TlsSessionInfo {
     bool resumed = false;
 };
 
+// Adds credentials to the requests of every connection that has it, and decides, from a 401 or
+// 403 answer, whether the request is worth sending again (client/oauth: a new OAuth token). One
+// object serves every connection of a process, so it must be thread-safe.
+class HttpAuthorizer {
+public:
+    virtual ~HttpAuthorizer() = default;
+    // The Authorization header value for a request to `url`; empty: none.
+    virtual std::string authorization(const Url& url) = 0;
+    // Given a 401 or 403 answer to a request sent with `sent` (the value authorization() gave)
+    // as the `attempt`th try (0 first); true: send it again (authorization() has a new value).
+    // Throws Error when authorization failed for good (the message names the reason).
+    virtual bool retry(const Url& url, const HttpResponse& response, const std::string& sent, int attempt) = 0;
+};
+
 class HttpConnection {
 public:
     // Bodies from this size on are sent only after the server's 100 Continue.
@@ -105,10 +119,17 @@ public:
     TlsSessionInfo session_info() const;
     size_t handshakes() const { return handshakes_; }
     size_t resumed_handshakes() const { return resumed_handshakes_; }  // of handshakes(), those that resumed a session
+    // Every connection made after this call asks `authorizer` (null: none) for credentials.
+    static void set_default_authorizer(std::shared_ptr<HttpAuthorizer> authorizer);
+    // This connection's (the default when it was made); the OAuth flow's own requests use none.
+    void set_authorizer(std::shared_ptr<HttpAuthorizer> authorizer) { authorizer_ = std::move(authorizer); }
     // Keep TLS sessions for resumption across reconnects (default on).
     void set_session_reuse(bool on) { reuse_sessions_ = on; }
 
 private:
+    HttpResponse send_events(const std::string& method, const std::vector<std::pair<std::string, std::string>>& headers,
+                             const std::string& body, const SseEventHandler& on_event,
+                             const std::function<void(const HttpResponse&)>& on_headers);
     HttpResponse request_once(const std::string& method, const std::vector<std::pair<std::string, std::string>>& headers,
                               const std::string& body, const SseEventHandler& on_event,
                               const std::function<void(const HttpResponse&)>& on_headers);
@@ -129,6 +150,7 @@ private:
     bool reuse_sessions_ = true;
     bool fresh_ = false;  // connected for this request: no retry on failure
     SSL_SESSION* saved_session_ = nullptr;
+    std::shared_ptr<HttpAuthorizer> authorizer_;
 };
 
 }  // namespace mcpmtls::client
