@@ -10,7 +10,7 @@ namespace {
 
 // The coordinator's own session: its answers are read up to the answer only, and a session the
 // server forgot is opened again by the next request, not by the standalone stream.
-SessionOptions options() {
+SessionOptions coordinator_options() {
     SessionOptions options;
     options.stop_at_answer = true;
     return options;
@@ -23,7 +23,7 @@ McpSession::McpSession(std::string server_name, Url url, std::shared_ptr<const t
       connection_(std::move(url), tls, timeouts),
       tls_(std::move(tls)),
       timeouts_(timeouts),
-      core_(name_, *this, options()) {}
+      core_(name_, *this, coordinator_options()) {}
 
 McpSession::~McpSession() {
     try {

@@ -132,7 +132,7 @@ namespace {
 
 // The bridge's session heals: whatever notices that the server forgot the session opens a new
 // one, the standalone stream included, so that the host never notices.
-SessionOptions options() {
+SessionOptions bridge_options() {
     SessionOptions options;
     options.heal = true;
     options.legacy_after_failed_discover = true;
@@ -143,7 +143,7 @@ SessionOptions options() {
 }  // namespace
 
 UpstreamSession::UpstreamSession(std::string name, Url url, std::shared_ptr<ReloadingTlsContext> tls, Timeouts timeouts)
-    : name_(std::move(name)), pool_(name_, std::move(url), std::move(tls), timeouts), core_(name_, *this, options()) {}
+    : name_(std::move(name)), pool_(name_, std::move(url), std::move(tls), timeouts), core_(name_, *this, bridge_options()) {}
 
 UpstreamSession::~UpstreamSession() { close(); }
 

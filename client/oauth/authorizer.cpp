@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <future>
 #include <netinet/in.h>
 #include <poll.h>
@@ -26,8 +27,6 @@ long long now_seconds() {
 
 // A token this close to its end is refreshed before use, not after a 401.
 constexpr long long kRefreshMargin = 30;
-
-std::string origin_of(const Url& url) { return url.scheme + "://" + url.host_header(); }
 
 // The loopback redirect target of RFC 8252 section 7.3: a listener on 127.0.0.1 that takes one
 // authorization response and answers the browser with a line it can show.
@@ -99,8 +98,11 @@ void open_browser(const std::string& url) {
     const pid_t child = fork();
     if (child == 0) {
         // The browser's chatter is not ours to show.
-        freopen("/dev/null", "w", stdout);
-        freopen("/dev/null", "w", stderr);
+        const int null_fd = ::open("/dev/null", O_WRONLY);
+        if (null_fd >= 0) {
+            ::dup2(null_fd, STDOUT_FILENO);
+            ::dup2(null_fd, STDERR_FILENO);
+        }
         execlp("xdg-open", "xdg-open", url.c_str(), static_cast<char*>(nullptr));
         _exit(127);
     }

@@ -180,8 +180,6 @@ std::string url_decode(const std::string& text) {
     return out;
 }
 
-std::string origin_of(const Url& url) { return url.scheme + "://" + url.host_header(); }
-
 std::string path_without_query(const std::string& path) { return path.substr(0, path.find_first_of("?#")); }
 }  // namespace
 
@@ -194,6 +192,8 @@ std::map<std::string, std::vector<std::string>> parse_query(const std::string& q
     }
     return out;
 }
+
+std::string origin_of(const Url& url) { return url.scheme + "://" + url.host_header(); }
 
 std::vector<std::string> resource_metadata_urls(const Url& server) {
     std::string path = path_without_query(server.path);

@@ -83,6 +83,8 @@ std::string url_encode(const std::string& text);  // RFC 3986 unreserved charact
 std::string form(const std::vector<std::pair<std::string, std::string>>& fields);  // x-www-form-urlencoded
 std::map<std::string, std::vector<std::string>> parse_query(const std::string& query);
 
+// scheme://host[:port] of a URL, as origins are compared.
+std::string origin_of(const Url& url);
 // Where a server's Protected Resource Metadata may be, in the order RFC 9728 and MCP give: the
 // path-based well-known URL, then the root one.
 std::vector<std::string> resource_metadata_urls(const Url& server);
