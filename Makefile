@@ -137,7 +137,7 @@ libs_of = $(foreach l,$(filter $(LAYER_DEPS_$(1)),client services server mcp tls
 # live in build/unity-src/ and are rewritten only when the batch's members change. Sanitizer and
 # clang (fuzz) builds compile file by file, so a file that misses an include still fails there.
 UNITY ?= $(if $(filter release,$(MODE)),1,0)
-UNITY_BATCH ?= 8
+UNITY_BATCH ?= 14
 UNITY_SRC := build/unity-src
 # $(call unity_batches,LAYER,SOURCES): writes $(UNITY_SRC)/LAYER/unity-K.cpp for K = 1, 2, ...
 # (only when its text changes) and names them.
