@@ -83,6 +83,17 @@ bool ends_with(const std::string& s, const std::string& suffix) {
     return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+std::string percent_encode(const std::string& text) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(text.size());
+    for (unsigned char c : text) {
+        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') out.push_back(static_cast<char>(c));
+        else out += {'%', hex[c >> 4], hex[c & 15]};
+    }
+    return out;
+}
+
 std::chrono::seconds parse_duration(const std::string& text) {
     if (text.empty()) throw InputError("empty duration");
     size_t digits = 0;

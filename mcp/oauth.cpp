@@ -39,16 +39,6 @@ long epoch_now() {
     return static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
 }
 
-std::string form_encode(const std::string& value) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : value) {
-        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') out.push_back(static_cast<char>(c));
-        else out += {'%', hex[c >> 4], hex[c & 15]};
-    }
-    return out;
-}
-
 std::string format_epoch(long seconds) { return format_rfc3339(std::chrono::system_clock::time_point(std::chrono::seconds(seconds))); }
 
 // RFC 8414 section 3.1: the well-known part goes between the host and the issuer's path.
@@ -333,8 +323,8 @@ TokenCheck ResourceServer::check_claims(const json& claims, const std::string& r
 }
 
 TokenCheck ResourceServer::introspect(const std::string& token, const std::string& resource, const std::string& thumbprint) {
-    std::string form = "token=" + form_encode(token) + "&token_type_hint=access_token";
-    if (!settings_.client_id.empty()) form += "&client_id=" + form_encode(settings_.client_id);
+    std::string form = "token=" + percent_encode(token) + "&token_type_hint=access_token";
+    if (!settings_.client_id.empty()) form += "&client_id=" + percent_encode(settings_.client_id);
     OAuthHttpAnswer answer;
     try {
         answer = transport_.post_form(settings_.introspection_url, form);

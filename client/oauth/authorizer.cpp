@@ -5,6 +5,7 @@
 #include "common/log.hpp"
 #include "common/strings.hpp"
 #include "pki/certificate.hpp"
+#include "pki/jose.hpp"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -427,8 +428,8 @@ json Authorizer::token_request(const json& metadata, const Registration& client,
     HeaderList headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
     if (client.auth_method == "client_secret_basic") {
         // RFC 6749 section 2.3.1: both parts form-encoded before Basic.
-        const std::string pair = url_encode(client.client_id) + ":" + url_encode(client.client_secret);
-        std::string basic = base64url(pair);
+        const std::string pair = percent_encode(client.client_id) + ":" + percent_encode(client.client_secret);
+        std::string basic = pki::base64url_encode(pair);
         for (char& c : basic) c = c == '-' ? '+' : c == '_' ? '/' : c;
         while (basic.size() % 4) basic += '=';
         headers.emplace_back("Authorization", "Basic " + basic);

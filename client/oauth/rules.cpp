@@ -4,10 +4,10 @@
 
 #include "common/files.hpp"
 #include "common/strings.hpp"
+#include "pki/jose.hpp"
 
 #include <algorithm>
 #include <cstdlib>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -116,27 +116,17 @@ Challenge parse_challenge(const std::string& header) {
     return challenge;
 }
 
-std::string base64url(const std::string& bytes) {
-    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(&out[0]), reinterpret_cast<const unsigned char*>(bytes.data()),
-                                  static_cast<int>(bytes.size()));
-    out.resize(static_cast<size_t>(n));
-    while (!out.empty() && out.back() == '=') out.pop_back();
-    for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
-    return out;
-}
-
 std::string random_token(size_t bytes) {
     std::string raw(bytes, '\0');
     if (RAND_bytes(reinterpret_cast<unsigned char*>(&raw[0]), static_cast<int>(bytes)) != 1)
         throw Error(kExitFailed, "the system's random generator failed");
-    return base64url(raw);
+    return pki::base64url_encode(raw);
 }
 
 std::string pkce_challenge(const std::string& verifier) {
     unsigned char digest[SHA256_DIGEST_LENGTH];
     SHA256(reinterpret_cast<const unsigned char*>(verifier.data()), verifier.size(), digest);
-    return base64url(std::string(reinterpret_cast<const char*>(digest), sizeof digest));
+    return pki::base64url_encode(digest, sizeof digest);
 }
 
 Pkce make_pkce() {
@@ -146,23 +136,9 @@ Pkce make_pkce() {
     return pkce;
 }
 
-std::string url_encode(const std::string& text) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : text) {
-        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') out += static_cast<char>(c);
-        else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
-}
-
 std::string form(const std::vector<std::pair<std::string, std::string>>& fields) {
     std::string out;
-    for (const auto& [name, value] : fields) out += (out.empty() ? "" : "&") + url_encode(name) + "=" + url_encode(value);
+    for (const auto& [name, value] : fields) out += (out.empty() ? "" : "&") + percent_encode(name) + "=" + percent_encode(value);
     return out;
 }
 

@@ -71,7 +71,6 @@ struct Challenge {
 };
 Challenge parse_challenge(const std::string& header);
 
-std::string base64url(const std::string& bytes);
 std::string random_token(size_t bytes);  // base64url of that many random bytes
 struct Pkce {
     std::string verifier;   // 43 characters of base64url (32 random bytes)
@@ -79,7 +78,6 @@ struct Pkce {
 };
 Pkce make_pkce();
 std::string pkce_challenge(const std::string& verifier);
-std::string url_encode(const std::string& text);  // RFC 3986 unreserved characters kept
 std::string form(const std::vector<std::pair<std::string, std::string>>& fields);  // x-www-form-urlencoded
 std::map<std::string, std::vector<std::string>> parse_query(const std::string& query);
 

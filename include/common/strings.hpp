@@ -23,6 +23,9 @@ bool wildcard_match(const std::string& pattern, const std::string& value, bool i
 std::string trim(const std::string& s);
 bool starts_with(const std::string& s, const std::string& prefix);
 bool ends_with(const std::string& s, const std::string& suffix);
+// RFC 3986 percent-encoding: unreserved characters (ALPHA DIGIT - . _ ~) kept, every other byte
+// %XX. What query strings and application/x-www-form-urlencoded bodies (OAuth) take.
+std::string percent_encode(const std::string& text);
 
 // "30d", "12h", "90m", "45s", "2w" or a bare number of days. Throws InputError.
 std::chrono::seconds parse_duration(const std::string& text);

@@ -19,16 +19,6 @@ namespace {
 
 const std::string kResource = "https://localhost:8445/mcp";
 
-std::string form_encoded(const std::string& value) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : value) {
-        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') out.push_back(static_cast<char>(c));
-        else out += {'%', hex[c >> 4], hex[c & 15]};
-    }
-    return out;
-}
-
 json get_json(const OidcProviderProcess& as, const std::string& path) {
     const CommandResult got = run_command({"curl", "-sS", "--fail", "--cacert", as.ca(), as.issuer() + path});
     REQUIRE(got.exit_code == 0);
@@ -102,13 +92,13 @@ TEST_CASE("oidc-provider's authorization-code flow completes without a human: PK
     // Any loopback port is the registered redirect's (RFC 8252); nobody listens on this one.
     const std::string redirect = "http://127.0.0.1:" + std::to_string(free_tcp_port()) + "/callback";
     const std::string landed = as.browse(as.issuer() + "/auth?client_id=web&response_type=code&state=s1&prompt=consent" +
-                                         "&scope=" + form_encoded("tools:call offline_access") + "&code_challenge_method=S256" +
-                                         "&code_challenge=" + mcpmtls::trim(challenge.out) + "&resource=" + form_encoded(kResource) +
-                                         "&redirect_uri=" + form_encoded(redirect));
+                                         "&scope=" + mcpmtls::percent_encode("tools:call offline_access") + "&code_challenge_method=S256" +
+                                         "&code_challenge=" + mcpmtls::trim(challenge.out) + "&resource=" + mcpmtls::percent_encode(kResource) +
+                                         "&redirect_uri=" + mcpmtls::percent_encode(redirect));
     INFO(landed << "\n" << as.log());
     REQUIRE(landed.rfind(redirect + "?", 0) == 0);
     CHECK(landed.find("state=s1") != std::string::npos);
-    CHECK(landed.find("iss=" + form_encoded(as.issuer())) != std::string::npos);
+    CHECK(landed.find("iss=" + mcpmtls::percent_encode(as.issuer())) != std::string::npos);
     std::smatch code;
     REQUIRE(std::regex_search(landed, code, std::regex("[?&]code=([^&]+)")));
 
