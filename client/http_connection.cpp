@@ -460,6 +460,10 @@ HttpResponse HttpConnection::request_once(const std::string& method,
             if (!fill()) throw ConnectionError(FailureKind::closed, "truncated response body");
         response.body = read_buffer_.substr(0, length);
         read_buffer_.erase(0, length);
+        // An event stream with a length (a server that buffered its whole answer, as the
+        // TypeScript SDK's may) still goes to the handler event by event.
+        stream_done(response.body);
+        forget_handled(response.body);
     } else {
         // No length: the body runs to the end of the connection (or of the event we wanted).
         for (;;) {

@@ -3,6 +3,8 @@
 #include "test/support/fixtures.hpp"
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <thread>
 
 using namespace mcpmtls::testing;
 
@@ -148,4 +150,52 @@ TEST_CASE("check reports TLS and certificate details and passes only when every 
     CHECK(mixed.exit_code != 0);
     CHECK(contains(mixed.out, "FAIL bad"));
     CHECK(contains(mixed.out, "strict_verdict: self-signed certificate is not trusted"));
+}
+
+// The TypeScript SDK's server may buffer a whole answer and send its event stream with a
+// Content-Length: the client must still read the events (it once waited for a stream's end that
+// had come, and said the server "ended its event streams without answering initialize").
+TEST_CASE("an event stream sent with a Content-Length is read event by event", "[client]") {
+    TempDir dir;
+    const int port = free_tcp_port();
+    const std::string server = R"PY(
+import http.server, json, sys
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *args): pass
+    def do_POST(self):
+        message = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        method = message.get("method")
+        if "id" not in message:
+            self.send_response(202); self.send_header("Content-Length", "0"); self.end_headers(); return
+        if method == "initialize":
+            result = {"protocolVersion": "2025-11-25", "capabilities": {"tools": {}}, "serverInfo": {"name": "buffered", "version": "1"}}
+        elif method == "tools/call":
+            result = {"content": [{"type": "text", "text": message["params"]["arguments"]["message"]}]}
+        else:
+            result = {"tools": [{"name": "echo", "inputSchema": {"type": "object", "properties": {"message": {"type": "string"}}}}]}
+        body = ("event: message\ndata: " + json.dumps({"jsonrpc": "2.0", "id": message["id"], "result": result}) + "\n\n").encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Content-Length", str(len(body)))
+        if method == "initialize": self.send_header("Mcp-Session-Id", "s1")
+        self.end_headers()
+        self.wfile.write(body)
+    def do_DELETE(self):
+        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+)PY";
+    write_text(dir.file("server.py"), server);
+    BackgroundProcess python({"python3", dir.file("server.py"), std::to_string(port)}, dir.file("server.log"));
+    const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/mcp";
+    CommandResult r;
+    for (int attempt = 0; attempt < 50; ++attempt) {  // until the script listens
+        r = run_command({bin_path("client"), "--allow-http", "--protocol-version", "2025-11-25", "--server", "buffered=" + url, "call",
+                         "buffered", "echo", "message=buffered answer"});
+        if (!contains(r.err, "cannot connect")) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "buffered answer\n");
+    CHECK(r.err.find("without answering") == std::string::npos);
 }
