@@ -34,6 +34,16 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "package-test: FAILED: $*" >&2; exit 1; }
+# await_start LOG MARKER WHAT: until $server_pid logs MARKER (10 s), or fail with its log.
+await_start() {
+  local _
+  for _ in $(seq 100); do
+    grep -q "$2" "$1" && return 0
+    kill -0 "$server_pid" 2>/dev/null || { cat "$1"; fail "$3 exited at start"; }
+    sleep 0.1
+  done
+  cat "$1"; fail "$3 did not start within 10 s"
+}
 step() { echo "== $*"; }
 
 step "lintian $(basename "$deb")"
@@ -135,12 +145,7 @@ os.execv(sys.argv[1], sys.argv[1:])'
 (cd /var/lib/mcp-mtls && exec "${as_mcp_mtls[@]}" /usr/bin/python3 -c "$mdwe" \
    /usr/bin/echo-server --config /etc/mcp-mtls/echo.json --port "$port") >"$log" 2>&1 &
 server_pid=$!
-for _ in $(seq 100); do
-  grep -q server_started "$log" && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$log"; fail "echo-server exited at start"; }
-  sleep 0.1
-done
-grep -q server_started "$log" || { cat "$log"; fail "echo-server did not start within 10 s"; }
+await_start "$log" server_started echo-server
 [[ $(stat -c %U "/proc/$server_pid") == mcp-mtls ]] || fail "echo-server does not run as mcp-mtls"
 grep '^  memory' "$log" || true
 certs=/var/lib/mcp-mtls/certs
@@ -170,13 +175,9 @@ read -ra ca <<<"$(exec_start mcp-mtls-ca.service)"
 ca_log=$work/pki-serve.log
 (cd /var/lib/mcp-mtls && exec "${as_mcp_mtls[@]}" "${ca[@]}" --port 0) >"$ca_log" 2>&1 &
 server_pid=$!
-for _ in $(seq 100); do
-  grep -q ca_started "$ca_log" && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$ca_log"; fail "pki serve exited at start"; }
-  sleep 0.1
-done
+await_start "$ca_log" ca_started "pki serve"
 ca_url=$(sed -n 's/.*ca_started.* url=\(https:[^ ]*\).*/\1/p' "$ca_log")
-[[ -n $ca_url ]] || { cat "$ca_log"; fail "pki serve did not start within 10 s"; }
+[[ -n $ca_url ]] || { cat "$ca_log"; fail "pki serve logged no URL"; }
 health=$(curl -sS --cacert $certs/ca-bundle.crt "$ca_url/healthz") || { cat "$ca_log"; fail "pki serve's /healthz"; }
 echo "  ${ca[*]} --port 0: $ca_url/healthz answers $health"
 kill -TERM "$server_pid"
