@@ -22,10 +22,7 @@ json envelope() {
             {"io.modelcontextprotocol/clientInfo", {{"name", "curl"}, {"version", "1"}}}};
 }
 
-struct Answer {
-    int status = 0;
-    json body;
-};
+using Answer = HttpReply;
 
 // One modern request with curl through mutual TLS: the standard headers from the body, then
 // `extra` (which may contradict them).
@@ -46,13 +43,7 @@ Answer modern_post(const ServerProcess& server, const DemoPki& pki, const std::s
                             json{{"jsonrpc", "2.0"}, {"id", 5}, {"method", method}, {"params", params}}.dump(), headers);
     INFO(r.all());
     REQUIRE(r.exit_code == 0);
-    Answer answer;
-    std::smatch m;
-    REQUIRE(std::regex_search(r.out, m, std::regex(R"(HTTP/[0-9.]+ ([0-9]{3}))")));
-    answer.status = std::stoi(m[1].str());
-    const auto blank = r.out.find("\r\n\r\n");
-    answer.body = json::parse(blank == std::string::npos ? "" : r.out.substr(blank + 4), nullptr, false);
-    return answer;
+    return parse_http_reply(r.out);
 }
 
 }  // namespace

@@ -23,37 +23,12 @@ namespace {
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-struct Reply {
-    int status = 0;
-    std::map<std::string, std::string> headers;  // names in lower case
-    json body;
-    std::string header(const std::string& name) const {
-        auto it = headers.find(name);
-        return it == headers.end() ? "" : it->second;
-    }
-};
+using Reply = HttpReply;
 
 Reply parse_reply(const CommandResult& r) {
     INFO(r.all());
     REQUIRE(r.exit_code == 0);
-    Reply reply;
-    std::smatch m;
-    REQUIRE(std::regex_search(r.out, m, std::regex(R"(HTTP/[0-9.]+ ([0-9]{3}))")));
-    reply.status = std::stoi(m[1].str());
-    const auto blank = r.out.find("\r\n\r\n");
-    std::istringstream lines(r.out.substr(0, blank));
-    for (std::string line; std::getline(lines, line);) {
-        const auto colon = line.find(':');
-        if (colon == std::string::npos) continue;
-        std::string name = line.substr(0, colon);
-        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        std::string value = line.substr(colon + 1);
-        while (!value.empty() && (value.front() == ' ')) value.erase(0, 1);
-        while (!value.empty() && (value.back() == '\r')) value.pop_back();
-        reply.headers[name] = value;
-    }
-    reply.body = json::parse(blank == std::string::npos ? "" : r.out.substr(blank + 4), nullptr, false);
-    return reply;
+    return parse_http_reply(r.out);
 }
 
 // A client of the server: a certificate of the DemoPki (coordinator unless told) and a token.

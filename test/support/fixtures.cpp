@@ -1,7 +1,9 @@
 #include "test/support/fixtures.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <regex>
+#include <sstream>
 #include <stdexcept>
 
 namespace mcpmtls::testing {
@@ -119,6 +121,32 @@ CommandResult curl_mcp(const std::string& url, const std::string& ca, const std:
     argv.insert(argv.end(), extra.begin(), extra.end());
     argv.insert(argv.end(), {url, "-d", body});
     return run_command(argv);
+}
+
+std::string HttpReply::header(const std::string& name) const {
+    const auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+}
+
+HttpReply parse_http_reply(const std::string& out) {
+    HttpReply reply;
+    std::smatch m;
+    if (!std::regex_search(out, m, std::regex(R"(HTTP/[0-9.]+ ([0-9]{3}))"))) throw std::runtime_error("no HTTP status line in: " + out);
+    reply.status = std::stoi(m[1].str());
+    const auto blank = out.find("\r\n\r\n");
+    std::istringstream lines(out.substr(0, blank));
+    for (std::string line; std::getline(lines, line);) {
+        const auto colon = line.find(':');
+        if (colon == std::string::npos) continue;
+        std::string name = line.substr(0, colon);
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        std::string value = line.substr(colon + 1);
+        while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+        while (!value.empty() && value.back() == '\r') value.pop_back();
+        reply.headers[name] = value;
+    }
+    reply.body = nlohmann::json::parse(blank == std::string::npos ? "" : out.substr(blank + 4), nullptr, false);
+    return reply;
 }
 
 std::string initialize_body() {

@@ -3,7 +3,9 @@
 // openssl CLI, and servers started on ephemeral loopback ports.
 #include "test/support/process.hpp"
 
+#include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -85,6 +87,17 @@ private:
 // curl with a client certificate (or none when cert is empty); returns curl's result.
 CommandResult curl_mcp(const std::string& url, const std::string& ca, const std::string& cert, const std::string& key,
                        const std::string& body, const std::vector<std::string>& extra = {});
+
+// What curl printed with -D - (as curl_mcp asks), taken apart: the status, the header fields
+// (names in lower case; the last of a repeated name) and the body as JSON (discarded if it is not).
+struct HttpReply {
+    int status = 0;
+    std::map<std::string, std::string> headers;
+    nlohmann::json body;
+    std::string header(const std::string& name) const;
+};
+// Throws std::runtime_error when there is no status line.
+HttpReply parse_http_reply(const std::string& curl_output);
 
 std::string initialize_body();
 
