@@ -48,6 +48,28 @@ double percentile(const std::vector<uint32_t>& sorted, double p) {
 
 }  // namespace
 
+std::string bench_failure_kind(int status, const std::string& content_type, const std::string& body) {
+    if (status != 200) return "http_" + std::to_string(status);
+    // Most answers hold no "error" at all: only those are parsed, so the load generator stays cheap.
+    if (body.find("\"error\"") != std::string::npos) {
+        std::string message = body;
+        if (content_type.find("text/event-stream") != std::string::npos) {
+            // The answer is the stream's last data line; earlier events are the call's messages.
+            const auto data = body.rfind("\ndata: ");
+            message = data == std::string::npos ? (body.rfind("data: ", 0) == 0 ? body.substr(6) : "") : body.substr(data + 7);
+            message = message.substr(0, message.find('\n'));
+        }
+        const json answer = json::parse(message, nullptr, false);
+        if (answer.is_discarded() || !answer.is_object()) return "protocol";
+        if (answer.contains("error")) {
+            const json& error = answer["error"];
+            return "rpc_" + (error.is_object() && error.contains("code") ? error["code"].dump() : std::string("error"));
+        }
+    }
+    if (body.find("\"isError\":true") != std::string::npos) return "tool_error";
+    return "";
+}
+
 json BenchReport::to_json() const {
     return {{"ok", ok},
             {"failed", failed},
@@ -89,7 +111,7 @@ BenchReport run_bench(const BenchOptions& options, std::shared_ptr<const tls::Cl
     log_server_verdict(options.server.name, setup.connection());
     const std::string session_id = setup.session_id();
     const std::string protocol = setup.protocol_version();
-    json body_template = {{"jsonrpc", "2.0"}, {"id", 1}, {"method", "tools/call"},
+    json body_template = {{"jsonrpc", "2.0"}, {"method", "tools/call"},
                           {"params", {{"name", options.tool}, {"arguments", options.arguments}}}};
     // A failing tool in the first call is a usage problem, not load: say so before the run.
     setup.call_tool(options.tool, options.arguments);
@@ -106,7 +128,9 @@ BenchReport run_bench(const BenchOptions& options, std::shared_ptr<const tls::Cl
         if (!protocol.empty()) headers.emplace_back("MCP-Protocol-Version", protocol);
         if (!session_id.empty()) headers.emplace_back("Mcp-Session-Id", session_id);
     }
-    const std::string body = body_template.dump();
+    // Each request its own id, as a client must within a session: with one id for all, a 2025
+    // server refuses every call whose id is still running on another connection.
+    const std::string body_tail = "," + body_template.dump().substr(1);
 
     std::atomic<size_t> issued{0};
     std::atomic<size_t> done{0};
@@ -161,12 +185,10 @@ BenchReport run_bench(const BenchOptions& options, std::shared_ptr<const tls::Cl
                 }
                 if (!total && Clock::now() >= deadline) break;
                 try {
-                    HttpResponse response = connection.request("POST", headers, body);
-                    if (response.status != 200) {
-                        ++result.errors["http_" + std::to_string(response.status)];
-                        failed.fetch_add(1, std::memory_order_relaxed);
-                    } else if (response.body.find("\"isError\":true") != std::string::npos) {
-                        ++result.errors["tool_error"];
+                    HttpResponse response = connection.request("POST", headers, "{\"id\":" + std::to_string(n + 1) + body_tail);
+                    const std::string failure = bench_failure_kind(response.status, response.header("Content-Type"), response.body);
+                    if (!failure.empty()) {
+                        ++result.errors[failure];
                         failed.fetch_add(1, std::memory_order_relaxed);
                     } else {
                         // Latency from the scheduled start: an open loop must not hide queueing.

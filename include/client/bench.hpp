@@ -38,6 +38,11 @@ struct BenchReport {
     std::string to_text() const;
 };
 
+// Why one answer of a run counts as failed ("http_503", "rpc_-32600", "tool_error"), or "" when
+// it is a good answer. A JSON-RPC error sent with HTTP 200 is a failure too: a server that
+// refuses cheaply must not look fast.
+std::string bench_failure_kind(int status, const std::string& content_type, const std::string& body);
+
 // Throws ConnectionError when the first connection (initialize) fails.
 BenchReport run_bench(const BenchOptions& options, std::shared_ptr<const tls::ClientTlsContext> tls, Timeouts timeouts);
 

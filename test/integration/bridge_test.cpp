@@ -97,12 +97,6 @@ std::string text_of(const json& answer) {
 
 std::string error_of(const json& answer) { return answer.contains("error") ? answer["error"].value("message", "") : ""; }
 
-size_t count_of(const std::string& text, const std::string& part) {
-    size_t n = 0;
-    for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
-    return n;
-}
-
 std::string current_serial(const std::string& cert) {
     auto r = run_shell("openssl x509 -noout -serial -in '" + cert + "' | cut -d= -f2 | tr A-F a-f");
     return r.out.substr(0, r.out.find('\n'));
@@ -174,8 +168,8 @@ TEST_CASE("bridge --all offers a tool name two servers share as SERVER.TOOL, eac
     CHECK(steps[2]["text"] == "to b");
     CHECK(contains(steps[3].value("error", ""), "unknown tool 'echo'"));
     // Each call reached its own server.
-    CHECK(count_of(first.log(), "tool=echo") >= 1);
-    CHECK(count_of(second.log(), "tool=echo") >= 1);
+    CHECK(count_occurrences(first.log(), "tool=echo") >= 1);
+    CHECK(count_occurrences(second.log(), "tool=echo") >= 1);
 }
 
 TEST_CASE("bridge --all offers every server's resources, templates, prompts and completion, clashes as SERVER.NAME",
@@ -418,8 +412,8 @@ TEST_CASE("an impostor server is a JSON-RPC error naming the reason in strict mo
         strict.process().close_stdin();
         CHECK(strict.process().wait_exit(10s) == 0);
         // One line on stderr per failed request, naming the reason and the certificate.
-        CHECK(count_of(strict.log(), "request_failed") == 2);
-        CHECK(count_of(strict.log(), "fingerprint_sha256=") == 2);
+        CHECK(count_occurrences(strict.log(), "request_failed") == 2);
+        CHECK(count_occurrences(strict.log(), "fingerprint_sha256=") == 2);
     }
     {
         BridgeUnderTest relaxed(client_command(pki, {"impostor=" + url}, {"--relaxed", "--timeout", "3", "bridge", "impostor"}));

@@ -7,8 +7,10 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <stdexcept>
+#include <thread>
 #include <unistd.h>
 
 using namespace mcpmtls::testing;
@@ -148,14 +150,22 @@ TEST_CASE("client bench calls in the era it is asked for, against a server that 
     const std::string ours = "echo=" + echo.url();
     for (const bool stateless : {false, true}) {
         INFO((stateless ? "--stateless" : "a 2025 session"));
-        std::vector<std::string> args{"bench", "--quiet", "--json", "--connections", "2", "--requests", "40"};
+        const auto calls_logged = [&] { return count_occurrences(echo.log(), "tool_call"); };
+        const size_t logged_before = calls_logged();
+        // Eight connections in one 2025 session: each call needs an id of its own, or the server
+        // refuses those whose id is still running elsewhere (and a refusal is no tool call).
+        std::vector<std::string> args{"bench", "--quiet", "--json", "--connections", "8", "--requests", "400"};
         if (stateless) args.push_back("--stateless");
         const auto run = client(pki, ours, args);
         INFO(run.all());
         REQUIRE(run.exit_code == 0);
         const auto report = nlohmann::json::parse(run.out);
-        CHECK(report["ok"] == 40);
+        CHECK(report["ok"] == 400);
         CHECK(report["failed"] == 0);
+        // Every request ran the tool: 400, and the setup's one call. The log is written by a
+        // thread of its own, so it may trail the answers by a moment.
+        for (int i = 0; i < 100 && calls_logged() < logged_before + 401; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        CHECK(calls_logged() == logged_before + 401);
     }
 }
 

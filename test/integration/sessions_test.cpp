@@ -56,12 +56,6 @@ private:
     client::HttpConnection connection_;
 };
 
-size_t count_of(const std::string& text, const std::string& part) {
-    size_t n = 0;
-    for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
-    return n;
-}
-
 long long metric(const ServerProcess& server, const std::string& series) {
     return metric_value(http_request(metrics_url_of(server)).body, series);
 }
@@ -98,7 +92,7 @@ TEST_CASE("one identity opening ten times its cap leaves another identity able t
     CHECK(metric(echo, R"(mcp_mtls_sessions_evicted_total{reason="client_cap"})") == 45);
     CHECK(metric(echo, R"(mcp_mtls_sessions_evicted_total{reason="table_full"})") == 0);
     // One line per burst, not one per session.
-    CHECK(count_of(echo.log(), "sessions_evicted") == 1);
+    CHECK(count_occurrences(echo.log(), "sessions_evicted") == 1);
     const std::string log = echo.log();
     const auto at = log.find("sessions_evicted");
     REQUIRE(at != std::string::npos);

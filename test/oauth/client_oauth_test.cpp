@@ -21,12 +21,6 @@ namespace {
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-size_t count(const std::string& text, const std::string& part) {
-    size_t n = 0;
-    for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
-    return n;
-}
-
 // The echo server taking tokens from `as`: every tool needs tools:read, echo also tools:call (so
 // the first token, asked for with the 401's scope, must be stepped up for echo).
 std::unique_ptr<ServerProcess> oauth_echo(const DemoPki& pki, const OidcProviderProcess& as, const TempDir& dir) {
@@ -71,7 +65,7 @@ TEST_CASE("client gets a certificate-bound token by the code flow, steps up for 
     REQUIRE(first.exit_code == 0);
     CHECK(contains(first.out, "through OAuth"));
     // The 401 asked for tools:read; echo's 403 for tools:call: two authorizations.
-    CHECK(count(first.err, "oauth_authorized") == 2);
+    CHECK(count_occurrences(first.err, "oauth_authorized") == 2);
 
     const json entry = only_token(state);
     const std::string token = entry["access_token"];

@@ -109,12 +109,6 @@ std::string secret_token(const OidcProviderProcess& as, const std::string& clien
     return as.client_credentials(client, scope, resource, "", "", OidcProviderProcess::kPlainSecret);
 }
 
-size_t count(const std::string& text, const std::string& part) {
-    size_t n = 0;
-    for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
-    return n;
-}
-
 }  // namespace
 
 TEST_CASE("a token bound to the client certificate calls a tool in both eras; a wrong token gets 401, a missing scope 403",
@@ -261,14 +255,14 @@ TEST_CASE("after the authorization server rotates its keys, a token with the new
     auto echo = oauth_echo(pki, as, dir);
     const Caller coordinator{pki};
     CHECK(echoed(coordinator.call_modern(*echo, as.bound_token("tools:read tools:call", echo->url()), "before")) == "before");
-    CHECK(count(echo->log(), "oauth_keys_fetched") == 1);
+    CHECK(count_occurrences(echo->log(), "oauth_keys_fetched") == 1);
 
     as.rotate_keys();
     const std::string rotated = as.bound_token("tools:read tools:call", echo->url());
     CHECK(echoed(coordinator.call_legacy(*echo, rotated, "after")) == "after");
-    CHECK(count(echo->log(), "oauth_keys_fetched") == 2);
+    CHECK(count_occurrences(echo->log(), "oauth_keys_fetched") == 2);
     CHECK(echoed(coordinator.call_modern(*echo, rotated, "again")) == "again");
-    CHECK(count(echo->log(), "oauth_keys_fetched") == 2);
+    CHECK(count_occurrences(echo->log(), "oauth_keys_fetched") == 2);
 
     // Made-up kids: refused, and they do not make the server hammer the authorization server.
     const auto jws = mcpmtls::pki::parse_compact_jws(rotated);
@@ -280,7 +274,7 @@ TEST_CASE("after the authorization server rotates its keys, a token with the new
         CHECK(r.status == 401);
         CHECK(contains(r.header("www-authenticate"), "does not publish"));
     }
-    CHECK(count(echo->log(), "oauth_keys_fetched") == 2);
+    CHECK(count_occurrences(echo->log(), "oauth_keys_fetched") == 2);
 }
 
 TEST_CASE("when the authorization server stops, cached keys keep working until they expire, then a clear 503", "[oauth-rs]") {
@@ -329,7 +323,7 @@ TEST_CASE("--oauth-* settings that cannot work are refused with one line and exi
         INFO(r.all());
         CHECK(r.exit_code == 2);
         CHECK(contains(r.err, why));
-        CHECK(count(r.err, "\n") == 1);
+        CHECK(count_occurrences(r.err, "\n") == 1);
     }
 }
 

@@ -198,4 +198,10 @@ ImpostorServer::ImpostorServer(const DemoPki& pki, Impostor kind) {
     }
 }
 
+size_t count_occurrences(const std::string& text, const std::string& part) {
+    size_t n = 0;
+    for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+    return n;
+}
+
 }  // namespace mcpmtls::testing

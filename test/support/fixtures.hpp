@@ -101,4 +101,7 @@ HttpReply parse_http_reply(const std::string& curl_output);
 
 std::string initialize_body();
 
+// How often `part` occurs in `text` (overlapping occurrences count), e.g. log lines of one event.
+size_t count_occurrences(const std::string& text, const std::string& part);
+
 }  // namespace mcpmtls::testing
