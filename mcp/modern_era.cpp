@@ -156,15 +156,14 @@ HttpResponse StreamableHttpServer::handle_modern(const HttpRequest& request, con
         for (auto it = responses.begin(); it != responses.end(); ++it) round->answers[it.key()] = it.value();
     }
 
-    const std::string accept = to_lower(request.header("Accept"));
-    const bool sse = accept.find("text/event-stream") != std::string::npos;
     static const std::shared_ptr<Session> no_session;
     static const std::string no_session_id;
     // Streamed only when the request asked for messages while it runs (progress, log): questions
     // to the client end the round instead, so nothing else needs a live stream, and errors such as
-    // a missing capability keep their HTTP status.
+    // a missing capability keep their HTTP status. Only then does an event stream carry anything.
     const bool wants_messages = !round->envelope.progress_token.is_null() || round->envelope.log_level.has_value();
-    if (sse && wants_messages && streams_call(method, params, accept)) {
+    const auto takes_stream = [&request] { return to_lower(request.header("Accept")).find("text/event-stream") != std::string::npos; };
+    if (wants_messages && takes_stream() && streams_call(method, params, request.header("Accept"))) {
         if (streamed_calls_.fetch_add(1) >= options_.max_streamed_calls) {
             --streamed_calls_;
             return refuse(200, kInternalError, "too many streamed tool calls in progress; try again later");
@@ -194,6 +193,7 @@ HttpResponse StreamableHttpServer::handle_modern(const HttpRequest& request, con
         reply = Reply::error(kInternalError, e.what());
     }
     // A client that takes JSON only does not get the call's messages: there is no other stream.
+    const bool sse = !outbox.buffered.empty() && takes_stream();
     return modern_answer(id, method, params, reply, *round, client, std::move(outbox.buffered), sse);
 }
 

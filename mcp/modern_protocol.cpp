@@ -78,34 +78,35 @@ std::optional<std::string> decode_header_value(const std::string& value) {
 
 Checked check_request(const std::string& method, const json& params, bool is_request,
                       const std::function<std::string(const std::string&)>& header) {
+    // Keys as std::string, each looked up once: a const char* key costs a strlen at every
+    // comparison of the object's map, and these keys share a 24-character prefix.
+    static const std::string meta_key = "_meta", version_key = kMetaProtocolVersion, capabilities_key = kMetaClientCapabilities,
+                             log_level_key = kMetaLogLevel, progress_key = "progressToken";
     Checked checked;
-    static const json absent;
-    const json& meta = params.is_object() && params.contains("_meta") ? params["_meta"] : absent;
+    const auto meta = params.find(meta_key);  // end() for anything but an object
     const std::string header_version = header("MCP-Protocol-Version");
     // The envelope: present, an object, with its two required keys of the right types.
-    if (!meta.is_object()) {
+    if (meta == params.end() || !meta->is_object()) {
         checked.rejection = reject(kInvalidParamsCode, "Invalid params: params._meta is required (the request envelope of MCP " +
                                                            std::string(kProtocolVersion) + ")");
         return checked;
     }
-    std::vector<std::string> missing;
-    for (const char* key : {kMetaProtocolVersion, kMetaClientCapabilities})
-        if (!meta.contains(key)) missing.push_back(key);
-    if (!missing.empty()) {
-        std::string names;
-        for (const auto& name : missing) names += (names.empty() ? "" : ", ") + name;
+    const auto version_entry = meta->find(version_key), capabilities = meta->find(capabilities_key);
+    if (version_entry == meta->end() || capabilities == meta->end()) {
+        std::string names = version_entry == meta->end() ? version_key : "";
+        if (capabilities == meta->end()) names += (names.empty() ? "" : ", ") + capabilities_key;
         checked.rejection = reject(kInvalidParamsCode, "Invalid params: missing _meta keys: " + names);
         return checked;
     }
-    if (!meta[kMetaProtocolVersion].is_string()) {
-        checked.rejection = reject(kInvalidParamsCode, std::string("Invalid params: _meta.") + kMetaProtocolVersion + " must be a string");
+    if (!version_entry->is_string()) {
+        checked.rejection = reject(kInvalidParamsCode, "Invalid params: _meta." + version_key + " must be a string");
         return checked;
     }
-    if (!meta[kMetaClientCapabilities].is_object()) {
-        checked.rejection = reject(kInvalidParamsCode, std::string("Invalid params: _meta.") + kMetaClientCapabilities + " must be an object");
+    if (!capabilities->is_object()) {
+        checked.rejection = reject(kInvalidParamsCode, "Invalid params: _meta." + capabilities_key + " must be an object");
         return checked;
     }
-    const std::string version = meta[kMetaProtocolVersion].get<std::string>();
+    const std::string& version = version_entry->get_ref<const std::string&>();
     if (header_version.empty()) {
         checked.rejection = reject(kHeaderMismatch, "Missing MCP-Protocol-Version header");
         return checked;
@@ -123,17 +124,17 @@ Checked check_request(const std::string& method, const json& params, bool is_req
     }
     Envelope envelope;
     envelope.protocol_version = version;
-    envelope.client_capabilities = meta[kMetaClientCapabilities];
-    if (meta.contains(kMetaLogLevel)) {
-        const auto level = meta[kMetaLogLevel].is_string() ? parse_log_level(meta[kMetaLogLevel].get<std::string>()) : std::nullopt;
+    envelope.client_capabilities = *capabilities;
+    if (const auto level_entry = meta->find(log_level_key); level_entry != meta->end()) {
+        const auto level = level_entry->is_string() ? parse_log_level(level_entry->get_ref<const std::string&>()) : std::nullopt;
         if (!level) {
-            checked.rejection = reject(kInvalidParamsCode, std::string("Invalid params: _meta.") + kMetaLogLevel + " is not a log level");
+            checked.rejection = reject(kInvalidParamsCode, "Invalid params: _meta." + log_level_key + " is not a log level");
             return checked;
         }
         envelope.log_level = level;
     }
-    if (meta.contains("progressToken") && (meta["progressToken"].is_string() || meta["progressToken"].is_number_integer()))
-        envelope.progress_token = meta["progressToken"];
+    if (const auto token = meta->find(progress_key); token != meta->end() && (token->is_string() || token->is_number_integer()))
+        envelope.progress_token = *token;
 
     if (is_request) {
         const std::string method_header = header("Mcp-Method");
@@ -145,16 +146,20 @@ Checked check_request(const std::string& method, const json& params, bool is_req
             checked.rejection = reject(kHeaderMismatch, "Mcp-Method header '" + method_header + "' does not match the method '" + method + "'");
             return checked;
         }
-        const char* name_field = method == "tools/call" || method == "prompts/get" ? "name" : method == "resources/read" ? "uri" : nullptr;
-        if (name_field && params.contains(name_field) && params[name_field].is_string()) {
+        static const std::string name_key = "name", uri_key = "uri";
+        const std::string* name_field = method == "tools/call" || method == "prompts/get" ? &name_key
+                                        : method == "resources/read"                     ? &uri_key
+                                                                                         : nullptr;
+        const auto named = name_field ? params.find(*name_field) : params.end();
+        if (named != params.end() && named->is_string()) {
             const std::string raw = header("Mcp-Name");
-            const auto name = decode_header_value(raw);
             if (raw.empty()) {
                 checked.rejection = reject(kHeaderMismatch, "Missing Mcp-Name header");
                 return checked;
             }
-            if (!name || *name != params[name_field].get<std::string>()) {
-                checked.rejection = reject(kHeaderMismatch, std::string("Mcp-Name header does not match params.") + name_field);
+            const auto name = decode_header_value(raw);
+            if (!name || *name != named->get_ref<const std::string&>()) {
+                checked.rejection = reject(kHeaderMismatch, "Mcp-Name header does not match params." + *name_field);
                 return checked;
             }
         }

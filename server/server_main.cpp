@@ -7,6 +7,7 @@
 #include "server/ca_transport.hpp"
 #include "server/crl_fetcher.hpp"
 #include "server/health_endpoint.hpp"
+#include "server/malloc_tuning.hpp"
 #include "server/metrics.hpp"
 #include "server/sandbox.hpp"
 #include "server/supervisor.hpp"
@@ -38,6 +39,7 @@ void log_started(const ServerDescription& d, const ServerConfig& config, int por
                {"url", "https://" + host + ":" + std::to_string(port) + "/mcp"},
                {"port", port},
                {"max_connections", config.connections.max_connections},
+               {"glibc_tunables", malloc_tunables()},
                {"keep_alive_timeout", config.keep_alive_timeout.count()},
                {"handshake_timeout", config.connections.limits.handshake_timeout.count() / 1000},
                {"max_sessions", config.runtime.max_sessions},
@@ -80,6 +82,7 @@ void validate_server_settings(const ServerDescription& d, const std::vector<std:
 }
 
 int run_server_main(const ServerDescription& d, int argc, char** argv) {
+    ensure_malloc_tuning(argv);
     std::signal(SIGPIPE, SIG_IGN);
     const ArgSpec spec = server_settings(d);
     ServerConfig config;

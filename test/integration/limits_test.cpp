@@ -3,9 +3,11 @@
 #include "test/support/fixtures.hpp"
 #include "test/support/raw_tls.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <netinet/in.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -199,4 +201,30 @@ TEST_CASE("an endless stream of headers is cut off after 64 KiB, not buffered", 
     session.set_protocol(client::VersionChoice{"2025-11-25"});
     CHECK(session.call_tool("echo", {{"message", "fine"}})["content"][0]["text"] == "fine");
     CHECK(echo.process().running());
+}
+
+TEST_CASE("a server runs with glibc's per-thread cache of freed blocks raised, unless its user chose a size", "[limits]") {
+    DemoPki pki;
+    {
+        ServerProcess echo(pki, "echo");
+        const std::string log = echo.log();
+        INFO(log);
+        if (binaries_are_sanitized()) {
+            CHECK(log.find("glibc_tunables=\"\"") != std::string::npos);  // the sanitizer's allocator is not glibc's
+        } else {
+            CHECK(log.find("glibc_tunables=\"glibc.malloc.tcache_count=64\"") != std::string::npos);
+        }
+        // Same process (it executed itself once), same arguments: it answers as any server does.
+        client::McpSession session("echo", client::Url::parse(echo.url()), client_context(pki, "coordinator"));
+        session.initialize();
+        CHECK(session.call_tool("echo", {{"message", "tuned"}})["structuredContent"]["message"] == "tuned");
+    }
+    // The user's choice (another tunable kept, the cache size kept): no exec, no change.
+    ::setenv("GLIBC_TUNABLES", "glibc.malloc.check=0:glibc.malloc.tcache_count=7", 1);
+    ServerProcess chosen(pki, "echo");
+    ::unsetenv("GLIBC_TUNABLES");
+    const std::string log = chosen.log();
+    INFO(log);
+    CHECK(log.find("glibc_tunables=\"glibc.malloc.check=0:glibc.malloc.tcache_count=7\"") != std::string::npos);
+    CHECK(log.find("tcache_count=64") == std::string::npos);
 }

@@ -251,10 +251,12 @@ bool BackgroundProcess::wait_for_log(const std::string& text, std::chrono::milli
     return false;
 }
 
-bool rss_is_meaningful() {
+bool binaries_are_sanitized() {
     const char* sanitized = std::getenv("MCPMTLS_SANITIZED");
-    return !(sanitized && std::string(sanitized) == "1");
+    return sanitized && std::string(sanitized) == "1";
 }
+
+bool rss_is_meaningful() { return !binaries_are_sanitized(); }
 
 long rss_kib(int pid) {
     const std::string status = read_text("/proc/" + std::to_string(pid) + "/status");

@@ -59,8 +59,10 @@ std::string source_path(const std::string& relative);
 
 // Absolute path of a built program, from MCPMTLS_BIN.
 std::string bin_path(const std::string& name);
-// False when the binaries under test are sanitizer builds (make test-sanitize / test-tsan set
-// MCPMTLS_SANITIZED=1): their shadow memory and quarantine make RSS figures meaningless.
+// True when the binaries under test are sanitizer builds (make test-sanitize / test-tsan set
+// MCPMTLS_SANITIZED=1): their allocator replaces glibc's.
+bool binaries_are_sanitized();
+// False for sanitizer builds: their shadow memory and quarantine make RSS figures meaningless.
 bool rss_is_meaningful();
 // The resident memory of process `pid` in KiB (VmRSS), -1 if unreadable.
 long rss_kib(int pid);
