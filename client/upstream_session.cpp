@@ -271,8 +271,18 @@ bool UpstreamSession::relay(const json& request, const MessageSink& on_message) 
             if (on_message) on_message(message);
         });
         // What a 2026-07-28 result says of itself; errors pass as they are.
-        if (answer.contains("result") && answer["result"].is_object() && !answer["result"].contains("resultType"))
-            answer["result"]["resultType"] = protocol::kResultComplete;
+        if (answer.contains("result") && answer["result"].is_object()) {
+            json& result = answer["result"];
+            if (!result.contains("resultType")) result["resultType"] = protocol::kResultComplete;
+            const std::string method = request.value("method", std::string());
+            const auto& cacheable = protocol::kCacheableMethods;
+            // Required on lists and reads; not to be cached, since nothing says how long the
+            // server's answer holds.
+            if (std::find(cacheable.begin(), cacheable.end(), method) != cacheable.end()) {
+                if (!result.contains("cacheScope")) result["cacheScope"] = "private";
+                if (!result.contains("ttlMs")) result["ttlMs"] = 0;
+            }
+        }
     }
     if (answer.is_null()) return false;
     if (on_message) on_message(answer);

@@ -35,6 +35,10 @@ constexpr const char* kSchemaHeaderKeyword = "x-mcp-header";
 constexpr const char* kResultComplete = "complete";
 constexpr const char* kResultInputRequired = "input_required";
 
+// Methods whose 2026-07-28 results must carry the caching hints cacheScope and ttlMs.
+constexpr std::array<const char*, 6> kCacheableMethods = {"server/discover", "tools/list",               "prompts/list",
+                                                          "resources/list",  "resources/templates/list", "resources/read"};
+
 // JSON-RPC error codes.
 constexpr int kUnsupportedProtocolVersion = -32022;
 constexpr int kHeaderMismatch = -32020;

@@ -261,10 +261,10 @@ json enveloped(json params = json::object(), json capabilities = json::object(),
 
 // What a 2026-07-28 host gets from the bridge whatever the server behind it speaks: discover
 // answered in our servers' shape, tools/list, a call's text with resultType "complete", the
-// server's own refusal of an unknown tool.
+// server's own refusal of an unknown tool. Every request declares `capabilities`, as a host does.
 void serve_2026_host(BridgeUnderTest& bridge, const std::string& server_name, const std::string& tool, const json& arguments,
-                     const std::string& text) {
-    const json discover = bridge.request("server/discover", enveloped());
+                     const std::string& text, const json& capabilities = json::object()) {
+    const json discover = bridge.request("server/discover", enveloped(json::object(), capabilities));
     INFO(discover.dump());
     INFO("the bridge's log: " << bridge.log());
     REQUIRE(discover.contains("result"));
@@ -274,21 +274,23 @@ void serve_2026_host(BridgeUnderTest& bridge, const std::string& server_name, co
     CHECK(discover["result"]["resultType"] == "complete");
     CHECK(discover["result"]["capabilities"].contains("tools"));
 
-    const json listed = bridge.request("tools/list", enveloped());
+    const json listed = bridge.request("tools/list", enveloped(json::object(), capabilities));
     INFO(listed.dump());
     REQUIRE(listed.contains("result"));
     CHECK(listed["result"]["resultType"] == "complete");
+    CHECK(listed["result"]["cacheScope"].is_string());  // the revision requires the caching hints on lists
+    CHECK(listed["result"]["ttlMs"].is_number());
     std::vector<std::string> names;
     for (const auto& entry : listed["result"]["tools"]) names.push_back(entry["name"]);
     CHECK(std::find(names.begin(), names.end(), tool) != names.end());
 
-    const json called = bridge.request("tools/call", enveloped({{"name", tool}, {"arguments", arguments}}));
+    const json called = bridge.request("tools/call", enveloped({{"name", tool}, {"arguments", arguments}}, capabilities));
     INFO(called.dump());
     CHECK(text_of(called) == text);
     CHECK(called["result"]["resultType"] == "complete");
 
     // The server's own refusal (an error, or an isError result), not one of the bridge's.
-    const json unknown = bridge.request("tools/call", enveloped({{"name", "no-such-tool"}, {"arguments", json::object()}}));
+    const json unknown = bridge.request("tools/call", enveloped({{"name", "no-such-tool"}, {"arguments", json::object()}}, capabilities));
     INFO(unknown.dump());
     CHECK(contains(error_of(unknown) + text_of(unknown), "no-such-tool"));
     CHECK(unknown.value("error", json::object()).value("code", 0) != -32000);
@@ -344,14 +346,15 @@ TEST_CASE("a 2026-07-28 host reaches a 2025-only server through the bridge, whic
     DemoPki pki;
     ModernServer legacy(pki, "legacy-server.mjs");
     BridgeUnderTest bridge(bridge_command(pki, "legacy=" + legacy.url(), "legacy"));
-    serve_2026_host(bridge, "legacy-fixture", "echo", {{"message", "through"}}, "through");
+    // The session is opened with the capabilities of the host's first request (its discover).
+    const json elicit = {{"elicitation", {{"form", json::object()}}}};
+    serve_2026_host(bridge, "legacy-fixture", "echo", {{"message", "through"}}, "through", elicit);
     CHECK(contains(legacy.log(), "POST initialize"));
     CHECK(contains(bridge.log(), "protocol_translated"));
 
     // The server asks for input in the middle of the call, as 2025 servers do: the bridge tells
     // it why it gets no answer (a 2026 host has no way to take that request).
-    const json confirmed =
-        bridge.request("tools/call", enveloped({{"name", "confirm"}, {"arguments", json::object()}}, {{"elicitation", {{"form", json::object()}}}}));
+    const json confirmed = bridge.request("tools/call", enveloped({{"name", "confirm"}, {"arguments", json::object()}}, elicit));
     INFO(confirmed.dump());
     CHECK(contains(text_of(confirmed), "2026-07-28"));
     CHECK(confirmed["result"]["resultType"] == "complete");
@@ -420,4 +423,6 @@ TEST_CASE("the SDK v2 client as a 2026-07-28 host runs the bridge over stdio, to
     const json echoed = run("legacy=" + legacy.url(), "legacy", "echo", {{"message", "from 2026"}});
     CHECK(echoed["result"]["content"][0]["text"] == "from 2026");
     CHECK(echoed["tools"] == json::array({"echo", "confirm"}));
+    ServerProcess ours(pki, "echo");
+    CHECK(run("echo=" + ours.url(), "echo", "echo", {{"message", "both eras"}})["result"]["content"][0]["text"] == "both eras");
 }

@@ -16,7 +16,7 @@ try {
   const tools = (await client.listTools()).tools.map((t) => t.name);
   const result = await client.callTool({ name: tool, arguments: JSON.parse(argsJson) });
   console.log(JSON.stringify({ version: client.getNegotiatedProtocolVersion(), server: client.getServerVersion?.(), tools, result }));
-  await client.close();
 } catch (e) {
   console.log(JSON.stringify({ error: String(e?.stack ?? e) }));
 }
+await client.close().catch(() => {});  // the bridge's stdin closes: it exits
