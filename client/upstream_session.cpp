@@ -299,7 +299,7 @@ void UpstreamSession::refuse_server_request(const json& message) {
     } else {
         // The host answers a 2026 server's input-required results itself, but has no way to take
         // a 2025 server's request in the middle of a call: the server hears why at once.
-        answer["error"] = {{"code", -32601},
+        answer["error"] = {{"code", -32601},  // Method not found: not one this client takes
                            {"message", "the host speaks MCP " + std::string(protocol::kModernVersion) +
                                            ", and the bridge does not translate a 2025 server's " + method + " request to it"}};
         log_event(spdlog::level::warn, "server_request_refused",
