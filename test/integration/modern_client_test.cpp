@@ -368,6 +368,7 @@ TEST_CASE("a 2026-07-28 host reaches a 2025-only server through the bridge, whic
     CHECK(text_of(progress) == "with progress");
     bridge.notify("notifications/cancelled", enveloped({{"requestId", 99}, {"reason", "test"}}));
     CHECK(text_of(bridge.call("echo", {{"message", "still here"}})) == "still here");
+    CHECK(contains(legacy.log(), "POST notifications/cancelled"));  // posted before the next line was read
     only_json_rpc(bridge);
     for (const auto& message : bridge.seen()) CHECK_FALSE((message.contains("method") && message.contains("id")));
 }
