@@ -20,6 +20,16 @@ void HostChannel::failed(const json& id, const UpstreamError& failure) {
     send({{"jsonrpc", "2.0"}, {"id", id}, {"error", failure.rpc_error()}});
 }
 
+std::string envelope_version(const json& message) {
+    if (!message.contains("params")) return "";
+    const json& params = message["params"];
+    if (!params.is_object() || !params.contains("_meta") || !params["_meta"].is_object()) return "";
+    const json& meta = params["_meta"];
+    auto it = meta.find(mcp::protocol::kMetaProtocolVersion);
+    if (it == meta.end()) return "";
+    return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
 void Workers::submit(std::function<void()> job) {
     std::lock_guard<std::mutex> lock(mutex_);
     jobs_.push_back(std::move(job));

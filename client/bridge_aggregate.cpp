@@ -78,6 +78,17 @@ public:
         const std::string method = message["method"].get<std::string>();
         const json& id = message["id"];
         if (method == "initialize") return initialize(message);
+        if (const std::string enveloped = envelope_version(message); method == "server/discover" || !enveloped.empty()) {
+            // Not translated in this mode: the error 2026-07-28 gives for an unsupported version,
+            // which tells a host that can fall back to initialize to do so.
+            json supported = json::array();
+            for (const char* version : mcp::protocol::kLegacyVersions) supported.push_back(version);
+            const std::string requested = enveloped.empty() ? mcp::protocol::kModernVersion : enveloped;
+            return host_.error(id, mcp::protocol::kUnsupportedProtocolVersion,
+                               "Unsupported protocol version: client bridge --all serves hosts that speak MCP 2025 (initialize first), "
+                               "not " + requested + "; a 2026-07-28 host is served by `client bridge SERVER`, one per server",
+                               {{"supported", supported}, {"requested", requested}});
+        }
         if (method == "ping") return host_.answer(id, json::object());
         for (const auto& catalogue : kCatalogues)
             if (method == catalogue.method) {

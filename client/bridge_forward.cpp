@@ -2,10 +2,13 @@
 // server sends comes back as it is. The bridge never answers for the server, except with an
 // error when the server cannot be reached, and when it translates for a 2026-07-28 server: then
 // the server's input-required results become the bridge's own requests to the host, whose
-// answers are taken here instead of being forwarded.
+// answers are taken here instead of being forwarded. A host that speaks 2026-07-28 itself has no
+// initialize: the bridge answers its server/discover from what the server described, and relays
+// its requests (see client/upstream_session.hpp for what that takes with a 2025-only server).
 #include "client/internal/bridge_routes.hpp"
 
 #include "common/log.hpp"
+#include "mcp/protocol.hpp"
 
 #include <chrono>
 #include <future>
@@ -27,7 +30,9 @@ public:
 
     void request(const json& message) override {
         const json id = message["id"];
-        if (message["method"] == "initialize") {
+        const std::string method = message["method"].get<std::string>();
+        if (method == "initialize") {
+            host_era_ = HostEra::legacy;
             // On the reader's thread: nothing else can be forwarded before the session exists.
             try {
                 upstream_.initialize(message, to_host());
@@ -36,14 +41,16 @@ public:
             }
             return;
         }
-        workers_.submit([this, message, id] {
-            try {
-                if (!upstream_.request(message, to_host()))
-                    host_.error(id, kUpstreamErrorCode, upstream_.name() + ": the server ended its event streams without answering");
-            } catch (const UpstreamError& e) {
-                host_.failed(id, e);
-            }
-        });
+        if (host_era_ != HostEra::legacy) {
+            const std::string version = envelope_version(message);
+            if (!version.empty() && version != mcp::protocol::kModernVersion)
+                return host_.error(id, mcp::protocol::kUnsupportedProtocolVersion,
+                                   "Unsupported protocol version: " + version + " (a host without initialize is served in " +
+                                       mcp::protocol::kModernVersion + "; a 2025 host starts with initialize)",
+                                   {{"supported", json::array({mcp::protocol::kModernVersion})}, {"requested", version}});
+            if (host_era_ == HostEra::modern || !version.empty() || method == "server/discover") return modern_request(message);
+        }
+        forward(message, false);
     }
 
     // Notifications and answers are quick (202) and keep their order with later requests.
@@ -72,6 +79,33 @@ public:
     }
 
 private:
+    enum class HostEra { unknown, legacy, modern };  // known by the host's first request
+
+    // A request of a 2026-07-28 host: the server's session is opened on the reader's thread
+    // (as initialize is), server/discover answered here, anything else relayed.
+    void modern_request(const json& message) {
+        host_era_ = HostEra::modern;
+        try {
+            upstream_.open_for_modern_host(message);
+        } catch (const UpstreamError& e) {
+            return host_.failed(message["id"], e);
+        }
+        if (message["method"] == "server/discover") return host_.answer(message["id"], upstream_.modern_discover_result());
+        forward(message, true);
+    }
+
+    void forward(const json& message, bool modern) {
+        workers_.submit([this, message, modern] {
+            const json& id = message["id"];
+            try {
+                if (!(modern ? upstream_.relay(message, to_host()) : upstream_.request(message, to_host())))
+                    host_.error(id, kUpstreamErrorCode, upstream_.name() + ": the server ended its event streams without answering");
+            } catch (const UpstreamError& e) {
+                host_.failed(id, e);
+            }
+        });
+    }
+
     // A request of the bridge's own to the host (for a 2026 server's input-required result);
     // waits for the host's answer, which response() takes.
     json ask_host(const std::string& method, const json& params) {
@@ -96,7 +130,8 @@ private:
 
     void post(const json& message) {
         try {
-            upstream_.post(message);
+            if (host_era_ == HostEra::modern) upstream_.relay_notification(message);
+            else upstream_.post(message);
         } catch (const UpstreamError& e) {
             log_event(spdlog::level::warn, "message_not_delivered",
                       {{"server", e.server()}, {"method", message.value("method", "(response)")}, {"reason", e.what()}});
@@ -106,6 +141,7 @@ private:
     HostChannel& host_;
     Workers& workers_;
     UpstreamSession upstream_;
+    HostEra host_era_ = HostEra::unknown;  // the reader's thread only
     const std::chrono::milliseconds answer_wait_;
     std::mutex asked_mutex_;
     std::map<std::string, std::promise<json>> asked_;  // by the id's JSON text

@@ -76,7 +76,7 @@ json SessionCore::open(const json& initialize, const VersionChoice& choice, cons
             json described = verdict.discover;
             // 2026-07-28 servers name themselves in every result's _meta; users read serverInfo.
             if (!described.contains("serverInfo"))
-                described["serverInfo"] = described.value("_meta", json::object()).value("io.modelcontextprotocol/serverInfo", json::object());
+                described["serverInfo"] = described.value("_meta", json::object()).value(mcp::protocol::kMetaServerInfo, json::object());
             {
                 std::lock_guard<std::mutex> lock(state_mutex_);
                 state_ = State{"", verdict.version, state_.epoch + 1, Era::modern, true};
@@ -129,6 +129,19 @@ void SessionCore::renew(const State& stale) {
 json SessionCore::request(const json& message, const MessageSink& on_message) { return deliver(message, on_message, Lane::call); }
 
 void SessionCore::post(const json& message, Lane lane) { deliver(message, nullptr, lane); }
+
+json SessionCore::forward(const json& message, const MessageSink& on_message) {
+    const State current = state();
+    if (!current.established || current.era != Era::modern) return request(message, on_message);
+    const std::string method = message.value("method", std::string());
+    const json params = message.value("params", json::object());
+    const bool named = method == "tools/call" && params.is_object() && params.contains("name") && params["name"].is_string();
+    const json schema = named ? schema_of(params["name"].get<std::string>()) : json();
+    int status = 0;
+    json answer = exchange(message, modern_headers(current.protocol_version, message, schema), on_message, Lane::call, status);
+    if (!answer.is_null() && method == "tools/list") keep_schemas(answer);
+    return answer;
+}
 
 json SessionCore::deliver(const json& message, const MessageSink& on_message, Lane lane) {
     const std::string method = message.value("method", std::string());

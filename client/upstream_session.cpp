@@ -2,6 +2,7 @@
 
 #include "client/coordinator.hpp"
 #include "common/log.hpp"
+#include "common/version.hpp"
 #include "mcp/protocol.hpp"
 
 #include <algorithm>
@@ -130,6 +131,27 @@ HttpResponse ConnectionPool::send(const std::string& method, const HeaderList& h
 
 namespace {
 
+namespace protocol = mcp::protocol;
+
+// Why the server did not open a session, from its answer to initialize.
+std::string refusal(const json& answer) {
+    return answer.contains("error") && answer["error"].is_object() ? answer["error"].value("message", answer["error"].dump())
+                                                                   : std::string("no answer");
+}
+
+// A 2026-07-28 host's message for a 2025 session: the per-request envelope (which the session
+// itself stands for now) taken out of _meta, the other keys (progressToken...) kept.
+json without_envelope(json message) {
+    if (!message.contains("params") || !message["params"].is_object()) return message;
+    json& params = message["params"];
+    if (!params.contains("_meta") || !params["_meta"].is_object()) return message;
+    json& meta = params["_meta"];
+    for (const char* key : {protocol::kMetaProtocolVersion, protocol::kMetaClientCapabilities, protocol::kMetaClientInfo, protocol::kMetaLogLevel})
+        meta.erase(key);
+    if (meta.empty()) params.erase("_meta");
+    return message;
+}
+
 // The bridge's session heals: whatever notices that the server forgot the session opens a new
 // one, the standalone stream included, so that the host never notices.
 SessionOptions bridge_options() {
@@ -168,7 +190,8 @@ json UpstreamSession::open(const json& request, const MessageSink& on_message) {
     const std::string asked = params.value("protocolVersion", std::string());
     // A server that also speaks the host's version gets the host's own session, forwarded as it
     // is: translation is for a server that speaks only the newer era.
-    const json answer = core_.open(request, VersionChoice{}, asked, on_message);
+    // A 2026-07-28 host has no version of its own to keep: the newest the server offers.
+    const json answer = core_.open(request, VersionChoice{}, host_modern_ ? std::string() : asked, on_message);
     if (!translating()) return answer;
     // The host speaks 2025: it gets an initialize result made of what server/discover says.
     const json& discover = answer["result"];
@@ -184,6 +207,7 @@ json UpstreamSession::open(const json& request, const MessageSink& on_message) {
 }
 
 void UpstreamSession::initialize(const json& request, const MessageSink& on_message) {
+    host_modern_ = false;
     const json answer = open(request, on_message);
     if (on_message) on_message(answer);
 }
@@ -192,8 +216,100 @@ void UpstreamSession::reopen() {
     const json params = core_.initialize_params();
     if (params.is_null()) fail("no session yet: the host has not sent initialize");
     const json answer = open({{"jsonrpc", "2.0"}, {"id", fresh_id()}, {"method", "initialize"}, {"params", params}}, nullptr);
-    if (!answer.contains("result"))
-        fail("the server refused a new session: " + (answer.contains("error") ? answer["error"].value("message", answer["error"].dump()) : "no answer"));
+    if (!answer.contains("result")) fail("the server refused a new session: " + refusal(answer));
+}
+
+void UpstreamSession::open_for_modern_host(const json& request) {
+    host_modern_ = true;
+    if (core_.state().established) return;
+    const json params = request.value("params", json::object());
+    const json meta = params.is_object() && params.contains("_meta") && params["_meta"].is_object() ? params["_meta"] : json::object();
+    json capabilities = meta.value(protocol::kMetaClientCapabilities, json::object());
+    if (!capabilities.is_object()) capabilities = json::object();
+    json client_info = meta.value(protocol::kMetaClientInfo, json());
+    if (!client_info.is_object()) client_info = {{"name", "mcp-mtls-bridge"}, {"version", kVersion}};
+    // What a 2025 server is opened with; a 2026 server hears only the capabilities (and the
+    // envelope of each request).
+    const json initialize = {{"jsonrpc", "2.0"},
+                             {"id", fresh_id()},
+                             {"method", "initialize"},
+                             {"params", {{"protocolVersion", protocol::kLegacyVersions[0]}, {"capabilities", capabilities}, {"clientInfo", client_info}}}};
+    const json answer = open(initialize, nullptr);
+    if (!answer.contains("result")) fail("the server refused a session: " + refusal(answer));
+    const SessionCore::State opened = core_.state();
+    if (opened.era == Era::legacy) {
+        core_.post({{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}});
+        log_event(spdlog::level::info, "protocol_translated",
+                  {{"server", name_}, {"server_version", opened.protocol_version}, {"host_version", protocol::kModernVersion}});
+    }
+}
+
+json UpstreamSession::modern_discover_result() const {
+    json described = core_.description();
+    if (!described.is_object()) described = json::object();
+    json server_info = described.value("serverInfo", json::object());
+    // As mcp/server_methods.cpp and mcp/modern_era.cpp answer it: resultType and the caching
+    // hints (not to be cached: the server behind may change), serverInfo in _meta. The host
+    // reached the bridge in 2026-07-28, and that is the version it is served in.
+    json result = {{"cacheScope", "private"},
+                   {"resultType", protocol::kResultComplete},
+                   {"ttlMs", 0},
+                   {"supportedVersions", json::array({protocol::kModernVersion})},
+                   {"capabilities", described.value("capabilities", json::object())},
+                   {"_meta", {{protocol::kMetaServerInfo, server_info}}}};
+    if (described.contains("instructions")) result["instructions"] = described["instructions"];
+    return result;
+}
+
+bool UpstreamSession::relay(const json& request, const MessageSink& on_message) {
+    json answer;
+    if (core_.state().era == Era::modern) {
+        answer = core_.forward(request, on_message);
+    } else {
+        answer = core_.request(without_envelope(request), [&](const json& message) {
+            if (message.contains("method") && message.contains("id")) return refuse_server_request(message);
+            if (on_message) on_message(message);
+        });
+        // What a 2026-07-28 result says of itself; errors pass as they are.
+        if (answer.contains("result") && answer["result"].is_object()) {
+            json& result = answer["result"];
+            if (!result.contains("resultType")) result["resultType"] = protocol::kResultComplete;
+            const std::string method = request.value("method", std::string());
+            const auto& cacheable = protocol::kCacheableMethods;
+            // Required on lists and reads; not to be cached, since nothing says how long the
+            // server's answer holds.
+            if (std::find(cacheable.begin(), cacheable.end(), method) != cacheable.end()) {
+                if (!result.contains("cacheScope")) result["cacheScope"] = "private";
+                if (!result.contains("ttlMs")) result["ttlMs"] = 0;
+            }
+        }
+    }
+    if (answer.is_null()) return false;
+    if (on_message) on_message(answer);
+    return true;
+}
+
+void UpstreamSession::relay_notification(const json& message) { core_.post(without_envelope(message)); }
+
+void UpstreamSession::refuse_server_request(const json& message) {
+    const std::string method = message["method"].is_string() ? message["method"].get<std::string>() : std::string("(no method)");
+    json answer = {{"jsonrpc", "2.0"}, {"id", message["id"]}};
+    if (method == "ping") {
+        answer["result"] = json::object();
+    } else {
+        // The host answers a 2026 server's input-required results itself, but has no way to take
+        // a 2025 server's request in the middle of a call: the server hears why at once.
+        answer["error"] = {{"code", -32601},  // Method not found: not one this client takes
+                           {"message", "the host speaks MCP " + std::string(protocol::kModernVersion) +
+                                           ", and the bridge does not translate a 2025 server's " + method + " request to it"}};
+        log_event(spdlog::level::warn, "server_request_refused",
+                  {{"server", name_}, {"method", method}, {"reason", "the host speaks 2026-07-28"}});
+    }
+    try {
+        core_.post(answer, Lane::answer);
+    } catch (const UpstreamError& e) {
+        log_event(spdlog::level::warn, "message_not_delivered", {{"server", name_}, {"method", "(response)"}, {"reason", e.what()}});
+    }
 }
 
 bool UpstreamSession::request(const json& request, const MessageSink& on_message) {

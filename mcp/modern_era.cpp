@@ -25,8 +25,8 @@ int64_t ttl_ms(const std::string& method) {
 }
 
 bool cacheable(const std::string& method) {
-    return method == "server/discover" || method == "tools/list" || method == "prompts/list" || method == "resources/list" ||
-           method == "resources/templates/list" || method == "resources/read";
+    const auto& methods = protocol::kCacheableMethods;
+    return std::find(methods.begin(), methods.end(), method) != methods.end();
 }
 
 // Methods whose call may need input from the client over several rounds.

@@ -30,8 +30,10 @@ public:
     explicit HostChannel(int fd) : writer_(fd) {}
     void send(const json& message) { writer_.write(message); }
     void answer(const json& id, const json& result) { send({{"jsonrpc", "2.0"}, {"id", id}, {"result", result}}); }
-    void error(const json& id, int code, const std::string& message) {
-        send({{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", code}, {"message", message}}}});
+    void error(const json& id, int code, const std::string& message, const json& data = nullptr) {
+        json error = {{"code", code}, {"message", message}};
+        if (!data.is_null()) error["data"] = data;
+        send({{"jsonrpc", "2.0"}, {"id", id}, {"error", std::move(error)}});
     }
     // A request that could not reach its server: the error for the host and one line on stderr.
     void failed(const json& id, const UpstreamError& failure);
@@ -40,6 +42,10 @@ public:
 private:
     MessageWriter writer_;
 };
+
+// The protocol version in a request's 2026-07-28 _meta envelope; empty when it carries none (a
+// host of the 2025 era). A host that speaks 2026-07-28 is known by it, or by server/discover.
+std::string envelope_version(const json& message);
 
 // Requests run on threads of their own so that the reader goes on reading: the host answers a
 // server's elicitation while the tool call that asked for it is still waiting. Threads are made

@@ -2,7 +2,8 @@
 // `client bridge`: any MCP host (Claude Desktop, Cursor, VS Code, the MCP Inspector) starts it
 // as a local stdio MCP server, and it forwards over mutual TLS to our servers, which none of
 // those hosts can reach themselves (none presents a client certificate per server). One server
-// is forwarded transparently (the host's initialize, the server's answers, requests both ways);
+// is forwarded transparently (the host's initialize, the server's answers, requests both ways;
+// a host that speaks 2026-07-28 has its server/discover answered by the bridge instead);
 // --all makes the bridge an MCP server of its own whose tools are those of every configured
 // server, each call routed to the server that owns the tool.
 #include "client/coordinator.hpp"

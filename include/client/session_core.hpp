@@ -93,6 +93,10 @@ public:
     // when the server ended every stream without one. The server's other messages in between go to
     // `on_message`. A forgotten session is opened again and the request sent once more.
     nlohmann::json request(const nlohmann::json& message, const MessageSink& on_message);
+    // A request of a 2026-07-28 peer (the bridge's host), in the 2026 era: sent as it is, its own
+    // _meta included, with the headers that must match it; an input-required result is returned
+    // as it is, for that peer to answer. In a 2025 session, the same as request().
+    nlohmann::json forward(const nlohmann::json& message, const MessageSink& on_message);
     // Sends a notification or an answer to a server's request.
     void post(const nlohmann::json& message, Lane lane = Lane::call);
 

@@ -9,6 +9,10 @@
 // A server that speaks only 2026-07-28 gets the host's 2025 messages translated: initialize is
 // answered from server/discover, and an input-required result becomes requests to the host
 // (elicitation, sampling, roots) whose answers go back with the retried request.
+// A host that speaks 2026-07-28 itself (no initialize: server/discover and a _meta envelope on
+// every request) reaches either kind of server: a 2026 server gets its requests as they are, and
+// a 2025-only one a session opened with the envelope's capabilities, the envelope taken out of
+// each request and "resultType":"complete" put into each result.
 #include "client/http_connection.hpp"
 #include "client/reloading_tls.hpp"
 #include "client/session_core.hpp"
@@ -93,6 +97,18 @@ public:
     // Forwards a request; the server's messages, its answer last, go to `on_message`. Returns
     // false when the server ended every stream without answering. Throws UpstreamError.
     bool request(const nlohmann::json& request, const MessageSink& on_message);
+    // A 2026-07-28 host: opens the server's session (unless it is open) in the era the client's
+    // negotiation picks, with the capabilities and client info of `request`'s _meta envelope.
+    // Throws UpstreamError.
+    void open_for_modern_host(const nlohmann::json& request);
+    // A 2026-07-28 host: the server/discover result the bridge answers it with, made of what the
+    // server described (its discover or initialize result) in the shape our servers answer.
+    nlohmann::json modern_discover_result() const;
+    // A 2026-07-28 host's request, as request() does for a 2025 host (see the header's paragraph).
+    bool relay(const nlohmann::json& request, const MessageSink& on_message);
+    // A 2026-07-28 host's notification (notifications/cancelled), without its envelope: the
+    // session's own goes with it. Throws UpstreamError.
+    void relay_notification(const nlohmann::json& message);
     // Forwards a notification or an answer to a server's request. Throws UpstreamError.
     void post(const nlohmann::json& message) { core_.post(message); }
     // Keeps the server's standalone event stream open on a thread of its own (when the server
@@ -103,7 +119,8 @@ public:
     void abort() { core_.abort(); }
     // How input-required results of a 2026-07-28 server are put to the host. Set before use.
     void set_host_asker(HostAsker asker) { ask_host_ = std::move(asker); }
-    bool translating() const { return core_.state().era == Era::modern; }  // the server speaks 2026-07-28 and the host 2025
+    // The server speaks 2026-07-28 and the host 2025.
+    bool translating() const { return !host_modern_ && core_.state().era == Era::modern; }
     // Stops listening and ends the session (DELETE). Best effort, never throws.
     void close() { core_.close(); }
 
@@ -120,12 +137,16 @@ private:
     void reopen() override;
 
     // Opens the session with the host's initialize: the answer for the host (made from
-    // server/discover when the server speaks only 2026-07-28).
+    // server/discover when the server speaks only 2026-07-28 and the host 2025).
     nlohmann::json open(const nlohmann::json& request, const MessageSink& on_message);
+    // A request a 2025 server makes of a 2026-07-28 host while a call runs: answered here (the
+    // host would not know what to do with it).
+    void refuse_server_request(const nlohmann::json& message);
 
     const std::string name_;
     ConnectionPool pool_;
     HostAsker ask_host_;
+    std::atomic<bool> host_modern_{false};  // the host speaks 2026-07-28 (open_for_modern_host)
     std::atomic<uint64_t> made_ids_{0};
     SessionCore core_;  // last: stopped before the pool it uses goes
 };

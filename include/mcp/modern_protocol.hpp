@@ -21,8 +21,8 @@ inline constexpr const char* kProtocolVersion = protocol::kModernVersion;
 using protocol::kMetaClientCapabilities;
 using protocol::kMetaClientInfo;
 using protocol::kMetaProtocolVersion;
-inline constexpr const char* kMetaLogLevel = "io.modelcontextprotocol/logLevel";
-inline constexpr const char* kMetaServerInfo = "io.modelcontextprotocol/serverInfo";
+using protocol::kMetaLogLevel;
+using protocol::kMetaServerInfo;
 inline constexpr const char* kMetaSubscriptionId = "io.modelcontextprotocol/subscriptionId";
 
 // JSON-RPC error codes the revision adds.

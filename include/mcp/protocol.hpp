@@ -18,6 +18,9 @@ constexpr std::array<const char*, 3> kLegacyVersions = {"2025-11-25", "2025-06-1
 constexpr const char* kMetaProtocolVersion = "io.modelcontextprotocol/protocolVersion";
 constexpr const char* kMetaClientCapabilities = "io.modelcontextprotocol/clientCapabilities";
 constexpr const char* kMetaClientInfo = "io.modelcontextprotocol/clientInfo";
+constexpr const char* kMetaLogLevel = "io.modelcontextprotocol/logLevel";  // optional
+// The result _meta key naming the server (2026-07-28 has no initialize result to carry it).
+constexpr const char* kMetaServerInfo = "io.modelcontextprotocol/serverInfo";
 
 // HTTP headers.
 constexpr const char* kHeaderProtocolVersion = "MCP-Protocol-Version";
@@ -31,6 +34,10 @@ constexpr const char* kSchemaHeaderKeyword = "x-mcp-header";
 // Result kinds of 2026-07-28 (results without resultType are complete).
 constexpr const char* kResultComplete = "complete";
 constexpr const char* kResultInputRequired = "input_required";
+
+// Methods whose 2026-07-28 results must carry the caching hints cacheScope and ttlMs.
+constexpr std::array<const char*, 6> kCacheableMethods = {"server/discover", "tools/list",               "prompts/list",
+                                                          "resources/list",  "resources/templates/list", "resources/read"};
 
 // JSON-RPC error codes.
 constexpr int kUnsupportedProtocolVersion = -32022;

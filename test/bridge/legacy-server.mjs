@@ -18,6 +18,17 @@ function server() {
   const s = new McpServer({ name: 'legacy-fixture', version: '1.0.0' });
   s.registerTool('echo', { description: 'Returns the message', inputSchema: { message: z.string() } },
     async ({ message }) => ({ content: [{ type: 'text', text: message }] }));
+  // Asks the client in the middle of the call, on the call's own stream, as 2025 servers do.
+  s.registerTool('confirm', { description: 'Asks the user to confirm', inputSchema: {} }, async (_args, extra) => {
+    try {
+      const answer = await s.server.elicitInput(
+        { message: 'Proceed?', requestedSchema: { type: 'object', properties: { ok: { type: 'boolean' } } } },
+        { relatedRequestId: extra.requestId });
+      return { content: [{ type: 'text', text: `answered: ${answer.action}` }] };
+    } catch (error) {
+      return { content: [{ type: 'text', text: `no answer: ${error.message}` }], isError: true };
+    }
+  });
   return s;
 }
 

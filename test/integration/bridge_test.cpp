@@ -3,8 +3,8 @@
 // Claude Desktop or VS Code would run the bridge) or the test itself holding the bridge's stdin
 // and stdout, which lets it kill servers, rotate certificates and send bad input in between.
 #include "test/support/fixtures.hpp"
+#include "test/support/bridge_host.hpp"
 #include "test/support/sdk_host.hpp"
-#include "test/support/stdio_process.hpp"
 
 #include <catch2/catch.hpp>
 #include <csignal>
@@ -35,67 +35,6 @@ json plan(const std::vector<std::string>& command, json steps) {
 json call_step(const std::string& tool, json arguments = json::object()) {
     return {{"op", "call"}, {"name", tool}, {"arguments", std::move(arguments)}};
 }
-
-// The test as the MCP host: one JSON-RPC message per line on the bridge's stdin and stdout.
-class BridgeUnderTest {
-public:
-    explicit BridgeUnderTest(std::vector<std::string> argv) : process_(std::move(argv), logs_.file("bridge.log")) {}
-
-    // Sends a request and returns its answer; everything else read meanwhile is kept in seen().
-    json request(const std::string& method, json params = json::object(), std::chrono::milliseconds wait = 30s) {
-        const long id = next_id_++;
-        process_.write_line(json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}}.dump());
-        return answer_to(id, wait);
-    }
-    // Answers may come in any order (the bridge forwards requests concurrently): one read
-    // earlier while waiting for another is taken from seen().
-    json answer_to(const json& id, std::chrono::milliseconds wait = 30s) {
-        for (auto it = seen_.begin(); it != seen_.end(); ++it)
-            if (it->is_object() && it->value("id", json()) == id && !it->contains("method")) {
-                json message = *it;
-                seen_.erase(it);
-                return message;
-            }
-        const auto deadline = std::chrono::steady_clock::now() + wait;
-        while (std::chrono::steady_clock::now() < deadline) {
-            auto line = process_.read_line(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
-            if (!line) break;
-            json message = json::parse(*line, nullptr, false);
-            if (message.is_object() && message.value("id", json()) == id && !message.contains("method")) return message;
-            seen_.push_back(message);
-        }
-        return json();
-    }
-    void notify(const std::string& method) { process_.write_line(json{{"jsonrpc", "2.0"}, {"method", method}}.dump()); }
-    json initialize() {
-        json answer = request("initialize", {{"protocolVersion", "2025-06-18"},
-                                             {"capabilities", json::object()},
-                                             {"clientInfo", {{"name", "bridge-test"}, {"version", "1"}}}});
-        notify("notifications/initialized");
-        return answer;
-    }
-    json call(const std::string& tool, json arguments) {
-        return request("tools/call", {{"name", tool}, {"arguments", std::move(arguments)}});
-    }
-    StdioProcess& process() { return process_; }
-    const std::vector<json>& seen() const { return seen_; }
-    std::string log() const { return process_.log(); }
-
-private:
-    TempDir logs_;
-    StdioProcess process_;
-    long next_id_ = 1;
-    std::vector<json> seen_;
-};
-
-std::string text_of(const json& answer) {
-    if (!answer.contains("result")) return "";
-    std::string text;
-    for (const auto& block : answer["result"].value("content", json::array())) text += block.value("text", "");
-    return text;
-}
-
-std::string error_of(const json& answer) { return answer.contains("error") ? answer["error"].value("message", "") : ""; }
 
 std::string current_serial(const std::string& cert) {
     auto r = run_shell("openssl x509 -noout -serial -in '" + cert + "' | cut -d= -f2 | tr A-F a-f");

@@ -2,6 +2,7 @@
 // serving 2026-07-28 over HTTPS with a required client certificate, 2025 traffic refused:
 // test/bridge/modern-server.mjs), against a 2025-only one (the SDK v1: test/bridge/legacy-server.mjs)
 // and against our own servers, which speak both.
+#include "test/support/bridge_host.hpp"
 #include "test/support/fixtures.hpp"
 #include "test/support/sdk_host.hpp"
 
@@ -241,7 +242,188 @@ TEST_CASE("a 2025-only server (the SDK v1's): the client finds the 2025 era by i
     REQUIRE(r.exit_code == 0);
     const auto steps = SdkHost::steps(r.out);
     REQUIRE(steps.size() == 2);
-    CHECK(steps[0]["tools"] == nlohmann::json::array({"echo"}));
+    CHECK(steps[0]["tools"] == nlohmann::json::array({"echo", "confirm"}));
     CHECK(steps[1]["text"] == "through");
 }
 
+
+namespace {
+
+using nlohmann::json;
+
+// A 2026-07-28 request's params: `params` with the per-request _meta envelope.
+json enveloped(json params = json::object(), json capabilities = json::object(), const std::string& version = "2026-07-28") {
+    params["_meta"]["io.modelcontextprotocol/protocolVersion"] = version;
+    params["_meta"]["io.modelcontextprotocol/clientCapabilities"] = std::move(capabilities);
+    params["_meta"]["io.modelcontextprotocol/clientInfo"] = {{"name", "raw-2026-host"}, {"version", "1"}};
+    return params;
+}
+
+// What a 2026-07-28 host gets from the bridge whatever the server behind it speaks: discover
+// answered in our servers' shape, tools/list, a call's text with resultType "complete", the
+// server's own refusal of an unknown tool. Every request declares `capabilities`, as a host does.
+void serve_2026_host(BridgeUnderTest& bridge, const std::string& server_name, const std::string& tool, const json& arguments,
+                     const std::string& text, const json& capabilities = json::object()) {
+    const json discover = bridge.request("server/discover", enveloped(json::object(), capabilities));
+    INFO(discover.dump());
+    INFO("the bridge's log: " << bridge.log());
+    REQUIRE(discover.contains("result"));
+    const json versions = discover["result"].value("supportedVersions", json::array());
+    CHECK(std::find(versions.begin(), versions.end(), "2026-07-28") != versions.end());
+    CHECK(discover["result"]["_meta"]["io.modelcontextprotocol/serverInfo"]["name"] == server_name);
+    CHECK(discover["result"]["resultType"] == "complete");
+    CHECK(discover["result"]["capabilities"].contains("tools"));
+
+    const json listed = bridge.request("tools/list", enveloped(json::object(), capabilities));
+    INFO(listed.dump());
+    REQUIRE(listed.contains("result"));
+    CHECK(listed["result"]["resultType"] == "complete");
+    CHECK(listed["result"]["cacheScope"].is_string());  // the revision requires the caching hints on lists
+    CHECK(listed["result"]["ttlMs"].is_number());
+    std::vector<std::string> names;
+    for (const auto& entry : listed["result"]["tools"]) names.push_back(entry["name"]);
+    CHECK(std::find(names.begin(), names.end(), tool) != names.end());
+
+    const json called = bridge.request("tools/call", enveloped({{"name", tool}, {"arguments", arguments}}, capabilities));
+    INFO(called.dump());
+    CHECK(text_of(called) == text);
+    CHECK(called["result"]["resultType"] == "complete");
+
+    // The server's own refusal (an error, or an isError result), not one of the bridge's.
+    const json unknown = bridge.request("tools/call", enveloped({{"name", "no-such-tool"}, {"arguments", json::object()}}, capabilities));
+    INFO(unknown.dump());
+    CHECK(contains(error_of(unknown) + text_of(unknown), "no-such-tool"));
+    CHECK(unknown.value("error", json::object()).value("code", 0) != -32000);
+}
+
+// stdout carried JSON-RPC messages and nothing else.
+void only_json_rpc(BridgeUnderTest& bridge) {
+    CHECK_FALSE(bridge.process().lines().empty());
+    for (const auto& line : bridge.process().lines()) {
+        INFO(line);
+        const json message = json::parse(line, nullptr, false);
+        CHECK(message.is_object());
+        CHECK(message.value("jsonrpc", "") == "2.0");
+    }
+}
+
+}  // namespace
+
+TEST_CASE("a 2026-07-28 host reaches a 2026-only server through the bridge, its requests as they are", "[modern-client][bridge]") {
+    DemoPki pki;
+    ModernServer modern(pki);
+    BridgeUnderTest bridge(bridge_command(pki, "modern=" + modern.url(), "modern"));
+    serve_2026_host(bridge, "modern-fixture", "add", {{"a", 40}, {"b", 2}}, "42");
+    // The bridge adds the Mcp-Param-Region header the tool's schema asks for (the SDK refuses
+    // the call without it).
+    const json weather = bridge.request("tools/call", enveloped({{"name", "weather"}, {"arguments", {{"region", "north"}}}}));
+    CHECK(text_of(weather) == "sunny in north");
+
+    // An input-required result reaches the host unchanged, and the host answers it itself.
+    const json elicit = {{"elicitation", json::object()}};
+    const json asked = bridge.request("tools/call", enveloped({{"name", "deploy"}, {"arguments", {{"env", "prod"}}}}, elicit));
+    INFO(asked.dump());
+    REQUIRE(asked.contains("result"));
+    CHECK(asked["result"]["resultType"] == "input_required");
+    CHECK(asked["result"]["inputRequests"]["confirm"]["method"] == "elicitation/create");
+    CHECK(asked["result"]["requestState"] == "deploy:prod");
+    const json retried = bridge.request(
+        "tools/call", enveloped({{"name", "deploy"},
+                                 {"arguments", {{"env", "prod"}}},
+                                 {"inputResponses", {{"confirm", {{"action", "accept"}, {"content", {{"confirm", true}}}}}}},
+                                 {"requestState", asked["result"]["requestState"]}},
+                                elicit));
+    INFO(retried.dump());
+    CHECK(text_of(retried) == "deployed to prod");
+    only_json_rpc(bridge);
+    // Nothing of the 2025 era reached the server, and no question went to the host.
+    CHECK_FALSE(contains(modern.log(), "initialize"));
+    for (const auto& message : bridge.seen()) CHECK_FALSE(message.contains("method"));
+}
+
+TEST_CASE("a 2026-07-28 host reaches a 2025-only server through the bridge, which opens the session for it",
+          "[modern-client][bridge]") {
+    DemoPki pki;
+    ModernServer legacy(pki, "legacy-server.mjs");
+    BridgeUnderTest bridge(bridge_command(pki, "legacy=" + legacy.url(), "legacy"));
+    // The session is opened with the capabilities of the host's first request (its discover).
+    const json elicit = {{"elicitation", {{"form", json::object()}}}};
+    serve_2026_host(bridge, "legacy-fixture", "echo", {{"message", "through"}}, "through", elicit);
+    CHECK(contains(legacy.log(), "POST initialize"));
+    CHECK(contains(bridge.log(), "protocol_translated"));
+
+    // The server asks for input in the middle of the call, as 2025 servers do: the bridge tells
+    // it why it gets no answer (a 2026 host has no way to take that request).
+    const json confirmed = bridge.request("tools/call", enveloped({{"name", "confirm"}, {"arguments", json::object()}}, elicit));
+    INFO(confirmed.dump());
+    CHECK(contains(text_of(confirmed), "2026-07-28"));
+    CHECK(confirmed["result"]["resultType"] == "complete");
+    // Other _meta keys still go along; the host's cancellation is forwarded (202, nothing back).
+    const json progress = bridge.request(
+        "tools/call", [] {
+            json params = enveloped({{"name", "echo"}, {"arguments", {{"message", "with progress"}}}});
+            params["_meta"]["progressToken"] = "p1";
+            return params;
+        }());
+    CHECK(text_of(progress) == "with progress");
+    bridge.notify("notifications/cancelled", enveloped({{"requestId", 99}, {"reason", "test"}}));
+    CHECK(text_of(bridge.call("echo", {{"message", "still here"}})) == "still here");
+    CHECK(contains(legacy.log(), "POST notifications/cancelled"));  // posted before the next line was read
+    only_json_rpc(bridge);
+    for (const auto& message : bridge.seen()) CHECK_FALSE((message.contains("method") && message.contains("id")));
+}
+
+TEST_CASE("a 2026-07-28 host reaches our servers (both eras) through the bridge; --all says it serves 2025 hosts only",
+          "[modern-client][bridge]") {
+    DemoPki pki;
+    ServerProcess echo(pki, "echo");
+    {
+        BridgeUnderTest bridge(bridge_command(pki, "echo=" + echo.url(), "echo"));
+        serve_2026_host(bridge, "echo-server", "echo", {{"message", "new era"}}, "new era");
+        // A version the bridge does not speak: the 2026-07-28 error, with what it does speak.
+        const json other = bridge.request("tools/list", enveloped(json::object(), json::object(), "2099-01-01"));
+        CHECK(other["error"]["code"] == -32022);
+        CHECK(other["error"]["data"]["supported"] == json::array({"2026-07-28"}));
+        only_json_rpc(bridge);
+        CHECK_FALSE(contains(bridge.log(), "protocol_translated"));  // both speak 2026-07-28
+    }
+
+    std::vector<std::string> all = bridge_command(pki, "echo=" + echo.url(), "echo");
+    all.back() = "--all";
+    BridgeUnderTest aggregate(all);
+    const json refused = aggregate.request("server/discover", enveloped());
+    INFO(refused.dump());
+    CHECK(refused["error"]["code"] == -32022);
+    CHECK(contains(error_of(refused), "--all"));
+    CHECK(contains(error_of(refused), "client bridge SERVER"));
+    CHECK(aggregate.initialize().contains("result"));  // a 2025 host is served as before
+}
+
+TEST_CASE("the SDK v2 client as a 2026-07-28 host runs the bridge over stdio, to servers of either era",
+          "[modern-client][bridge][sdk]") {
+    DemoPki pki;
+    ModernServer modern(pki);
+    ModernServer legacy(pki, "legacy-server.mjs");
+    SdkHost host;
+    const auto run = [&](const std::string& server, const std::string& name, const std::string& tool, const json& arguments) {
+        std::vector<std::string> args = {tool, arguments.dump()};
+        for (const auto& word : bridge_command(pki, server, name)) args.push_back(word);
+        const auto r = host.run_script("test/modern/sdk2_stdio_host.mjs", args);
+        INFO(r.all());
+        REQUIRE(r.exit_code == 0);
+        const auto lines = SdkHost::steps(r.out);
+        REQUIRE(lines.size() == 1);
+        INFO(lines[0].dump());
+        CHECK(lines[0].value("version", "") == "2026-07-28");
+        return lines[0];
+    };
+    // The SDK answers the server's input-required result itself (its elicitation handler), through the bridge.
+    const json deployed = run("modern=" + modern.url(), "modern", "deploy", {{"env", "prod"}});
+    CHECK(deployed["result"]["content"][0]["text"] == "deployed to prod");
+    CHECK_FALSE(contains(modern.log(), "initialize"));
+    const json echoed = run("legacy=" + legacy.url(), "legacy", "echo", {{"message", "from 2026"}});
+    CHECK(echoed["result"]["content"][0]["text"] == "from 2026");
+    CHECK(echoed["tools"] == json::array({"echo", "confirm"}));
+    ServerProcess ours(pki, "echo");
+    CHECK(run("echo=" + ours.url(), "echo", "echo", {{"message", "both eras"}})["result"]["content"][0]["text"] == "both eras");
+}
