@@ -44,6 +44,14 @@ await_start() {
   done
   cat "$1"; fail "$3 did not start within 10 s"
 }
+# stop_cleanly LOG WHAT: SIGTERM to $server_pid, which must exit 0, or fail with its log.
+stop_cleanly() {
+  local status=0
+  kill -TERM "$server_pid"
+  wait "$server_pid" || status=$?
+  server_pid=
+  (( status == 0 )) || { cat "$1"; fail "$2 exited $status on SIGTERM"; }
+}
 step() { echo "== $*"; }
 
 step "lintian $(basename "$deb")"
@@ -161,10 +169,7 @@ for _ in $(seq 50); do grep -q SIGHUP "$log" && break; sleep 0.1; done
 grep -q SIGHUP "$log" || { cat "$log"; fail "no reload logged after SIGHUP"; }
 call "after the reload" >/dev/null || { cat "$log"; fail "client call after SIGHUP failed"; }
 echo "  SIGHUP: reloaded, still answering"
-kill -TERM "$server_pid"
-status=0; wait "$server_pid" || status=$?
-server_pid=
-(( status == 0 )) || { cat "$log"; fail "echo-server exited $status on SIGTERM"; }
+stop_cleanly "$log" echo-server
 echo "  SIGTERM: exit 0"
 
 step "the renewal's and the CA's commands (their units' ExecStart) as mcp-mtls"
@@ -180,10 +185,7 @@ ca_url=$(sed -n 's/.*ca_started.* url=\(https:[^ ]*\).*/\1/p' "$ca_log")
 [[ -n $ca_url ]] || { cat "$ca_log"; fail "pki serve logged no URL"; }
 health=$(curl -sS --cacert $certs/ca-bundle.crt "$ca_url/healthz") || { cat "$ca_log"; fail "pki serve's /healthz"; }
 echo "  ${ca[*]} --port 0: $ca_url/healthz answers $health"
-kill -TERM "$server_pid"
-status=0; wait "$server_pid" || status=$?
-server_pid=
-(( status == 0 )) || { cat "$ca_log"; fail "pki serve exited $status on SIGTERM"; }
+stop_cleanly "$ca_log" "pki serve"
 
 step "dpkg -i again (an upgrade in place)"
 # An administrator's edit of a config survives (the package's own is unchanged, so dpkg asks nothing).
