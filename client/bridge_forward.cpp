@@ -4,7 +4,8 @@
 // the server's input-required results become the bridge's own requests to the host, whose
 // answers are taken here instead of being forwarded. A host that speaks 2026-07-28 itself has no
 // initialize: the bridge answers its server/discover from what the server described, and relays
-// its requests (see client/upstream_session.hpp for what that takes with a 2025-only server).
+// its requests (see client/upstream_session.hpp and client/modern_host.cpp for what that takes
+// with a 2025-only server).
 #include "client/internal/bridge_routes.hpp"
 
 #include "common/log.hpp"
@@ -74,6 +75,7 @@ public:
 
     void stop(bool abort) override {
         if (abort) upstream_.abort();
+        upstream_.forget_host();  // no retry comes any more for a call parked on the host's answer
         workers_.finish();
         upstream_.close();
     }

@@ -139,19 +139,6 @@ std::string refusal(const json& answer) {
                                                                    : std::string("no answer");
 }
 
-// A 2026-07-28 host's message for a 2025 session: the per-request envelope (which the session
-// itself stands for now) taken out of _meta, the other keys (progressToken...) kept.
-json without_envelope(json message) {
-    if (!message.contains("params") || !message["params"].is_object()) return message;
-    json& params = message["params"];
-    if (!params.contains("_meta") || !params["_meta"].is_object()) return message;
-    json& meta = params["_meta"];
-    for (const char* key : {protocol::kMetaProtocolVersion, protocol::kMetaClientCapabilities, protocol::kMetaClientInfo, protocol::kMetaLogLevel})
-        meta.erase(key);
-    if (meta.empty()) params.erase("_meta");
-    return message;
-}
-
 // The bridge's session heals: whatever notices that the server forgot the session opens a new
 // one, the standalone stream included, so that the host never notices.
 SessionOptions bridge_options() {
@@ -262,54 +249,11 @@ json UpstreamSession::modern_discover_result() const {
 }
 
 bool UpstreamSession::relay(const json& request, const MessageSink& on_message) {
-    json answer;
-    if (core_.state().era == Era::modern) {
-        answer = core_.forward(request, on_message);
-    } else {
-        answer = core_.request(without_envelope(request), [&](const json& message) {
-            if (message.contains("method") && message.contains("id")) return refuse_server_request(message);
-            if (on_message) on_message(message);
-        });
-        // What a 2026-07-28 result says of itself; errors pass as they are.
-        if (answer.contains("result") && answer["result"].is_object()) {
-            json& result = answer["result"];
-            if (!result.contains("resultType")) result["resultType"] = protocol::kResultComplete;
-            const std::string method = request.value("method", std::string());
-            const auto& cacheable = protocol::kCacheableMethods;
-            // Required on lists and reads; not to be cached, since nothing says how long the
-            // server's answer holds.
-            if (std::find(cacheable.begin(), cacheable.end(), method) != cacheable.end()) {
-                if (!result.contains("cacheScope")) result["cacheScope"] = "private";
-                if (!result.contains("ttlMs")) result["ttlMs"] = 0;
-            }
-        }
-    }
+    if (core_.state().era != Era::modern) return relay_to_legacy(request, on_message);
+    const json answer = core_.forward(request, on_message);
     if (answer.is_null()) return false;
     if (on_message) on_message(answer);
     return true;
-}
-
-void UpstreamSession::relay_notification(const json& message) { core_.post(without_envelope(message)); }
-
-void UpstreamSession::refuse_server_request(const json& message) {
-    const std::string method = message["method"].is_string() ? message["method"].get<std::string>() : std::string("(no method)");
-    json answer = {{"jsonrpc", "2.0"}, {"id", message["id"]}};
-    if (method == "ping") {
-        answer["result"] = json::object();
-    } else {
-        // The host answers a 2026 server's input-required results itself, but has no way to take
-        // a 2025 server's request in the middle of a call: the server hears why at once.
-        answer["error"] = {{"code", -32601},  // Method not found: not one this client takes
-                           {"message", "the host speaks MCP " + std::string(protocol::kModernVersion) +
-                                           ", and the bridge does not translate a 2025 server's " + method + " request to it"}};
-        log_event(spdlog::level::warn, "server_request_refused",
-                  {{"server", name_}, {"method", method}, {"reason", "the host speaks 2026-07-28"}});
-    }
-    try {
-        core_.post(answer, Lane::answer);
-    } catch (const UpstreamError& e) {
-        log_event(spdlog::level::warn, "message_not_delivered", {{"server", name_}, {"method", "(response)"}, {"reason", e.what()}});
-    }
 }
 
 bool UpstreamSession::request(const json& request, const MessageSink& on_message) {

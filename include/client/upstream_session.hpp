@@ -12,12 +12,18 @@
 // A host that speaks 2026-07-28 itself (no initialize: server/discover and a _meta envelope on
 // every request) reaches either kind of server: a 2026 server gets its requests as they are, and
 // a 2025-only one a session opened with the envelope's capabilities, the envelope taken out of
-// each request and "resultType":"complete" put into each result.
+// each request and "resultType":"complete" put into each result. Such a server's request in the
+// middle of a call (elicitation, sampling, roots) becomes an input-required result for the host:
+// the call stays open upstream, parked under an opaque requestState of the bridge's own, until
+// the host's retry brings the answer, which goes to the server as the answer to its request.
 #include "client/http_connection.hpp"
 #include "client/reloading_tls.hpp"
 #include "client/session_core.hpp"
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -116,13 +122,22 @@ public:
     // the new session when the session was renewed.
     void start_listening(MessageSink on_message) { core_.start_listening(std::move(on_message)); }
     // Ends every exchange in progress (shutdown by signal); they fail with UpstreamError.
-    void abort() { core_.abort(); }
+    void abort() {
+        forget_host();
+        core_.abort();
+    }
     // How input-required results of a 2026-07-28 server are put to the host. Set before use.
     void set_host_asker(HostAsker asker) { ask_host_ = std::move(asker); }
     // The server speaks 2026-07-28 and the host 2025.
     bool translating() const { return !host_modern_ && core_.state().era == Era::modern; }
+    // The host is gone (its stdin closed): calls parked until it answers end now, their server
+    // told that no answer comes.
+    void forget_host();
     // Stops listening and ends the session (DELETE). Best effort, never throws.
-    void close() { core_.close(); }
+    void close() {
+        forget_host();
+        core_.close();
+    }
 
     const std::string& name() const { return name_; }
 
@@ -139,15 +154,34 @@ private:
     // Opens the session with the host's initialize: the answer for the host (made from
     // server/discover when the server speaks only 2026-07-28 and the host 2025).
     nlohmann::json open(const nlohmann::json& request, const MessageSink& on_message);
-    // A request a 2025 server makes of a 2026-07-28 host while a call runs: answered here (the
-    // host would not know what to do with it).
-    void refuse_server_request(const nlohmann::json& message);
+    // A request a 2025 server makes of a 2026-07-28 host while a call runs, that the host cannot
+    // be asked (input rounds are all taken, or it is not elicitation, sampling or roots): answered
+    // here.
+    void refuse_server_request(const nlohmann::json& message, const std::string& reason);
+
+    // client/upstream_rounds.cpp: a 2026-07-28 host's call to a 2025 server, as input rounds.
+    struct HeldCall;
+    // A new call (its answer to the host, after as many rounds as the server asks), or the
+    // host's retry of one that is parked (params.requestState).
+    bool relay_to_legacy(const nlohmann::json& request, const MessageSink& on_message);
+    bool resume(const nlohmann::json& request, const MessageSink& on_message);
+    // The server's request during `call`: put to the host as an input-required result, then
+    // waits (on the thread that reads the server's stream) for the host's retry and answers the
+    // server with what it brought.
+    void put_to_host(const std::shared_ptr<HeldCall>& call, const nlohmann::json& server_request);
+    // A retry of a round in progress names the round's own id: a cancellation of it is meant for
+    // the call's first id, the one the server knows.
+    nlohmann::json upstream_id_of(const nlohmann::json& host_id);
 
     const std::string name_;
     ConnectionPool pool_;
     HostAsker ask_host_;
     std::atomic<bool> host_modern_{false};  // the host speaks 2026-07-28 (open_for_modern_host)
     std::atomic<uint64_t> made_ids_{0};
+    std::mutex held_mutex_;  // before a HeldCall's own
+    std::map<std::string, std::shared_ptr<HeldCall>> held_;  // parked calls by their requestState
+    std::map<std::string, nlohmann::json> retried_ids_;      // a retry's id (JSON text) -> the call's first id
+    bool host_gone_ = false;                                 // forget_host(): nothing is parked any more
     SessionCore core_;  // last: stopped before the pool it uses goes
 };
 

@@ -29,6 +29,17 @@ function server() {
       return { content: [{ type: 'text', text: `no answer: ${error.message}` }], isError: true };
     }
   });
+  // Three questions in turn on the call's stream (elicitation, sampling, roots), each waiting
+  // for the answer before the next: a multi-round call for a 2026 host behind the bridge.
+  s.registerTool('survey', { description: 'Asks three questions', inputSchema: {} }, async (_args, extra) => {
+    const asked = { relatedRequestId: extra.requestId };
+    const name = await s.server.elicitInput(
+      { message: 'Your name?', requestedSchema: { type: 'object', properties: { name: { type: 'string' } } } }, asked);
+    const sampled = await s.server.createMessage(
+      { messages: [{ role: 'user', content: { type: 'text', text: 'A word?' } }], maxTokens: 10 }, asked);
+    const { roots } = await s.server.listRoots(undefined, asked);
+    return { content: [{ type: 'text', text: `${name.content?.name}|${sampled.content?.text}|${roots.map((r) => r.uri).join(',')}` }] };
+  });
   return s;
 }
 

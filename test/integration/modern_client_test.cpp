@@ -242,7 +242,7 @@ TEST_CASE("a 2025-only server (the SDK v1's): the client finds the 2025 era by i
     REQUIRE(r.exit_code == 0);
     const auto steps = SdkHost::steps(r.out);
     REQUIRE(steps.size() == 2);
-    CHECK(steps[0]["tools"] == nlohmann::json::array({"echo", "confirm"}));
+    CHECK(steps[0]["tools"] == nlohmann::json::array({"echo", "confirm", "survey"}));
     CHECK(steps[1]["text"] == "through");
 }
 
@@ -352,12 +352,34 @@ TEST_CASE("a 2026-07-28 host reaches a 2025-only server through the bridge, whic
     CHECK(contains(legacy.log(), "POST initialize"));
     CHECK(contains(bridge.log(), "protocol_translated"));
 
-    // The server asks for input in the middle of the call, as 2025 servers do: the bridge tells
-    // it why it gets no answer (a 2026 host has no way to take that request).
-    const json confirmed = bridge.request("tools/call", enveloped({{"name", "confirm"}, {"arguments", json::object()}}, elicit));
+    // The server asks for input in the middle of the call, as 2025 servers do: the host gets an
+    // input-required result (the call waits upstream), and its retry brings the answer.
+    const json asked = bridge.request("tools/call", enveloped({{"name", "confirm"}, {"arguments", json::object()}}, elicit));
+    INFO(asked.dump());
+    REQUIRE(asked.contains("result"));
+    CHECK(asked["result"]["resultType"] == "input_required");
+    const json& questions = asked["result"]["inputRequests"];
+    REQUIRE(questions.size() == 1);
+    const std::string key = questions.begin().key();
+    CHECK(questions[key]["method"] == "elicitation/create");
+    CHECK(questions[key]["params"]["message"] == "Proceed?");
+    const json state = asked["result"]["requestState"];
+    REQUIRE(state.is_string());
+    const json confirmed = bridge.request(
+        "tools/call", enveloped({{"name", "confirm"},
+                                 {"arguments", json::object()},
+                                 {"inputResponses", {{key, {{"action", "accept"}, {"content", {{"ok", true}}}}}}},
+                                 {"requestState", state}},
+                                elicit));
     INFO(confirmed.dump());
-    CHECK(contains(text_of(confirmed), "2026-07-28"));
+    CHECK(text_of(confirmed) == "answered: accept");
     CHECK(confirmed["result"]["resultType"] == "complete");
+    // A round is answered once.
+    const json replayed = bridge.request(
+        "tools/call", enveloped({{"name", "confirm"}, {"arguments", json::object()}, {"inputResponses", {{key, {{"action", "accept"}}}}}, {"requestState", state}},
+                                elicit));
+    CHECK(replayed["error"]["code"] == -32602);
+    CHECK(contains(error_of(replayed), "requestState"));
     // Other _meta keys still go along; the host's cancellation is forwarded (202, nothing back).
     const json progress = bridge.request(
         "tools/call", [] {
@@ -370,6 +392,75 @@ TEST_CASE("a 2026-07-28 host reaches a 2025-only server through the bridge, whic
     CHECK(text_of(bridge.call("echo", {{"message", "still here"}})) == "still here");
     CHECK(contains(legacy.log(), "POST notifications/cancelled"));  // posted before the next line was read
     only_json_rpc(bridge);
+    for (const auto& message : bridge.seen()) CHECK_FALSE((message.contains("method") && message.contains("id")));
+}
+
+TEST_CASE("a 2025-only server's questions in the middle of a call become input rounds for a 2026-07-28 host",
+          "[modern-client][bridge]") {
+    DemoPki pki;
+    ModernServer legacy(pki, "legacy-server.mjs");
+    BridgeUnderTest bridge(bridge_command(pki, "legacy=" + legacy.url(), "legacy"));
+    const json capabilities = {{"elicitation", {{"form", json::object()}}}, {"sampling", json::object()}, {"roots", json::object()}};
+    const json survey = enveloped({{"name", "survey"}, {"arguments", json::object()}}, capabilities);
+    const auto retry = [&](const json& round, const json& answers) {
+        json params = survey;
+        params["inputResponses"] = answers;
+        params["requestState"] = round["result"]["requestState"];
+        return params;
+    };
+    const auto key_of = [](const json& round) { return round["result"]["inputRequests"].begin().key(); };
+
+    const json first = bridge.request("tools/call", survey);
+    INFO(first.dump());
+    REQUIRE(first["result"]["resultType"] == "input_required");
+    CHECK(first["result"]["inputRequests"][key_of(first)]["method"] == "elicitation/create");
+
+    // Bad retries are refused, and the question stands: a forged state, an answer to a question
+    // never asked, another tool with this call's state.
+    json forged = retry(first, {{key_of(first), {{"action", "accept"}}}});
+    forged["requestState"] = "forged";
+    CHECK(bridge.request("tools/call", forged)["error"]["code"] == -32602);
+    const json stray = bridge.request("tools/call", retry(first, {{"never-asked", {{"action", "accept"}}}}));
+    CHECK(stray["error"]["code"] == -32602);
+    CHECK(contains(error_of(stray), "never-asked"));
+    json other_tool = retry(first, {{key_of(first), {{"action", "accept"}}}});
+    other_tool["name"] = "echo";
+    CHECK(contains(error_of(bridge.request("tools/call", other_tool)), "survey"));
+    // A retry without the answer gets the same question again.
+    const json again = bridge.request("tools/call", retry(first, json::object()));
+    CHECK(again["result"]["inputRequests"] == first["result"]["inputRequests"]);
+
+    const json second = bridge.request("tools/call", retry(first, {{key_of(first), {{"action", "accept"}, {"content", {{"name", "ada"}}}}}}));
+    INFO(second.dump());
+    REQUIRE(second["result"]["resultType"] == "input_required");
+    CHECK(second["result"]["inputRequests"][key_of(second)]["method"] == "sampling/createMessage");
+    CHECK(second["result"]["requestState"] != first["result"]["requestState"]);
+    const json sampled = {{"role", "assistant"}, {"model", "test"}, {"content", {{"type", "text"}, {"text", "blue"}}}};
+    const json third = bridge.request("tools/call", retry(second, {{key_of(second), sampled}}));
+    INFO(third.dump());
+    REQUIRE(third["result"]["resultType"] == "input_required");
+    CHECK(third["result"]["inputRequests"][key_of(third)]["method"] == "roots/list");
+    const json roots = {{"roots", {{{"uri", "file:///srv/data"}, {"name", "data"}}}}};
+    const json done = bridge.request("tools/call", retry(third, {{key_of(third), roots}}));
+    INFO(done.dump());
+    CHECK(text_of(done) == "ada|blue|file:///srv/data");
+    CHECK(done["result"]["resultType"] == "complete");
+
+    // Calls park side by side: two surveys, answered in the other order.
+    const json a = bridge.request("tools/call", survey);
+    const json b = bridge.request("tools/call", survey);
+    REQUIRE(b["result"]["resultType"] == "input_required");
+    const json b_next = bridge.request("tools/call", retry(b, {{key_of(b), {{"action", "decline"}}}}));
+    const json a_next = bridge.request("tools/call", retry(a, {{key_of(a), {{"action", "accept"}, {"content", {{"name", "bo"}}}}}}));
+    for (const json& next : {a_next, b_next}) {
+        INFO(next.dump());
+        REQUIRE(next["result"]["resultType"] == "input_required");
+        CHECK(next["result"]["inputRequests"][key_of(next)]["method"] == "sampling/createMessage");
+    }
+    const json b_roots = bridge.request("tools/call", retry(b_next, {{key_of(b_next), sampled}}));
+    CHECK(text_of(bridge.request("tools/call", retry(b_roots, {{key_of(b_roots), {{"roots", json::array()}}}}))) == "undefined|blue|");
+    only_json_rpc(bridge);
+    // The bridge asked the host nothing itself: every question went as a result.
     for (const auto& message : bridge.seen()) CHECK_FALSE((message.contains("method") && message.contains("id")));
 }
 
@@ -423,7 +514,10 @@ TEST_CASE("the SDK v2 client as a 2026-07-28 host runs the bridge over stdio, to
     CHECK_FALSE(contains(modern.log(), "initialize"));
     const json echoed = run("legacy=" + legacy.url(), "legacy", "echo", {{"message", "from 2026"}});
     CHECK(echoed["result"]["content"][0]["text"] == "from 2026");
-    CHECK(echoed["tools"] == json::array({"echo", "confirm"}));
+    CHECK(echoed["tools"] == json::array({"echo", "confirm", "survey"}));
+    // The 2025 server's elicitation in the middle of the call reaches the SDK as an input-required
+    // result, which it answers (accept) by retrying through the bridge.
+    CHECK(run("legacy=" + legacy.url(), "legacy", "confirm", json::object())["result"]["content"][0]["text"] == "answered: accept");
     ServerProcess ours(pki, "echo");
     CHECK(run("echo=" + ours.url(), "echo", "echo", {{"message", "both eras"}})["result"]["content"][0]["text"] == "both eras");
 }

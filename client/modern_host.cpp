@@ -1,0 +1,323 @@
+// What a host that speaks 2026-07-28 takes to reach a server that speaks only 2025 (see
+// client/upstream_session.hpp): its messages without their envelope, the server's results with
+// what a 2026 result says of itself, and the server's requests in the middle of a call turned
+// into input-required rounds. A 2025 server asks on the call's own stream and waits there for the
+// answer, so the call cannot end and start again as a 2026 server's does: it stays open, the
+// thread reading its stream parked, while the host answers the round; the host's retry (with the
+// bridge's requestState) wakes it with the answer, and from then on the call's messages and its
+// result go to the retry.
+#include "client/oauth.hpp"
+#include "client/upstream_session.hpp"
+#include "common/log.hpp"
+#include "mcp/protocol.hpp"
+
+#include <algorithm>
+
+namespace mcpmtls::client {
+
+using json = nlohmann::json;
+
+namespace {
+
+namespace protocol = mcp::protocol;
+
+// How long a parked call waits for the host's retry: as long as the bridge waits for a 2025
+// host's answer to a question of a 2026 server.
+constexpr auto kHostRetryWait = std::chrono::minutes(10);
+// Each parked call holds a bridge worker (the thread reading its stream): a bound well below the
+// worker count keeps threads free for the retries that release them.
+constexpr size_t kMaxHeldCalls = 16;
+constexpr int kInvalidParams = -32602;
+constexpr int kInternalError = -32603;
+
+// What a 2026-07-28 input-required result can ask the host.
+bool askable(const std::string& method) {
+    return method == "elicitation/create" || method == "sampling/createMessage" || method == "roots/list";
+}
+
+// A 2026-07-28 host's message for a 2025 session: the per-request envelope (which the session
+// itself stands for now) taken out of _meta, the other keys (progressToken...) kept.
+json envelope_removed(json message) {
+    if (!message.contains("params") || !message["params"].is_object()) return message;
+    json& params = message["params"];
+    if (!params.contains("_meta") || !params["_meta"].is_object()) return message;
+    json& meta = params["_meta"];
+    for (const char* key : {protocol::kMetaProtocolVersion, protocol::kMetaClientCapabilities, protocol::kMetaClientInfo, protocol::kMetaLogLevel})
+        meta.erase(key);
+    if (meta.empty()) params.erase("_meta");
+    return message;
+}
+
+// What a 2026-07-28 result says of itself; errors pass as they are.
+void as_modern_result(json& answer, const std::string& method) {
+    if (!answer.contains("result") || !answer["result"].is_object()) return;
+    json& result = answer["result"];
+    if (!result.contains("resultType")) result["resultType"] = protocol::kResultComplete;
+    // Required on lists and reads; not to be cached, since nothing says how long the server's
+    // answer holds.
+    const auto& cacheable = protocol::kCacheableMethods;
+    if (std::find(cacheable.begin(), cacheable.end(), method) != cacheable.end()) {
+        if (!result.contains("cacheScope")) result["cacheScope"] = "private";
+        if (!result.contains("ttlMs")) result["ttlMs"] = 0;
+    }
+}
+
+json rpc_result(const json& id, json result) { return {{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}}; }
+json rpc_error(const json& id, int code, const std::string& message) {
+    return {{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", code}, {"message", message}}}};
+}
+
+}  // namespace
+
+// One call of the host parked on a server's question, shared by the thread that reads the
+// server's stream (the owner) and the host's retries.
+struct UpstreamSession::HeldCall {
+    std::string method;  // what the host's retries must ask again
+    json name;           // params.name of tools/call and prompts/get: the same in each retry
+    json first_id;       // the id the server knows the call by
+    std::mutex mutex;
+    std::condition_variable wake;
+    // The host's request the call's next answer goes to, and where its messages go meanwhile:
+    // the first request, then each retry in turn; empty while parked.
+    json host_id;
+    MessageSink to_host;
+    bool round_over = false;  // the current host request has its answer (a round, or the result)
+    // The round put to the host: one input key for the server's one question.
+    int rounds = 0;
+    std::string key;
+    json question;          // the server's request
+    bool answered = false;  // a retry brought the answer (set under held_mutex_ as well)
+    json answer;            // what the host answered
+    bool abandoned = false; // the host is gone
+
+    json input_required(const std::string& state) const {
+        return {{"resultType", protocol::kResultInputRequired},
+                {"inputRequests", {{key, {{"method", question["method"]}, {"params", question.value("params", json::object())}}}}},
+                {"requestState", state}};
+    }
+};
+
+bool UpstreamSession::relay_to_legacy(const json& request, const MessageSink& on_message) {
+    const json params = request.value("params", json::object());
+    if (params.is_object() && params.contains("requestState")) return resume(request, on_message);
+    auto call = std::make_shared<HeldCall>();
+    call->method = request.value("method", std::string());
+    call->name = params.is_object() ? params.value("name", json()) : json();
+    call->first_id = request["id"];
+    call->host_id = request["id"];
+    call->to_host = on_message;
+    const auto current_host = [&call] {
+        std::lock_guard<std::mutex> lock(call->mutex);
+        return std::make_pair(call->host_id, call->to_host);
+    };
+    json answer;
+    try {
+        answer = core_.request(envelope_removed(request), [&](const json& message) {
+            if (message.contains("method") && message.contains("id")) return put_to_host(call, message);
+            if (auto sink = current_host().second) sink(message);
+        });
+    } catch (const std::exception& e) {
+        // Before the first round the caller answers the request it made; after, the request the
+        // call answers is a retry, which only this thread can still answer.
+        if (call->rounds == 0) throw;
+        const auto failure = dynamic_cast<const UpstreamError*>(&e);
+        const json error = failure ? failure->rpc_error() : json{{"code", kInternalError}, {"message", e.what()}};
+        if (failure) log_event(spdlog::level::warn, "request_failed", failure->log_fields());
+        answer = {{"jsonrpc", "2.0"}, {"error", error}};
+    }
+    auto [id, sink] = current_host();
+    if (!sink) {
+        if (call->rounds > 0)
+            log_event(spdlog::level::info, "call_result_dropped",
+                      {{"server", name_}, {"method", call->method}, {"reason", "the host did not come back for it"}});
+    } else if (answer.is_null() && call->rounds == 0) {
+        return false;  // the caller says so, with the request's id
+    } else {
+        if (answer.is_null()) answer = rpc_error(nullptr, kInternalError, name_ + ": the server ended its event streams without answering");
+        answer["id"] = id;
+        as_modern_result(answer, call->method);
+        sink(answer);
+    }
+    {
+        std::lock_guard<std::mutex> lock(held_mutex_);
+        retried_ids_.erase(id.dump());
+    }
+    {
+        std::lock_guard<std::mutex> lock(call->mutex);
+        call->round_over = true;
+    }
+    call->wake.notify_all();
+    return true;
+}
+
+void UpstreamSession::put_to_host(const std::shared_ptr<HeldCall>& call, const json& question) {
+    const std::string method = question["method"].is_string() ? question["method"].get<std::string>() : std::string();
+    if (method == "ping") return refuse_server_request(question, "");
+    if (!askable(method)) return refuse_server_request(question, "the bridge puts only elicitation, sampling and roots requests to a 2026-07-28 host");
+    const std::string state = oauth::random_token(24);
+    {
+        std::lock_guard<std::mutex> lock(held_mutex_);
+        if (host_gone_) return refuse_server_request(question, "the host is gone");
+        if (held_.size() >= kMaxHeldCalls)
+            return refuse_server_request(question, std::to_string(kMaxHeldCalls) + " calls wait for the host's input already");
+        held_[state] = call;
+    }
+    json id, round;
+    MessageSink sink;
+    {
+        std::lock_guard<std::mutex> lock(call->mutex);
+        call->key = "input-" + std::to_string(++call->rounds);
+        call->question = question;
+        call->answered = false;
+        call->answer = nullptr;
+        round = call->input_required(state);
+        id = std::exchange(call->host_id, nullptr);
+        sink = std::exchange(call->to_host, nullptr);
+    }
+    if (!sink) {  // the host stopped answering this call a round ago
+        std::lock_guard<std::mutex> lock(held_mutex_);
+        held_.erase(state);
+        return refuse_server_request(question, "the host did not come back for this call's previous question");
+    }
+    log_event(spdlog::level::debug, "input_requested", {{"server", name_}, {"method", method}, {"round", call->rounds}});
+    sink(rpc_result(id, round));
+    {
+        std::lock_guard<std::mutex> lock(held_mutex_);
+        retried_ids_.erase(id.dump());
+    }
+    {
+        std::lock_guard<std::mutex> lock(call->mutex);
+        call->round_over = true;
+    }
+    call->wake.notify_all();
+
+    // Parked: the server waits for this answer on the same stream anyway.
+    {
+        std::unique_lock<std::mutex> lock(call->mutex);
+        call->wake.wait_for(lock, kHostRetryWait, [&call] { return call->answered || call->abandoned; });
+    }
+    bool answered = false, abandoned = false;
+    json reply;
+    {
+        // The retry marks the call answered under held_mutex_ while it takes the state: once
+        // the state is gone from here, no retry can come for this round.
+        std::lock_guard<std::mutex> held_lock(held_mutex_);
+        held_.erase(state);
+        std::lock_guard<std::mutex> lock(call->mutex);
+        answered = call->answered;
+        abandoned = call->abandoned;
+        reply = call->answer;
+    }
+    json to_server = {{"jsonrpc", "2.0"}, {"id", question["id"]}};
+    if (answered) {
+        to_server["result"] = reply;
+    } else {
+        const std::string reason = abandoned ? "the host is gone" : "the host did not answer within 10 minutes";
+        to_server["error"] = {{"code", kInternalError}, {"message", reason}};
+        log_event(spdlog::level::warn, "input_not_answered", {{"server", name_}, {"method", method}, {"reason", reason}});
+    }
+    try {
+        core_.post(to_server, Lane::answer);
+    } catch (const UpstreamError& e) {
+        log_event(spdlog::level::warn, "message_not_delivered", {{"server", name_}, {"method", "(response)"}, {"reason", e.what()}});
+    }
+}
+
+bool UpstreamSession::resume(const json& request, const MessageSink& on_message) {
+    const json& id = request["id"];
+    const json& params = request["params"];
+    const auto refuse = [&](const std::string& message) {
+        if (on_message) on_message(rpc_error(id, kInvalidParams, message));
+        return true;
+    };
+    if (!params["requestState"].is_string()) return refuse("params.requestState must be the string the bridge sent");
+    if (params.contains("inputResponses") && !params["inputResponses"].is_object())
+        return refuse("params.inputResponses must be an object (input key -> the host's answer)");
+    const std::string state = params["requestState"].get<std::string>();
+    const json responses = params.value("inputResponses", json::object());
+    std::shared_ptr<HeldCall> call;
+    json asked_again;
+    {
+        std::lock_guard<std::mutex> held_lock(held_mutex_);
+        auto it = held_.find(state);
+        if (it == held_.end())
+            return refuse("requestState is not one the bridge gave for " + name_ + ", or its round is over (answered, or expired)");
+        call = it->second;
+        std::lock_guard<std::mutex> lock(call->mutex);
+        if (request.value("method", std::string()) != call->method || params.value("name", json()) != call->name)
+            return refuse("requestState belongs to a " + call->method + (call->name.is_string() ? " of " + call->name.get<std::string>() : "") +
+                          " call");
+        for (auto answer = responses.begin(); answer != responses.end(); ++answer)
+            if (answer.key() != call->key) return refuse("inputResponses['" + answer.key() + "'] answers a question the bridge never asked");
+        if (!responses.contains(call->key)) {
+            asked_again = call->input_required(state);  // as a server does: the question stands
+        } else {
+            held_.erase(it);
+            call->answered = true;
+            call->answer = responses[call->key];
+            call->host_id = id;
+            call->to_host = on_message;
+            call->round_over = false;
+            retried_ids_[id.dump()] = call->first_id;
+        }
+    }
+    if (!asked_again.is_null()) {
+        if (on_message) on_message(rpc_result(id, asked_again));
+        return true;
+    }
+    call->wake.notify_all();
+    // The owner answers this request (another round, or the result); the worker is held until
+    // then, as for any request.
+    std::unique_lock<std::mutex> lock(call->mutex);
+    call->wake.wait(lock, [&call] { return call->round_over; });
+    return true;
+}
+
+json UpstreamSession::upstream_id_of(const json& host_id) {
+    std::lock_guard<std::mutex> lock(held_mutex_);
+    auto it = retried_ids_.find(host_id.dump());
+    return it == retried_ids_.end() ? host_id : it->second;
+}
+
+void UpstreamSession::forget_host() {
+    std::vector<std::shared_ptr<HeldCall>> parked;
+    {
+        std::lock_guard<std::mutex> lock(held_mutex_);
+        host_gone_ = true;
+        for (auto& entry : held_) {
+            std::lock_guard<std::mutex> call_lock(entry.second->mutex);
+            entry.second->abandoned = true;
+            parked.push_back(entry.second);
+        }
+        held_.clear();
+    }
+    for (const auto& call : parked) call->wake.notify_all();
+}
+
+void UpstreamSession::relay_notification(const json& message) {
+    json out = envelope_removed(message);
+    if (out.value("method", std::string()) == "notifications/cancelled" && out.contains("params") && out["params"].is_object() &&
+        out["params"].contains("requestId"))
+        out["params"]["requestId"] = upstream_id_of(out["params"]["requestId"]);
+    core_.post(out);
+}
+
+void UpstreamSession::refuse_server_request(const json& message, const std::string& reason) {
+    const std::string method = message["method"].is_string() ? message["method"].get<std::string>() : std::string("(no method)");
+    json answer = {{"jsonrpc", "2.0"}, {"id", message["id"]}};
+    if (method == "ping") {
+        answer["result"] = json::object();
+    } else {
+        answer["error"] = {{"code", -32601},  // Method not found: not one this client takes
+                           {"message", "the host speaks MCP " + std::string(protocol::kModernVersion) + " and the bridge cannot ask it " +
+                                           method + ": " + reason}};
+        log_event(spdlog::level::warn, "server_request_refused", {{"server", name_}, {"method", method}, {"reason", reason}});
+    }
+    try {
+        core_.post(answer, Lane::answer);
+    } catch (const UpstreamError& e) {
+        log_event(spdlog::level::warn, "message_not_delivered", {{"server", name_}, {"method", "(response)"}, {"reason", e.what()}});
+    }
+}
+
+}  // namespace mcpmtls::client
