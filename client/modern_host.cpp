@@ -5,7 +5,8 @@
 // answer, so the call cannot end and start again as a 2026 server's does: it stays open, the
 // thread reading its stream parked, while the host answers the round; the host's retry (with the
 // bridge's requestState) wakes it with the answer, and from then on the call's messages and its
-// result go to the retry.
+// result go to the retry. subscriptions/listen becomes the server's standalone stream (and
+// resources/subscribe), its notifications tagged with the listen request's id.
 #include "client/oauth.hpp"
 #include "client/upstream_session.hpp"
 #include "common/log.hpp"
@@ -99,6 +100,7 @@ struct UpstreamSession::HeldCall {
 
 bool UpstreamSession::relay_to_legacy(const json& request, const MessageSink& on_message) {
     const json params = request.value("params", json::object());
+    if (request.value("method", std::string()) == "subscriptions/listen") return listen_for_host(request, on_message);
     if (params.is_object() && params.contains("requestState")) return resume(request, on_message);
     auto call = std::make_shared<HeldCall>();
     call->method = request.value("method", std::string());
@@ -297,9 +299,119 @@ void UpstreamSession::forget_host() {
 void UpstreamSession::relay_notification(const json& message) {
     json out = envelope_removed(message);
     if (out.value("method", std::string()) == "notifications/cancelled" && out.contains("params") && out["params"].is_object() &&
-        out["params"].contains("requestId"))
-        out["params"]["requestId"] = upstream_id_of(out["params"]["requestId"]);
+        out["params"].contains("requestId")) {
+        json& cancelled = out["params"]["requestId"];
+        if (core_.state().era == Era::legacy && end_listener(cancelled)) return;
+        cancelled = upstream_id_of(cancelled);
+    }
     core_.post(out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// subscriptions/listen for a 2025 server
+
+namespace {
+
+// The notification each filter flag of subscriptions/listen stands for, and the server
+// capability (capabilities[CAPABILITY].listChanged) that says the server sends it.
+struct ListChange {
+    const char* flag;
+    const char* notification;
+    const char* capability;
+};
+constexpr ListChange kListChanges[] = {
+    {"toolsListChanged", "notifications/tools/list_changed", "tools"},
+    {"promptsListChanged", "notifications/prompts/list_changed", "prompts"},
+    {"resourcesListChanged", "notifications/resources/list_changed", "resources"},
+};
+// Resource subscriptions a listen request may hold (each is a request to the server).
+constexpr size_t kMaxResourceSubscriptions = 64;
+
+bool offers(const json& capabilities, const char* capability, const char* feature) {
+    return capabilities.contains(capability) && capabilities[capability].is_object() && capabilities[capability].value(feature, false) == true;
+}
+
+}  // namespace
+
+bool UpstreamSession::listen_for_host(const json& request, const MessageSink& on_message) {
+    const json& id = request["id"];
+    const json params = request.value("params", json::object());
+    if (!params.is_object() || !params.contains("notifications") || !params["notifications"].is_object()) {
+        if (on_message) on_message(rpc_error(id, kInvalidParams, "params.notifications must be an object (the notifications to listen for)"));
+        return true;
+    }
+    const json& wanted = params["notifications"];
+    const json described = core_.description();
+    const json capabilities = described.is_object() ? described.value("capabilities", json::object()) : json::object();
+    // The acknowledgement names what the server can send of what was asked, as a 2026 server's does.
+    json honored = json::object();
+    for (const auto& change : kListChanges)
+        if (wanted.value(change.flag, false) == true && offers(capabilities, change.capability, "listChanged")) honored[change.flag] = true;
+    if (wanted.contains("resourceSubscriptions") && wanted["resourceSubscriptions"].is_array() && offers(capabilities, "resources", "subscribe")) {
+        json subscribed = json::array();
+        for (const auto& uri : wanted["resourceSubscriptions"]) {
+            if (!uri.is_string() || subscribed.size() >= kMaxResourceSubscriptions) continue;
+            const json answer = core_.request(
+                {{"jsonrpc", "2.0"}, {"id", fresh_id()}, {"method", "resources/subscribe"}, {"params", {{"uri", uri}}}}, nullptr);
+            if (answer.contains("result")) {
+                subscribed.push_back(uri);
+            } else {
+                log_event(spdlog::level::warn, "subscription_refused",
+                          {{"server", name_}, {"uri", uri}, {"reason", answer.is_null() ? std::string("no answer") : answer["error"].dump()}});
+            }
+        }
+        honored["resourceSubscriptions"] = subscribed;
+    }
+    {
+        std::lock_guard<std::mutex> lock(listeners_mutex_);
+        listeners_.push_back({id, honored, on_message});
+        // A notification sent before the stream is open would be lost: wait a moment for it.
+        core_.start_listening([this](const json& message) { dispatch_standalone(message); }, std::chrono::seconds(5));
+    }
+    if (on_message)
+        on_message({{"jsonrpc", "2.0"},
+                    {"method", "notifications/subscriptions/acknowledged"},
+                    {"params", {{"notifications", honored}, {"_meta", {{protocol::kMetaSubscriptionId, id}}}}}});
+    // The listen request stays open: it ends when the host cancels it (no answer then).
+    return true;
+}
+
+void UpstreamSession::dispatch_standalone(const json& message) {
+    if (!message.contains("method") || !message["method"].is_string()) return;
+    // Outside any call, nothing can carry a question to a 2026 host.
+    if (message.contains("id")) return refuse_server_request(message, "no call of the host is in progress to carry it");
+    const std::string method = message["method"].get<std::string>();
+    const json params = message.value("params", json::object());
+    std::vector<std::pair<json, MessageSink>> recipients;
+    {
+        std::lock_guard<std::mutex> lock(listeners_mutex_);
+        for (const auto& listener : listeners_) {
+            bool wanted = false;
+            for (const auto& change : kListChanges)
+                if (method == change.notification) wanted = listener.filter.value(change.flag, false) == true;
+            if (method == "notifications/resources/updated" && listener.filter.contains("resourceSubscriptions")) {
+                const json& uris = listener.filter["resourceSubscriptions"];
+                wanted = std::find(uris.begin(), uris.end(), params.value("uri", json())) != uris.end();
+            }
+            if (wanted && listener.to_host) recipients.emplace_back(listener.id, listener.to_host);
+        }
+    }
+    for (const auto& [id, sink] : recipients) {
+        json tagged = message;
+        if (!tagged.contains("params") || !tagged["params"].is_object()) tagged["params"] = json::object();
+        tagged["params"]["_meta"][protocol::kMetaSubscriptionId] = id;
+        sink(tagged);
+    }
+}
+
+bool UpstreamSession::end_listener(const json& id) {
+    std::lock_guard<std::mutex> lock(listeners_mutex_);
+    const auto it = std::find_if(listeners_.begin(), listeners_.end(), [&id](const HostListener& listener) { return listener.id == id; });
+    if (it == listeners_.end()) return false;
+    // The server keeps the session's resource subscriptions (a 2025 session has no way to say
+    // which listener they were for); what no listener wants any more is dropped here.
+    listeners_.erase(it);
+    return true;
 }
 
 void UpstreamSession::refuse_server_request(const json& message, const std::string& reason) {

@@ -16,6 +16,7 @@
 // middle of a call (elicitation, sampling, roots) becomes an input-required result for the host:
 // the call stays open upstream, parked under an opaque requestState of the bridge's own, until
 // the host's retry brings the answer, which goes to the server as the answer to its request.
+// Its standalone stream's notifications reach the host through subscriptions/listen.
 #include "client/http_connection.hpp"
 #include "client/reloading_tls.hpp"
 #include "client/session_core.hpp"
@@ -172,6 +173,18 @@ private:
     // A retry of a round in progress names the round's own id: a cancellation of it is meant for
     // the call's first id, the one the server knows.
     nlohmann::json upstream_id_of(const nlohmann::json& host_id);
+    // subscriptions/listen: the server's standalone stream, opened for it, its notifications
+    // filtered for each listen request of the host and tagged with that request's id; resource
+    // subscriptions become resources/subscribe in the session.
+    struct HostListener {
+        nlohmann::json id;      // the listen request's
+        nlohmann::json filter;  // what the server can send of what the host asked for
+        MessageSink to_host;
+    };
+    bool listen_for_host(const nlohmann::json& request, const MessageSink& on_message);
+    void dispatch_standalone(const nlohmann::json& message);
+    // A cancelled listen request: forgotten here (the server never knew its id). True if it was one.
+    bool end_listener(const nlohmann::json& id);
 
     const std::string name_;
     ConnectionPool pool_;
@@ -182,6 +195,8 @@ private:
     std::map<std::string, std::shared_ptr<HeldCall>> held_;  // parked calls by their requestState
     std::map<std::string, nlohmann::json> retried_ids_;      // a retry's id (JSON text) -> the call's first id
     bool host_gone_ = false;                                 // forget_host(): nothing is parked any more
+    std::mutex listeners_mutex_;
+    std::vector<HostListener> listeners_;
     SessionCore core_;  // last: stopped before the pool it uses goes
 };
 

@@ -23,7 +23,7 @@ using protocol::kMetaClientInfo;
 using protocol::kMetaProtocolVersion;
 using protocol::kMetaLogLevel;
 using protocol::kMetaServerInfo;
-inline constexpr const char* kMetaSubscriptionId = "io.modelcontextprotocol/subscriptionId";
+using protocol::kMetaSubscriptionId;
 
 // JSON-RPC error codes the revision adds.
 enum ErrorCode : int {

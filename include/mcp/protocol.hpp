@@ -21,6 +21,8 @@ constexpr const char* kMetaClientInfo = "io.modelcontextprotocol/clientInfo";
 constexpr const char* kMetaLogLevel = "io.modelcontextprotocol/logLevel";  // optional
 // The result _meta key naming the server (2026-07-28 has no initialize result to carry it).
 constexpr const char* kMetaServerInfo = "io.modelcontextprotocol/serverInfo";
+// The _meta key tagging each message of a subscriptions/listen stream with the listen request's id.
+constexpr const char* kMetaSubscriptionId = "io.modelcontextprotocol/subscriptionId";
 
 // HTTP headers.
 constexpr const char* kHeaderProtocolVersion = "MCP-Protocol-Version";

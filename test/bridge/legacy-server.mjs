@@ -10,12 +10,17 @@ import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { SubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
 const [cert, key, ca] = process.argv.slice(2);
 
 function server() {
-  const s = new McpServer({ name: 'legacy-fixture', version: '1.0.0' });
+  const s = new McpServer({ name: 'legacy-fixture', version: '1.0.0' },
+                          { capabilities: { resources: { subscribe: true, listChanged: true } } });
+  s.registerResource('note', 'note://one', { description: 'A note' },
+    async (uri) => ({ contents: [{ uri: uri.href, text: 'one' }] }));
+  s.server.setRequestHandler(SubscribeRequestSchema, async () => ({}));
   s.registerTool('echo', { description: 'Returns the message', inputSchema: { message: z.string() } },
     async ({ message }) => ({ content: [{ type: 'text', text: message }] }));
   // Asks the client in the middle of the call, on the call's own stream, as 2025 servers do.
@@ -39,6 +44,14 @@ function server() {
       { messages: [{ role: 'user', content: { type: 'text', text: 'A word?' } }], maxTokens: 10 }, asked);
     const { roots } = await s.server.listRoots(undefined, asked);
     return { content: [{ type: 'text', text: `${name.content?.name}|${sampled.content?.text}|${roots.map((r) => r.uri).join(',')}` }] };
+  });
+  // Tells whoever listens outside any call (the standalone GET stream): the note changed, and
+  // so did the lists of tools and resources.
+  s.registerTool('touch', { description: 'Changes the note', inputSchema: {} }, async () => {
+    await s.server.sendResourceUpdated({ uri: 'note://one' });
+    s.sendToolListChanged();
+    s.sendResourceListChanged();
+    return { content: [{ type: 'text', text: 'touched' }] };
   });
   return s;
 }

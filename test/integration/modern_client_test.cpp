@@ -242,7 +242,7 @@ TEST_CASE("a 2025-only server (the SDK v1's): the client finds the 2025 era by i
     REQUIRE(r.exit_code == 0);
     const auto steps = SdkHost::steps(r.out);
     REQUIRE(steps.size() == 2);
-    CHECK(steps[0]["tools"] == nlohmann::json::array({"echo", "confirm", "survey"}));
+    CHECK(steps[0]["tools"] == nlohmann::json::array({"echo", "confirm", "survey", "touch"}));
     CHECK(steps[1]["text"] == "through");
 }
 
@@ -464,6 +464,46 @@ TEST_CASE("a 2025-only server's questions in the middle of a call become input r
     for (const auto& message : bridge.seen()) CHECK_FALSE((message.contains("method") && message.contains("id")));
 }
 
+TEST_CASE("a 2026-07-28 host listens to a 2025-only server's standalone stream through subscriptions/listen",
+          "[modern-client][bridge]") {
+    DemoPki pki;
+    ModernServer legacy(pki, "legacy-server.mjs");
+    BridgeUnderTest bridge(bridge_command(pki, "legacy=" + legacy.url(), "legacy"));
+    CHECK(bridge.request("server/discover", enveloped()).contains("result"));
+    // Asked for: tools, prompts (the server has none to change) and two resources' updates.
+    const json filter = {{"toolsListChanged", true}, {"promptsListChanged", true}, {"resourceSubscriptions", {"note://one", "note://two"}}};
+    bridge.process().write_line(
+        json{{"jsonrpc", "2.0"}, {"id", "listen-1"}, {"method", "subscriptions/listen"}, {"params", enveloped({{"notifications", filter}})}}.dump());
+    const json acknowledged = bridge.notification("notifications/subscriptions/acknowledged");
+    INFO(acknowledged.dump());
+    CHECK(acknowledged["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == "listen-1");
+    const json honored = acknowledged["params"]["notifications"];
+    CHECK(honored.value("toolsListChanged", false));
+    CHECK_FALSE(honored.contains("promptsListChanged"));  // the server does not say it sends it
+    CHECK(honored["resourceSubscriptions"] == json::array({"note://one", "note://two"}));
+    CHECK(contains(legacy.log(), "POST resources/subscribe"));
+
+    CHECK(text_of(bridge.request("tools/call", enveloped({{"name", "touch"}, {"arguments", json::object()}}))) == "touched");
+    const json updated = bridge.notification("notifications/resources/updated");
+    INFO(updated.dump());
+    CHECK(updated["params"]["uri"] == "note://one");
+    CHECK(updated["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == "listen-1");
+    const json tools_changed = bridge.notification("notifications/tools/list_changed");
+    CHECK(tools_changed["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == "listen-1");
+    // Not asked for: resources/list_changed stays behind.
+    CHECK(bridge.notification("notifications/resources/list_changed", std::chrono::milliseconds(500)).is_null());
+
+    // Cancelled: the bridge forgets the listener (the server never knew its id), and nothing more comes.
+    bridge.notify("notifications/cancelled", enveloped({{"requestId", "listen-1"}}));
+    CHECK(text_of(bridge.request("tools/call", enveloped({{"name", "touch"}, {"arguments", json::object()}}))) == "touched");
+    CHECK(bridge.notification("notifications/resources/updated", std::chrono::milliseconds(500)).is_null());
+    CHECK_FALSE(contains(legacy.log(), "POST notifications/cancelled"));
+    // No listen request is ever answered, and a bad filter is refused.
+    CHECK(bridge.request("subscriptions/listen", enveloped({{"notifications", "all"}}))["error"]["code"] == -32602);
+    for (const auto& message : bridge.seen()) CHECK(message.value("id", json()) != "listen-1");
+    only_json_rpc(bridge);
+}
+
 TEST_CASE("a 2026-07-28 host reaches our servers (both eras) through the bridge; --all says it serves 2025 hosts only",
           "[modern-client][bridge]") {
     DemoPki pki;
@@ -514,7 +554,7 @@ TEST_CASE("the SDK v2 client as a 2026-07-28 host runs the bridge over stdio, to
     CHECK_FALSE(contains(modern.log(), "initialize"));
     const json echoed = run("legacy=" + legacy.url(), "legacy", "echo", {{"message", "from 2026"}});
     CHECK(echoed["result"]["content"][0]["text"] == "from 2026");
-    CHECK(echoed["tools"] == json::array({"echo", "confirm", "survey"}));
+    CHECK(echoed["tools"] == json::array({"echo", "confirm", "survey", "touch"}));
     // The 2025 server's elicitation in the middle of the call reaches the SDK as an input-required
     // result, which it answers (accept) by retrying through the bridge.
     CHECK(run("legacy=" + legacy.url(), "legacy", "confirm", json::object())["result"]["content"][0]["text"] == "answered: accept");

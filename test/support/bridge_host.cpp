@@ -30,6 +30,27 @@ json BridgeUnderTest::answer_to(const json& id, std::chrono::milliseconds wait) 
     return json();
 }
 
+json BridgeUnderTest::notification(const std::string& method, std::chrono::milliseconds wait) {
+    const auto is_wanted = [&method](const json& message) {
+        return message.is_object() && message.value("method", "") == method && !message.contains("id");
+    };
+    for (auto it = seen_.begin(); it != seen_.end(); ++it)
+        if (is_wanted(*it)) {
+            json message = *it;
+            seen_.erase(it);
+            return message;
+        }
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    while (std::chrono::steady_clock::now() < deadline) {
+        auto line = process_.read_line(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
+        if (!line) break;
+        json message = json::parse(*line, nullptr, false);
+        if (is_wanted(message)) return message;
+        seen_.push_back(message);
+    }
+    return json();
+}
+
 void BridgeUnderTest::notify(const std::string& method, json params) {
     json message = {{"jsonrpc", "2.0"}, {"method", method}};
     if (!params.is_null()) message["params"] = std::move(params);

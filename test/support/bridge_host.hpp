@@ -23,6 +23,9 @@ public:
     // earlier while waiting for another is taken from seen().
     json answer_to(const json& id, std::chrono::milliseconds wait = std::chrono::seconds(30));
     void notify(const std::string& method, json params = nullptr);
+    // The next notification with this method (one read earlier is taken from seen()); null when
+    // none comes within `wait`.
+    json notification(const std::string& method, std::chrono::milliseconds wait = std::chrono::seconds(10));
     // The 2025 handshake: initialize (2025-06-18), then notifications/initialized.
     json initialize();
     json call(const std::string& tool, json arguments);
