@@ -30,6 +30,13 @@ std::string envelope_version(const json& message) {
     return it->is_string() ? it->get<std::string>() : it->dump();
 }
 
+void refuse_version(HostChannel& host, const json& id, const std::string& requested) {
+    host.error(id, mcp::protocol::kUnsupportedProtocolVersion,
+               "Unsupported protocol version: " + requested + " (a host without initialize is served in " +
+                   mcp::protocol::kModernVersion + "; a 2025 host starts with initialize)",
+               {{"supported", json::array({mcp::protocol::kModernVersion})}, {"requested", requested}});
+}
+
 void Workers::submit(std::function<void()> job) {
     std::lock_guard<std::mutex> lock(mutex_);
     jobs_.push_back(std::move(job));

@@ -9,6 +9,12 @@
 // own (two servers may use the same ids). A server that does not answer at start is tried again
 // in the background; when its catalogue appears, the host is told with the list_changed
 // notifications.
+// A host that speaks 2026-07-28 (no initialize: server/discover, or a _meta envelope on every
+// request) is served too: each server opened for it as `client bridge SERVER` opens its one,
+// discover and the lists answered here for the whole, the other requests relayed to their
+// owner (a 2026 server's input-required result reaches the host as it is, and the host's retry,
+// naming the same tool, the same server). It has no stream for list_changed notifications, nor
+// subscriptions or a logging level to set: those methods are refused.
 #include "client/internal/bridge_routes.hpp"
 
 #include "common/log.hpp"
@@ -77,18 +83,13 @@ public:
     void request(const json& message) override {
         const std::string method = message["method"].get<std::string>();
         const json& id = message["id"];
-        if (method == "initialize") return initialize(message);
-        if (const std::string enveloped = envelope_version(message); method == "server/discover" || !enveloped.empty()) {
-            // Not translated in this mode: the error 2026-07-28 gives for an unsupported version,
-            // which tells a host that can fall back to initialize to do so.
-            json supported = json::array();
-            for (const char* version : mcp::protocol::kLegacyVersions) supported.push_back(version);
-            const std::string requested = enveloped.empty() ? mcp::protocol::kModernVersion : enveloped;
-            return host_.error(id, mcp::protocol::kUnsupportedProtocolVersion,
-                               "Unsupported protocol version: client bridge --all serves hosts that speak MCP 2025 (initialize first), "
-                               "not " + requested + "; a 2026-07-28 host is served by `client bridge SERVER`, one per server",
-                               {{"supported", supported}, {"requested", requested}});
+        // The host's era, known by its first request (as `client bridge SERVER` knows it).
+        if (host_era_ != HostEra::legacy) {
+            const std::string version = envelope_version(message);
+            if (!version.empty() && version != mcp::protocol::kModernVersion) return refuse_version(host_, id, version);
+            if (host_era_ == HostEra::modern || !version.empty() || method == "server/discover") return modern_request(message);
         }
+        if (method == "initialize") return initialize(message);
         if (method == "ping") return host_.answer(id, json::object());
         for (const auto& catalogue : kCatalogues)
             if (method == catalogue.method) {
@@ -104,6 +105,13 @@ public:
 
     void notification(const json& message) override {
         const std::string method = message["method"].get<std::string>();
+        const bool modern = host_era_ == HostEra::modern;
+        if (modern && method != "notifications/cancelled") {
+            // initialized, roots/list_changed...: 2025's, concerning sessions this host does not have.
+            log_event(spdlog::level::warn, "host_notification_dropped",
+                      {{"method", method}, {"reason", std::string("not a notification of MCP ") + mcp::protocol::kModernVersion}});
+            return;
+        }
         if (method == "notifications/initialized") {
             host_ready_ = true;
             return;
@@ -117,7 +125,7 @@ public:
                 auto it = calls_in_flight_.find(params.value("requestId", json()).dump());
                 if (it != calls_in_flight_.end()) owner = it->second;
             }
-            if (owner) post(*members_[*owner], message);
+            if (owner) post(*members_[*owner], message, modern);
             return;
         }
         // Anything else (roots/list_changed, ...) concerns every server.
@@ -147,54 +155,112 @@ public:
         stop_retrying();
         if (abort)
             for (auto& member : members_) member->session->abort();
+        // No retry comes any more for a call parked on the host's answer.
+        for (auto& member : members_) member->session->forget_host();
         workers_.finish();
         for (auto& member : members_) member->session->close();
     }
 
 private:
-    void initialize(const json& message) {
-        const json params = message.value("params", json::object());
+    enum class HostEra { unknown, legacy, modern };
+
+    // What the bridge says of itself: in its initialize result to a 2025 host, in its discover
+    // result to a 2026 one (which gets no notifications outside a call, and no subscriptions).
+    json description() const {
+        std::string names;
+        for (const auto& member : members_) names += (names.empty() ? "" : ", ") + member->name;
+        const bool legacy_host = host_era_ != HostEra::modern;
+        const json list_changes = legacy_host ? json{{"listChanged", true}} : json::object();
+        json resources = list_changes;
+        if (legacy_host) resources["subscribe"] = true;
+        return {{"capabilities", {{"tools", list_changes},
+                                  {"resources", resources},
+                                  {"prompts", list_changes},
+                                  {"completions", json::object()},
+                                  {"logging", json::object()}}},
+                {"serverInfo", {{"name", "mcp-mtls-bridge"}, {"title", "mcp-mtls bridge: " + names}, {"version", kVersion}}},
+                {"instructions", "The tools, resources and prompts of the MCP servers " + names +
+                                     ", reached over mutual TLS. A name or URI that two servers share is "
+                                     "offered as SERVER.NAME (SERVER.URI)."}};
+    }
+
+    // Every server is tried once, at the same time, before the host hears back: the first list
+    // is then as complete as it can be. `opening` (the host's initialize, or its first 2026-07-28
+    // request) is what they are opened with, now and when tried again.
+    void open_all(const json& opening) {
         {
             std::lock_guard<std::mutex> lock(mutex_);
-            host_params_ = params;
+            host_opening_ = opening;
         }
-        // Every server is tried once, at the same time, before the host hears back: the first
-        // tools/list is then as complete as it can be.
         std::vector<std::thread> attempts;
         for (size_t i = 0; i < members_.size(); ++i) attempts.emplace_back([this, i] { connect(i); });
         for (auto& attempt : attempts) attempt.join();
+        start_retrying();
+    }
+
+    void initialize(const json& message) {
+        host_era_ = HostEra::legacy;
+        open_all(message);
         const auto& supported = mcp::protocol::kLegacyVersions;
-        const std::string asked = params.value("protocolVersion", "");
+        const std::string asked = message.value("params", json::object()).value("protocolVersion", "");
         const std::string version =
             std::find(supported.begin(), supported.end(), asked) != supported.end() ? asked : std::string("2025-06-18");
-        std::string names;
-        for (const auto& member : members_) names += (names.empty() ? "" : ", ") + member->name;
-        host_.answer(message["id"], {{"protocolVersion", version},
-                                     {"capabilities", {{"tools", {{"listChanged", true}}},
-                                                       {"resources", {{"subscribe", true}, {"listChanged", true}}},
-                                                       {"prompts", {{"listChanged", true}}},
-                                                       {"completions", json::object()},
-                                                       {"logging", json::object()}}},
-                                     {"serverInfo", {{"name", "mcp-mtls-bridge"}, {"title", "mcp-mtls bridge: " + names}, {"version", kVersion}}},
-                                     {"instructions", "The tools, resources and prompts of the MCP servers " + names +
-                                                          ", reached over mutual TLS. A name or URI that two servers share is "
-                                                          "offered as SERVER.NAME (SERVER.URI)."}});
-        start_retrying();
+        json result = description();
+        result["protocolVersion"] = version;
+        host_.answer(message["id"], result);
+    }
+
+    // A request of a 2026-07-28 host; its first opens the servers, on the reader's thread (as
+    // initialize does).
+    void modern_request(const json& message) {
+        const json& id = message["id"];
+        const std::string method = message["method"].get<std::string>();
+        if (host_era_.exchange(HostEra::modern) != HostEra::modern) open_all(message);
+        if (method == "server/discover") return host_.answer(id, UpstreamSession::discover_result(description()));
+        if (method == "ping") return host_.answer(id, {{"resultType", mcp::protocol::kResultComplete}});
+        for (const auto& catalogue : kCatalogues)
+            if (method == catalogue.method) {
+                // The caching hints the revision requires on lists: not to be cached, since the
+                // servers behind may change.
+                std::lock_guard<std::mutex> lock(mutex_);
+                return host_.answer(id, {{catalogue.key, exposed_[catalogue.key]},
+                                         {"resultType", mcp::protocol::kResultComplete},
+                                         {"cacheScope", "private"},
+                                         {"ttlMs", 0}});
+            }
+        if (method == "tools/call" || method == "prompts/get" || method == "resources/read" || method == "completion/complete")
+            return workers_.submit([this, message] { call_owner(message); });
+        if (method == "subscriptions/listen")
+            return host_.error(id, kMethodNotFound,
+                               "method not found: subscriptions/listen (client bridge --all sends a 2026-07-28 host no notifications)");
+        if (method == "initialize" || method == "logging/setLevel" || method == "resources/subscribe" || method == "resources/unsubscribe")
+            return host_.error(id, kMethodNotFound,
+                               "method not found: " + method + " is of MCP 2025, and this host speaks " + mcp::protocol::kModernVersion);
+        host_.error(id, kMethodNotFound, "method not found: " + method);
     }
 
     // Opens the session with `members_[i]` and lists what it offers; the catalogues that changed.
     std::set<std::string> connect(size_t i) {
         Member& member = *members_[i];
-        json params;
+        json opening;
         {
             std::lock_guard<std::mutex> lock(mutex_);
-            params = host_params_;
+            opening = host_opening_;
         }
         try {
-            const json request = {{"jsonrpc", "2.0"}, {"id", "mcp-mtls-bridge-initialize"}, {"method", "initialize"}, {"params", params}};
-            const json result = result_of(member, request, "initialize refused");
-            member.session->post({{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}});
-            const json capabilities = result.value("capabilities", json::object());
+            json capabilities;
+            if (host_era_ == HostEra::modern) {
+                member.session->open_for_modern_host(opening);
+                capabilities = member.session->modern_discover_result().value("capabilities", json::object());
+            } else {
+                const json request = {{"jsonrpc", "2.0"},
+                                      {"id", "mcp-mtls-bridge-initialize"},
+                                      {"method", "initialize"},
+                                      {"params", opening.value("params", json::object())}};
+                const json result = result_of(member, request, "initialize refused");
+                member.session->post({{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}});
+                capabilities = result.value("capabilities", json::object());
+            }
             auto lists = list_all(member, capabilities);
             member.session->start_listening([this, i](const json& m) { relay(i, m); });
             std::lock_guard<std::mutex> lock(mutex_);
@@ -299,8 +365,9 @@ private:
         return changed;
     }
 
+    // A 2026-07-28 host is never told: it has no stream to hear it on (nor ever sends initialized).
     void announce(const std::set<std::string>& changed) {
-        if (!host_ready_) return;
+        if (!host_ready_ || host_era_ == HostEra::modern) return;
         std::set<std::string> sent;
         for (const auto& key : changed) {
             const std::string method = list_changed_notification(key);
@@ -401,7 +468,9 @@ private:
             host_.send(answer);
         };
         try {
-            if (!member.session->request(forwarded, to_host))
+            const bool answered =
+                host_era_ == HostEra::modern ? member.session->relay(forwarded, to_host) : member.session->request(forwarded, to_host);
+            if (!answered)
                 host_.error(id, kUpstreamErrorCode, member.name + ": the server ended its event streams without answering");
         } catch (const UpstreamError& e) {
             host_.failed(id, e);
@@ -436,6 +505,15 @@ private:
         }
         const std::string method = message["method"].get<std::string>();
         if (message.contains("id")) {
+            if (host_era_ == HostEra::modern) {
+                // On the server's standalone stream: a 2026-07-28 host takes no request outside
+                // the input-required result of a call, and the server hears so at once.
+                json answer = {{"jsonrpc", "2.0"}, {"id", message["id"]}};
+                if (method == "ping") answer["result"] = json::object();
+                else answer["error"] = {{"code", kMethodNotFound}, {"message", "the host speaks MCP " + std::string(mcp::protocol::kModernVersion) +
+                                                                                    ", which has no " + method + " request outside a call"}};
+                return post(member, answer);
+            }
             // A request for the host (elicitation, sampling, ping, roots): under an id of ours.
             json forwarded = message;
             {
@@ -495,9 +573,11 @@ private:
         return member.ready;
     }
 
-    void post(Member& member, const json& message) {
+    // `modern`: a 2026-07-28 host's notification, its envelope left out for a 2025 server.
+    void post(Member& member, const json& message, bool modern = false) {
         try {
-            member.session->post(message);
+            if (modern) member.session->relay_notification(message);
+            else member.session->post(message);
         } catch (const UpstreamError& e) {
             log_event(spdlog::level::warn, "message_not_delivered", e.log_fields());
         }
@@ -534,7 +614,8 @@ private:
     Workers& workers_;
     std::vector<std::unique_ptr<Member>> members_;  // fixed at start; their fields under mutex_
     std::mutex mutex_;
-    json host_params_;
+    json host_opening_;  // the host's initialize, or its first 2026-07-28 request
+    std::atomic<HostEra> host_era_{HostEra::unknown};  // set on the reader's thread
     std::map<std::string, json> exposed_;                              // catalogue key -> what the host sees
     std::map<std::string, std::map<std::string, ToolOwner>> owners_;  // catalogue key -> exposed name -> server, its name
     std::map<std::string, ToolOwner> subscriptions_;                  // URI the host subscribed with -> server, its URI

@@ -44,11 +44,7 @@ public:
         }
         if (host_era_ != HostEra::legacy) {
             const std::string version = envelope_version(message);
-            if (!version.empty() && version != mcp::protocol::kModernVersion)
-                return host_.error(id, mcp::protocol::kUnsupportedProtocolVersion,
-                                   "Unsupported protocol version: " + version + " (a host without initialize is served in " +
-                                       mcp::protocol::kModernVersion + "; a 2025 host starts with initialize)",
-                                   {{"supported", json::array({mcp::protocol::kModernVersion})}, {"requested", version}});
+            if (!version.empty() && version != mcp::protocol::kModernVersion) return refuse_version(host_, id, version);
             if (host_era_ == HostEra::modern || !version.empty() || method == "server/discover") return modern_request(message);
         }
         forward(message, false);

@@ -231,8 +231,7 @@ void UpstreamSession::open_for_modern_host(const json& request) {
     }
 }
 
-json UpstreamSession::modern_discover_result() const {
-    json described = core_.description();
+json UpstreamSession::discover_result(json described) {
     if (!described.is_object()) described = json::object();
     json server_info = described.value("serverInfo", json::object());
     // As mcp/server_methods.cpp and mcp/modern_era.cpp answer it: resultType and the caching

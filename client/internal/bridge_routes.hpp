@@ -46,6 +46,9 @@ private:
 // The protocol version in a request's 2026-07-28 _meta envelope; empty when it carries none (a
 // host of the 2025 era). A host that speaks 2026-07-28 is known by it, or by server/discover.
 std::string envelope_version(const json& message);
+// A host without initialize whose envelope names another version than 2026-07-28: that
+// revision's error, with the version the bridge serves such a host in.
+void refuse_version(HostChannel& host, const json& id, const std::string& requested);
 
 // Requests run on threads of their own so that the reader goes on reading: the host answers a
 // server's elicitation while the tool call that asked for it is still waiting. Threads are made

@@ -5,7 +5,8 @@
 // is forwarded transparently (the host's initialize, the server's answers, requests both ways;
 // a host that speaks 2026-07-28 has its server/discover answered by the bridge instead);
 // --all makes the bridge an MCP server of its own whose tools are those of every configured
-// server, each call routed to the server that owns the tool.
+// server, each call routed to the server that owns the tool (for a host of either era: a
+// 2026-07-28 host's discover and lists are the bridge's, its calls relayed to their owner).
 #include "client/coordinator.hpp"
 
 #include <chrono>

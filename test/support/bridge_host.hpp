@@ -45,4 +45,21 @@ std::string text_of(const nlohmann::json& answer);
 // The message of an error answer; "" for a result.
 std::string error_of(const nlohmann::json& answer);
 
+// `client bridge NAME` (a server's name, or --all) with the coordinator's credentials and one
+// --server SPEC (NAME=URL) per entry of `servers`.
+std::vector<std::string> bridge_command(const DemoPki& pki, const std::vector<std::string>& servers, const std::string& name);
+std::vector<std::string> bridge_command(const DemoPki& pki, const std::string& server, const std::string& name);
+// A 2026-07-28 request's params: `params` with the per-request _meta envelope.
+nlohmann::json enveloped(nlohmann::json params = nlohmann::json::object(), nlohmann::json capabilities = nlohmann::json::object(),
+                         const std::string& version = "2026-07-28");
+// Checks what a 2026-07-28 host gets from the bridge whatever the server behind it speaks:
+// discover answered in our servers' shape (serverInfo `server_name`), tools/list with the
+// caching hints and `tool` in it, the call's `text` with resultType "complete", and a refusal of
+// an unknown tool that names it (not a failure to reach a server). Every request declares
+// `capabilities`, as a host does.
+void serve_2026_host(BridgeUnderTest& bridge, const std::string& server_name, const std::string& tool, const nlohmann::json& arguments,
+                     const std::string& text, const nlohmann::json& capabilities = nlohmann::json::object());
+// Checks that the bridge's stdout carried JSON-RPC messages and nothing else.
+void only_json_rpc(BridgeUnderTest& bridge);
+
 }  // namespace mcpmtls::testing

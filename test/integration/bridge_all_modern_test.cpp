@@ -1,0 +1,168 @@
+// `client bridge --all` as the one MCP server of a host that speaks 2026-07-28 (no initialize:
+// server/discover first, a _meta envelope on every request), over servers of every kind at once:
+// ours (both eras), the SDK v2's 2026-only fixture and the SDK v1's 2025-only one. The host is the
+// test itself, one JSON-RPC line at a time, and then the SDK v2 client over stdio.
+#include "test/support/bridge_host.hpp"
+#include "test/support/fixtures.hpp"
+#include "test/support/sdk_host.hpp"
+#include "test/support/sdk_servers.hpp"
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+using namespace mcpmtls::testing;
+using nlohmann::json;
+
+namespace {
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// Our echo server, the 2026-only fixture and the 2025-only one, as --server specs.
+struct ThreeServers {
+    explicit ThreeServers(const DemoPki& pki) : echo(pki, "echo"), modern(pki), legacy(pki, "legacy-server.mjs") {}
+    std::vector<std::string> specs() const { return {"echo=" + echo.url(), "modern=" + modern.url(), "legacy=" + legacy.url()}; }
+    ServerProcess echo;
+    ModernServer modern;
+    ModernServer legacy;
+};
+
+std::vector<std::string> tool_names(const json& listed) {
+    std::vector<std::string> names;
+    for (const auto& entry : listed.value("result", json::object()).value("tools", json::array())) names.push_back(entry["name"]);
+    return names;
+}
+
+bool has(const std::vector<std::string>& names, const std::string& name) { return std::find(names.begin(), names.end(), name) != names.end(); }
+
+}  // namespace
+
+TEST_CASE("client bridge --all serves a 2026-07-28 host: every server's tools, calls to each, input-required through",
+          "[bridge-all-modern][bridge]") {
+    DemoPki pki;
+    ThreeServers servers(pki);
+    BridgeUnderTest bridge(bridge_command(pki, servers.specs(), "--all"));
+    const json elicit = {{"elicitation", json::object()}};
+    // discover (the bridge's own serverInfo), tools/list with the caching hints, a call to the
+    // 2026-only server, an unknown tool refused by the bridge.
+    serve_2026_host(bridge, "mcp-mtls-bridge", "add", {{"a", 40}, {"b", 2}}, "42", elicit);
+    INFO("the bridge's log: " << bridge.log());
+
+    const json listed = bridge.request("tools/list", enveloped(json::object(), elicit));
+    const auto names = tool_names(listed);
+    INFO(listed.dump());
+    // Two servers have an echo tool: each is SERVER.NAME; the others keep their names.
+    CHECK(has(names, "echo.echo"));
+    CHECK(has(names, "legacy.echo"));
+    CHECK_FALSE(has(names, "echo"));
+    CHECK(has(names, "deploy"));
+    CHECK(has(names, "confirm"));
+
+    const json ours = bridge.request("tools/call", enveloped({{"name", "echo.echo"}, {"arguments", {{"message", "to ours"}}}}, elicit));
+    INFO(ours.dump());
+    CHECK(text_of(ours) == "to ours");
+    CHECK(ours["result"]["resultType"] == "complete");
+    const json legacy = bridge.request("tools/call", enveloped({{"name", "legacy.echo"}, {"arguments", {{"message", "to 2025"}}}}, elicit));
+    INFO(legacy.dump());
+    CHECK(text_of(legacy) == "to 2025");
+    CHECK(legacy["result"]["resultType"] == "complete");
+    // The Mcp-Param-Region header the 2026 fixture requires is added on the way.
+    const json weather = bridge.request("tools/call", enveloped({{"name", "weather"}, {"arguments", {{"region", "north"}}}}, elicit));
+    CHECK(text_of(weather) == "sunny in north");
+
+    // The 2026 server's input-required result reaches the host as it is; the host's retry
+    // (inputResponses and the unchanged requestState, which the fixture checks) completes.
+    const json asked = bridge.request("tools/call", enveloped({{"name", "deploy"}, {"arguments", {{"env", "prod"}}}}, elicit));
+    INFO(asked.dump());
+    REQUIRE(asked.contains("result"));
+    CHECK(asked["result"]["resultType"] == "input_required");
+    CHECK(asked["result"]["inputRequests"]["confirm"]["method"] == "elicitation/create");
+    const json retried = bridge.request(
+        "tools/call", enveloped({{"name", "deploy"},
+                                 {"arguments", {{"env", "prod"}}},
+                                 {"inputResponses", {{"confirm", {{"action", "accept"}, {"content", {{"confirm", true}}}}}}},
+                                 {"requestState", asked["result"]["requestState"]}},
+                                elicit));
+    INFO(retried.dump());
+    CHECK(text_of(retried) == "deployed to prod");
+    CHECK(retried["result"]["resultType"] == "complete");
+
+    // The 2025 server's question in the middle of a call: an input round of the bridge's own,
+    // its retry routed to the same server by the tool's name.
+    const json confirm = enveloped({{"name", "confirm"}, {"arguments", json::object()}}, elicit);
+    const json round = bridge.request("tools/call", confirm);
+    INFO(round.dump());
+    REQUIRE(round["result"]["resultType"] == "input_required");
+    const std::string key = round["result"]["inputRequests"].begin().key();
+    CHECK(round["result"]["inputRequests"][key]["method"] == "elicitation/create");
+    json answered = confirm;
+    answered["inputResponses"] = {{key, {{"action", "decline"}}}};
+    answered["requestState"] = round["result"]["requestState"];
+    CHECK(text_of(bridge.request("tools/call", answered)) == "answered: decline");
+
+    // The discover result promises nothing the bridge refuses a 2026 host.
+    const json discovered = bridge.request("server/discover", enveloped(json::object(), elicit));
+    INFO(discovered.dump());
+    const json& capabilities = discovered["result"]["capabilities"];
+    CHECK_FALSE(capabilities["resources"].contains("subscribe"));
+    CHECK_FALSE(capabilities["tools"].contains("listChanged"));
+
+    // Another version: the 2026-07-28 error naming the one served.
+    const json other = bridge.request("tools/list", enveloped(json::object(), elicit, "2099-01-01"));
+    INFO(other.dump());
+    CHECK(other["error"]["code"] == -32022);
+    CHECK(other["error"]["data"]["supported"] == json::array({"2026-07-28"}));
+    CHECK(other["error"]["data"]["requested"] == "2099-01-01");
+
+    // The 2025 era's methods, and a stream the bridge does not have for this host: a clear -32601.
+    for (const char* method : {"resources/subscribe", "logging/setLevel", "subscriptions/listen", "initialize"}) {
+        INFO(method);
+        const json refused = bridge.request(method, enveloped({{"uri", "echo://x"}, {"level", "info"}}, elicit));
+        CHECK(refused["error"]["code"] == -32601);
+        CHECK(contains(error_of(refused), method));
+    }
+    CHECK(text_of(bridge.request("tools/call", enveloped({{"name", "add"}, {"arguments", {{"a", 1}, {"b", 1}}}}, elicit))) == "2");
+
+    only_json_rpc(bridge);
+    // Nothing was asked of the host, and no list_changed was sent to it.
+    for (const auto& message : bridge.seen()) CHECK_FALSE(message.contains("method"));
+    CHECK_FALSE(contains(servers.modern.log(), "initialize"));  // the 2026 server heard only 2026-07-28
+    CHECK(contains(servers.legacy.log(), "POST initialize"));   // the 2025 one a session opened for the host
+}
+
+TEST_CASE("client bridge --all still serves a 2025 host over the same servers", "[bridge-all-modern][bridge]") {
+    DemoPki pki;
+    ThreeServers servers(pki);
+    BridgeUnderTest bridge(bridge_command(pki, servers.specs(), "--all"));
+    const json initialized = bridge.initialize();
+    INFO(initialized.dump());
+    CHECK(initialized["result"]["protocolVersion"] == "2025-06-18");
+    const auto names = tool_names(bridge.request("tools/list"));
+    CHECK(has(names, "echo.echo"));
+    CHECK(has(names, "legacy.echo"));
+    CHECK(has(names, "add"));
+    CHECK(text_of(bridge.call("legacy.echo", {{"message", "old era"}})) == "old era");
+    CHECK(text_of(bridge.call("add", {{"a", 2}, {"b", 3}})) == "5");  // a 2026-only server, translated
+    const json discover = bridge.request("server/discover", enveloped());  // after initialize: the 2025 era stays
+    CHECK(discover["error"]["code"] == -32601);
+    only_json_rpc(bridge);
+}
+
+TEST_CASE("the SDK v2 client as a 2026-07-28 host runs client bridge --all over stdio", "[bridge-all-modern][bridge][sdk]") {
+    DemoPki pki;
+    ThreeServers servers(pki);
+    SdkHost host;
+    std::vector<std::string> args = {"deploy", json{{"env", "prod"}}.dump()};
+    for (const auto& word : bridge_command(pki, servers.specs(), "--all")) args.push_back(word);
+    // The SDK answers the 2026 server's input-required result itself (its elicitation handler).
+    const auto r = host.run_script("test/modern/sdk2_stdio_host.mjs", args);
+    INFO(r.all());
+    REQUIRE(r.exit_code == 0);
+    const auto lines = SdkHost::steps(r.out);
+    REQUIRE(lines.size() == 1);
+    INFO(lines[0].dump());
+    CHECK(lines[0].value("version", "") == "2026-07-28");
+    CHECK(lines[0]["result"]["content"][0]["text"] == "deployed to prod");
+    const json tools = lines[0].value("tools", json::array());
+    CHECK(std::find(tools.begin(), tools.end(), "legacy.echo") != tools.end());
+}
