@@ -72,20 +72,7 @@ TEST_CASE("client bridge --all serves a 2026-07-28 host: every server's tools, c
 
     // The 2026 server's input-required result reaches the host as it is; the host's retry
     // (inputResponses and the unchanged requestState, which the fixture checks) completes.
-    const json asked = bridge.request("tools/call", enveloped({{"name", "deploy"}, {"arguments", {{"env", "prod"}}}}, elicit));
-    INFO(asked.dump());
-    REQUIRE(asked.contains("result"));
-    CHECK(asked["result"]["resultType"] == "input_required");
-    CHECK(asked["result"]["inputRequests"]["confirm"]["method"] == "elicitation/create");
-    const json retried = bridge.request(
-        "tools/call", enveloped({{"name", "deploy"},
-                                 {"arguments", {{"env", "prod"}}},
-                                 {"inputResponses", {{"confirm", {{"action", "accept"}, {"content", {{"confirm", true}}}}}}},
-                                 {"requestState", asked["result"]["requestState"]}},
-                                elicit));
-    INFO(retried.dump());
-    CHECK(text_of(retried) == "deployed to prod");
-    CHECK(retried["result"]["resultType"] == "complete");
+    deploy_through(bridge, elicit);
 
     // The 2025 server's question in the middle of a call: an input round of the bridge's own,
     // its retry routed to the same server by the tool's name.
@@ -152,17 +139,12 @@ TEST_CASE("the SDK v2 client as a 2026-07-28 host runs client bridge --all over 
     DemoPki pki;
     ThreeServers servers(pki);
     SdkHost host;
-    std::vector<std::string> args = {"deploy", json{{"env", "prod"}}.dump()};
-    for (const auto& word : bridge_command(pki, servers.specs(), "--all")) args.push_back(word);
     // The SDK answers the 2026 server's input-required result itself (its elicitation handler).
-    const auto r = host.run_script("test/modern/sdk2_stdio_host.mjs", args);
-    INFO(r.all());
-    REQUIRE(r.exit_code == 0);
-    const auto lines = SdkHost::steps(r.out);
-    REQUIRE(lines.size() == 1);
-    INFO(lines[0].dump());
-    CHECK(lines[0].value("version", "") == "2026-07-28");
-    CHECK(lines[0]["result"]["content"][0]["text"] == "deployed to prod");
-    const json tools = lines[0].value("tools", json::array());
+    const json line = sdk2_stdio_host(host, "deploy", {{"env", "prod"}}, bridge_command(pki, servers.specs(), "--all"));
+    CHECK(line["result"]["content"][0]["text"] == "deployed to prod");
+    const json tools = line.value("tools", json::array());
     CHECK(std::find(tools.begin(), tools.end(), "legacy.echo") != tools.end());
+    // The 2025 server's question in the middle of a call, as an input round of the bridge's own.
+    const json confirmed = sdk2_stdio_host(host, "confirm", json::object(), bridge_command(pki, servers.specs(), "--all"));
+    CHECK(confirmed["result"]["content"][0]["text"] == "answered: accept");
 }

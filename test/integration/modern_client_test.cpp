@@ -224,20 +224,7 @@ TEST_CASE("a 2026-07-28 host reaches a 2026-only server through the bridge, its 
 
     // An input-required result reaches the host unchanged, and the host answers it itself.
     const json elicit = {{"elicitation", json::object()}};
-    const json asked = bridge.request("tools/call", enveloped({{"name", "deploy"}, {"arguments", {{"env", "prod"}}}}, elicit));
-    INFO(asked.dump());
-    REQUIRE(asked.contains("result"));
-    CHECK(asked["result"]["resultType"] == "input_required");
-    CHECK(asked["result"]["inputRequests"]["confirm"]["method"] == "elicitation/create");
-    CHECK(asked["result"]["requestState"] == "deploy:prod");
-    const json retried = bridge.request(
-        "tools/call", enveloped({{"name", "deploy"},
-                                 {"arguments", {{"env", "prod"}}},
-                                 {"inputResponses", {{"confirm", {{"action", "accept"}, {"content", {{"confirm", true}}}}}}},
-                                 {"requestState", asked["result"]["requestState"]}},
-                                elicit));
-    INFO(retried.dump());
-    CHECK(text_of(retried) == "deployed to prod");
+    CHECK(deploy_through(bridge, elicit)["requestState"] == "deploy:prod");
     only_json_rpc(bridge);
     // Nothing of the 2025 era reached the server, and no question went to the host.
     CHECK_FALSE(contains(modern.log(), "initialize"));
@@ -435,16 +422,7 @@ TEST_CASE("the SDK v2 client as a 2026-07-28 host runs the bridge over stdio, to
     ModernServer legacy(pki, "legacy-server.mjs");
     SdkHost host;
     const auto run = [&](const std::string& server, const std::string& name, const std::string& tool, const json& arguments) {
-        std::vector<std::string> args = {tool, arguments.dump()};
-        for (const auto& word : bridge_command(pki, server, name)) args.push_back(word);
-        const auto r = host.run_script("test/modern/sdk2_stdio_host.mjs", args);
-        INFO(r.all());
-        REQUIRE(r.exit_code == 0);
-        const auto lines = SdkHost::steps(r.out);
-        REQUIRE(lines.size() == 1);
-        INFO(lines[0].dump());
-        CHECK(lines[0].value("version", "") == "2026-07-28");
-        return lines[0];
+        return sdk2_stdio_host(host, tool, arguments, bridge_command(pki, server, name));
     };
     // The SDK answers the server's input-required result itself (its elicitation handler), through the bridge.
     const json deployed = run("modern=" + modern.url(), "modern", "deploy", {{"env", "prod"}});

@@ -16,29 +16,18 @@ json BridgeUnderTest::request(const std::string& method, json params, std::chron
 }
 
 json BridgeUnderTest::answer_to(const json& id, std::chrono::milliseconds wait) {
-    for (auto it = seen_.begin(); it != seen_.end(); ++it)
-        if (it->is_object() && it->value("id", json()) == id && !it->contains("method")) {
-            json message = *it;
-            seen_.erase(it);
-            return message;
-        }
-    const auto deadline = std::chrono::steady_clock::now() + wait;
-    while (std::chrono::steady_clock::now() < deadline) {
-        auto line = process_.read_line(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
-        if (!line) break;
-        json message = json::parse(*line, nullptr, false);
-        if (message.is_object() && message.value("id", json()) == id && !message.contains("method")) return message;
-        seen_.push_back(message);
-    }
-    return json();
+    return take([&id](const json& message) { return message.is_object() && message.value("id", json()) == id && !message.contains("method"); },
+                wait);
 }
 
 json BridgeUnderTest::notification(const std::string& method, std::chrono::milliseconds wait) {
-    const auto is_wanted = [&method](const json& message) {
-        return message.is_object() && message.value("method", "") == method && !message.contains("id");
-    };
+    return take([&method](const json& message) { return message.is_object() && message.value("method", "") == method && !message.contains("id"); },
+                wait);
+}
+
+json BridgeUnderTest::take(const std::function<bool(const json&)>& wanted, std::chrono::milliseconds wait) {
     for (auto it = seen_.begin(); it != seen_.end(); ++it)
-        if (is_wanted(*it)) {
+        if (wanted(*it)) {
             json message = *it;
             seen_.erase(it);
             return message;
@@ -48,7 +37,7 @@ json BridgeUnderTest::notification(const std::string& method, std::chrono::milli
         auto line = process_.read_line(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
         if (!line) break;
         json message = json::parse(*line, nullptr, false);
-        if (is_wanted(message)) return message;
+        if (wanted(message)) return message;
         seen_.push_back(message);
     }
     return json();
@@ -136,6 +125,37 @@ void serve_2026_host(BridgeUnderTest& bridge, const std::string& server_name, co
     INFO(unknown.dump());
     CHECK((error_of(unknown) + text_of(unknown)).find("no-such-tool") != std::string::npos);
     CHECK(unknown.value("error", json::object()).value("code", 0) != -32000);
+}
+
+json deploy_through(BridgeUnderTest& bridge, const json& capabilities) {
+    const json asked = bridge.request("tools/call", enveloped({{"name", "deploy"}, {"arguments", {{"env", "prod"}}}}, capabilities));
+    INFO(asked.dump());
+    REQUIRE(asked.contains("result"));
+    CHECK(asked["result"]["resultType"] == "input_required");
+    CHECK(asked["result"]["inputRequests"]["confirm"]["method"] == "elicitation/create");
+    const json retried = bridge.request(
+        "tools/call", enveloped({{"name", "deploy"},
+                                 {"arguments", {{"env", "prod"}}},
+                                 {"inputResponses", {{"confirm", {{"action", "accept"}, {"content", {{"confirm", true}}}}}}},
+                                 {"requestState", asked["result"]["requestState"]}},
+                                capabilities));
+    INFO(retried.dump());
+    CHECK(text_of(retried) == "deployed to prod");
+    CHECK(retried["result"]["resultType"] == "complete");
+    return asked["result"];
+}
+
+json sdk2_stdio_host(const SdkHost& host, const std::string& tool, const json& arguments, const std::vector<std::string>& bridge) {
+    std::vector<std::string> args = {tool, arguments.dump()};
+    args.insert(args.end(), bridge.begin(), bridge.end());
+    const auto r = host.run_script("test/modern/sdk2_stdio_host.mjs", args);
+    INFO(r.all());
+    REQUIRE(r.exit_code == 0);
+    const auto lines = SdkHost::steps(r.out);
+    REQUIRE(lines.size() == 1);
+    INFO(lines[0].dump());
+    CHECK(lines[0].value("version", "") == "2026-07-28");
+    return lines[0];
 }
 
 void only_json_rpc(BridgeUnderTest& bridge) {

@@ -3,9 +3,11 @@
 // and stdout, which lets a test kill servers, rotate certificates and send bad input in between,
 // or speak either era of MCP itself (initialize, or 2026-07-28's _meta envelope).
 #include "test/support/fixtures.hpp"
+#include "test/support/sdk_host.hpp"
 #include "test/support/stdio_process.hpp"
 
 #include <chrono>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -34,6 +36,8 @@ public:
     std::string log() const { return process_.log(); }
 
 private:
+    // The first message, read earlier (seen()) or now, that `wanted` picks; null after `wait`.
+    json take(const std::function<bool(const json&)>& wanted, std::chrono::milliseconds wait);
     TempDir logs_;
     StdioProcess process_;
     long next_id_ = 1;
@@ -59,6 +63,15 @@ nlohmann::json enveloped(nlohmann::json params = nlohmann::json::object(), nlohm
 // `capabilities`, as a host does.
 void serve_2026_host(BridgeUnderTest& bridge, const std::string& server_name, const std::string& tool, const nlohmann::json& arguments,
                      const std::string& text, const nlohmann::json& capabilities = nlohmann::json::object());
+// The 2026 SDK fixture's (test/bridge/modern-server.mjs) `deploy` tool through the bridge, as a
+// 2026-07-28 host answers it: its input-required result reaches the host as the server made it,
+// and the retry with the answer and the unchanged requestState completes. Returns that result.
+nlohmann::json deploy_through(BridgeUnderTest& bridge, const nlohmann::json& capabilities);
+// The SDK v2 client as a 2026-07-28 host (test/modern/sdk2_stdio_host.mjs) running `bridge` over
+// stdio, listing the tools and calling `tool`: its one line ({version, server, tools, result}),
+// checked to have run in 2026-07-28.
+nlohmann::json sdk2_stdio_host(const SdkHost& host, const std::string& tool, const nlohmann::json& arguments,
+                               const std::vector<std::string>& bridge);
 // Checks that the bridge's stdout carried JSON-RPC messages and nothing else.
 void only_json_rpc(BridgeUnderTest& bridge);
 
