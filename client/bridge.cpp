@@ -37,6 +37,43 @@ void refuse_version(HostChannel& host, const json& id, const std::string& reques
                {{"supported", json::array({mcp::protocol::kModernVersion})}, {"requested", requested}});
 }
 
+json HostQuestions::ask(const std::string& method, const json& params) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    const json id = "mcp-mtls-bridge-ask-" + std::to_string(++asked_);
+    const std::string key = id.dump();
+    if (!gone_) {
+        pending_[key] = nullptr;
+        lock.unlock();
+        host_.send({{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}});
+        lock.lock();
+        wake_.wait_for(lock, wait_, [&] { return gone_ || !pending_[key].is_null(); });
+    }
+    json answer = pending_[key];
+    pending_.erase(key);
+    if (!answer.is_null()) return answer;
+    const std::string why = gone_ ? "the host is gone" : "the host did not answer " + method + " in time";
+    return {{"error", {{"code", kUpstreamErrorCode}, {"message", why}}}};
+}
+
+bool HostQuestions::take(const json& answer) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto it = pending_.find(answer.value("id", json()).dump());
+        if (it == pending_.end() || !it->second.is_null()) return false;
+        it->second = answer;
+    }
+    wake_.notify_all();
+    return true;
+}
+
+void HostQuestions::forget() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        gone_ = true;
+    }
+    wake_.notify_all();
+}
+
 void Workers::submit(std::function<void()> job) {
     std::lock_guard<std::mutex> lock(mutex_);
     jobs_.push_back(std::move(job));

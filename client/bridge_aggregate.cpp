@@ -74,6 +74,8 @@ public:
             auto member = std::make_unique<Member>();
             member->name = server.name;
             member->session = std::make_unique<UpstreamSession>(server.name, server.url, context.tls, options_.timeouts);
+            // A 2026-only server's input-required results become the bridge's questions to a 2025 host.
+            member->session->set_host_asker([this](const std::string& method, const json& params) { return questions_.ask(method, params); });
             members_.push_back(std::move(member));
         }
     }
@@ -135,6 +137,7 @@ public:
 
     // The host's answer to a server's request: back to that server, under the server's id.
     void response(const json& message) override {
+        if (questions_.take(message)) return;
         json answer = message;
         size_t member = 0;
         {
@@ -155,7 +158,8 @@ public:
         stop_retrying();
         if (abort)
             for (auto& member : members_) member->session->abort();
-        // No retry comes any more for a call parked on the host's answer.
+        // No answer and no retry comes any more for a call waiting on the host.
+        questions_.forget();
         for (auto& member : members_) member->session->forget_host();
         workers_.finish();
         for (auto& member : members_) member->session->close();
@@ -612,6 +616,7 @@ private:
     const BridgeOptions& options_;
     HostChannel& host_;
     Workers& workers_;
+    HostQuestions questions_{host_};  // before the sessions whose calls ask through it
     std::vector<std::unique_ptr<Member>> members_;  // fixed at start; their fields under mutex_
     std::mutex mutex_;
     json host_opening_;  // the host's initialize, or its first 2026-07-28 request

@@ -12,8 +12,6 @@
 #include "mcp/protocol.hpp"
 
 #include <chrono>
-#include <future>
-#include <map>
 
 namespace mcpmtls::client::bridge {
 namespace {
@@ -23,10 +21,10 @@ public:
     explicit ForwardingRouter(const Context& context)
         : host_(context.host),
           workers_(context.workers),
+          questions_(context.host),
           upstream_(context.options.servers.front().name, context.options.servers.front().url, context.tls,
-                    context.options.timeouts),
-          answer_wait_(std::chrono::minutes(10)) {
-        upstream_.set_host_asker([this](const std::string& method, const json& params) { return ask_host(method, params); });
+                    context.options.timeouts) {
+        upstream_.set_host_asker([this](const std::string& method, const json& params) { return questions_.ask(method, params); });
     }
 
     void request(const json& message) override {
@@ -57,21 +55,14 @@ public:
     }
 
     void response(const json& message) override {
-        {
-            std::lock_guard<std::mutex> lock(asked_mutex_);
-            auto it = asked_.find(message.value("id", json()).dump());
-            if (it != asked_.end()) {  // the answer to one of the bridge's own requests
-                it->second.set_value(message);
-                asked_.erase(it);
-                return;
-            }
-        }
-        post(message);
+        if (!questions_.take(message)) post(message);
     }
 
     void stop(bool abort) override {
         if (abort) upstream_.abort();
-        upstream_.forget_host();  // no retry comes any more for a call parked on the host's answer
+        // No answer and no retry comes any more for a call waiting on the host.
+        questions_.forget();
+        upstream_.forget_host();
         workers_.finish();
         upstream_.close();
     }
@@ -104,24 +95,6 @@ private:
         });
     }
 
-    // A request of the bridge's own to the host (for a 2026 server's input-required result);
-    // waits for the host's answer, which response() takes.
-    json ask_host(const std::string& method, const json& params) {
-        const json id = "mcp-mtls-bridge-ask-" + std::to_string(++asked_count_);
-        std::future<json> answer;
-        {
-            std::lock_guard<std::mutex> lock(asked_mutex_);
-            answer = asked_[id.dump()].get_future();
-        }
-        host_.send({{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}});
-        if (answer.wait_for(answer_wait_) != std::future_status::ready) {
-            std::lock_guard<std::mutex> lock(asked_mutex_);
-            asked_.erase(id.dump());
-            return {{"error", {{"code", kUpstreamErrorCode}, {"message", "the host did not answer " + method + " in time"}}}};
-        }
-        return answer.get();
-    }
-
     MessageSink to_host() {
         return [this](const json& message) { host_.send(message); };
     }
@@ -138,12 +111,9 @@ private:
 
     HostChannel& host_;
     Workers& workers_;
+    HostQuestions questions_;  // before the session whose calls ask through it
     UpstreamSession upstream_;
     HostEra host_era_ = HostEra::unknown;  // the reader's thread only
-    const std::chrono::milliseconds answer_wait_;
-    std::mutex asked_mutex_;
-    std::map<std::string, std::promise<json>> asked_;  // by the id's JSON text
-    std::atomic<uint64_t> asked_count_{0};
 };
 
 }  // namespace

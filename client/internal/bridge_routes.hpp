@@ -8,9 +8,11 @@
 #include "client/stdio_channel.hpp"
 #include "client/upstream_session.hpp"
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -41,6 +43,30 @@ public:
 
 private:
     MessageWriter writer_;
+};
+
+// The bridge's own requests to the host: a 2026-07-28 server's input-required result put to a
+// 2025 host as elicitation, sampling and roots requests. Each goes under an id of the bridge's
+// own, and the asking thread waits for the host's answer, which the router hands over.
+class HostQuestions {
+public:
+    explicit HostQuestions(HostChannel& host, std::chrono::milliseconds wait = std::chrono::minutes(10)) : host_(host), wait_(wait) {}
+    // The host's answer (its JSON-RPC message: result or error); an error when it does not come in
+    // time or the host is gone.
+    json ask(const std::string& method, const json& params);
+    // True if `answer` answers one of the bridge's questions (it is taken, not forwarded).
+    bool take(const json& answer);
+    // The host is gone: every question waiting, and every one asked from now, ends with an error.
+    void forget();
+
+private:
+    HostChannel& host_;
+    const std::chrono::milliseconds wait_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::map<std::string, json> pending_;  // by the id's JSON text: null until answered
+    uint64_t asked_ = 0;
+    bool gone_ = false;
 };
 
 // The protocol version in a request's 2026-07-28 _meta envelope; empty when it carries none (a

@@ -121,7 +121,10 @@ TEST_CASE("client bridge --all still serves a 2025 host over the same servers", 
     DemoPki pki;
     ThreeServers servers(pki);
     BridgeUnderTest bridge(bridge_command(pki, servers.specs(), "--all"));
-    const json initialized = bridge.initialize();
+    const json initialized = bridge.request("initialize", {{"protocolVersion", "2025-06-18"},
+                                                           {"capabilities", {{"elicitation", json::object()}}},
+                                                           {"clientInfo", {{"name", "bridge-test"}, {"version", "1"}}}});
+    bridge.notify("notifications/initialized");
     INFO(initialized.dump());
     CHECK(initialized["result"]["protocolVersion"] == "2025-06-18");
     const auto names = tool_names(bridge.request("tools/list"));
@@ -130,6 +133,17 @@ TEST_CASE("client bridge --all still serves a 2025 host over the same servers", 
     CHECK(has(names, "add"));
     CHECK(text_of(bridge.call("legacy.echo", {{"message", "old era"}})) == "old era");
     CHECK(text_of(bridge.call("add", {{"a", 2}, {"b", 3}})) == "5");  // a 2026-only server, translated
+    // The 2026 server's input-required result becomes the bridge's elicitation request to the
+    // host, and the call is retried with its answer.
+    bridge.process().write_line(
+        json{{"jsonrpc", "2.0"}, {"id", "deploy-1"}, {"method", "tools/call"}, {"params", {{"name", "deploy"}, {"arguments", {{"env", "prod"}}}}}}
+            .dump());
+    const json asked = bridge.host_request("elicitation/create");
+    INFO(asked.dump());
+    REQUIRE(asked.contains("id"));
+    bridge.process().write_line(
+        json{{"jsonrpc", "2.0"}, {"id", asked["id"]}, {"result", {{"action", "accept"}, {"content", {{"confirm", true}}}}}}.dump());
+    CHECK(text_of(bridge.answer_to("deploy-1")) == "deployed to prod");
     const json discover = bridge.request("server/discover", enveloped());  // after initialize: the 2025 era stays
     CHECK(discover["error"]["code"] == -32601);
     only_json_rpc(bridge);

@@ -25,6 +25,11 @@ json BridgeUnderTest::notification(const std::string& method, std::chrono::milli
                 wait);
 }
 
+json BridgeUnderTest::host_request(const std::string& method, std::chrono::milliseconds wait) {
+    return take([&method](const json& message) { return message.is_object() && message.value("method", "") == method && message.contains("id"); },
+                wait);
+}
+
 json BridgeUnderTest::take(const std::function<bool(const json&)>& wanted, std::chrono::milliseconds wait) {
     for (auto it = seen_.begin(); it != seen_.end(); ++it)
         if (wanted(*it)) {

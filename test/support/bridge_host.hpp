@@ -28,6 +28,8 @@ public:
     // The next notification with this method (one read earlier is taken from seen()); null when
     // none comes within `wait`.
     json notification(const std::string& method, std::chrono::milliseconds wait = std::chrono::seconds(10));
+    // The next request the bridge sends the host with this method (elicitation/create...).
+    json host_request(const std::string& method, std::chrono::milliseconds wait = std::chrono::seconds(10));
     // The 2025 handshake: initialize (2025-06-18), then notifications/initialized.
     json initialize();
     json call(const std::string& tool, json arguments);
