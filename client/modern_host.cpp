@@ -310,29 +310,6 @@ void UpstreamSession::relay_notification(const json& message) {
 // ---------------------------------------------------------------------------------------------
 // subscriptions/listen for a 2025 server
 
-namespace {
-
-// The notification each filter flag of subscriptions/listen stands for, and the server
-// capability (capabilities[CAPABILITY].listChanged) that says the server sends it.
-struct ListChange {
-    const char* flag;
-    const char* notification;
-    const char* capability;
-};
-constexpr ListChange kListChanges[] = {
-    {"toolsListChanged", "notifications/tools/list_changed", "tools"},
-    {"promptsListChanged", "notifications/prompts/list_changed", "prompts"},
-    {"resourcesListChanged", "notifications/resources/list_changed", "resources"},
-};
-// Resource subscriptions a listen request may hold (each is a request to the server).
-constexpr size_t kMaxResourceSubscriptions = 64;
-
-bool offers(const json& capabilities, const char* capability, const char* feature) {
-    return capabilities.contains(capability) && capabilities[capability].is_object() && capabilities[capability].value(feature, false) == true;
-}
-
-}  // namespace
-
 bool UpstreamSession::listen_for_host(const json& request, const MessageSink& on_message) {
     const json& id = request["id"];
     const json params = request.value("params", json::object());
@@ -346,8 +323,8 @@ bool UpstreamSession::listen_for_host(const json& request, const MessageSink& on
     // The acknowledgement names what the server can send of what was asked, as a 2026 server's does.
     json honored = json::object();
     for (const auto& change : kListChanges)
-        if (wanted.value(change.flag, false) == true && offers(capabilities, change.capability, "listChanged")) honored[change.flag] = true;
-    if (wanted.contains("resourceSubscriptions") && wanted["resourceSubscriptions"].is_array() && offers(capabilities, "resources", "subscribe")) {
+        if (wanted.value(change.flag, false) == true && server_offers(capabilities, change.capability, "listChanged")) honored[change.flag] = true;
+    if (wanted.contains("resourceSubscriptions") && wanted["resourceSubscriptions"].is_array() && server_offers(capabilities, "resources", "subscribe")) {
         json subscribed = json::array();
         for (const auto& uri : wanted["resourceSubscriptions"]) {
             if (!uri.is_string() || subscribed.size() >= kMaxResourceSubscriptions) continue;

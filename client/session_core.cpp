@@ -343,8 +343,12 @@ void SessionCore::listen(const MessageSink& on_message, const std::function<void
             position_epoch = current.epoch;
         }
         try {
-            if (!current.established || current.era == Era::modern) {  // 2026-07-28 has no standalone stream
-                if (current.era == Era::modern || !options_.heal) break;
+            if (current.established && current.era == Era::modern) {
+                if (!listen_modern(current, on_message, report, failures)) break;
+                continue;
+            }
+            if (!current.established) {
+                if (!options_.heal) break;
                 renew(current);
                 continue;
             }
@@ -382,6 +386,96 @@ void SessionCore::listen(const MessageSink& on_message, const std::function<void
         if (wait_or_stop(std::min<long>(position.retry_ms << std::min(failures, 5), 30000))) break;
     }
     report(false);
+}
+
+bool SessionCore::listen_modern(const State& current, const MessageSink& on_message, const std::function<void(bool)>& report,
+                                int& failures) {
+    json filter;
+    uint64_t epoch = 0;
+    {
+        std::unique_lock<std::mutex> lock(stop_mutex_);
+        if (listen_filter_.is_null()) return false;  // nobody asked for notifications
+        // Nothing to listen for now: held until there is (or the end).
+        listening_epoch_ = filter_epoch_.load();
+        stop_wake_.wait(lock, [&] { return stopping_.load() || !listen_filter_.empty(); });
+        if (stopping_) return false;
+        filter = listen_filter_;
+        epoch = filter_epoch_;
+        listening_epoch_ = epoch;
+    }
+    const json message = {{"jsonrpc", "2.0"},
+                          {"id", policy_.fresh_id()},
+                          {"method", "subscriptions/listen"},
+                          {"params", modern_params({{"notifications", filter}})}};
+    const auto superseded = [&] { return stopping_.load() || filter_epoch_ != epoch; };
+    StreamPosition position;
+    try {
+        const HttpResponse response = policy_.send(
+            Lane::stream, "POST", modern_headers(current.protocol_version, message), dump(message),
+            [&](const SseEvent& event) {
+                position.advance(event);
+                failures = 0;
+                if (event.data.empty() || (!event.type.empty() && event.type != "message")) return superseded();
+                std::string error;
+                json received = parse_message(event.data, error);
+                if (!received.is_object() || !received.contains("method")) return superseded();
+                if (received["method"] == "notifications/subscriptions/acknowledged") {
+                    log_event(spdlog::level::debug, "listening", {{"server", name_}, {"notifications", received["params"].value("notifications", json())}});
+                    {
+                        std::lock_guard<std::mutex> lock(stop_mutex_);
+                        acknowledged_epoch_ = std::max(acknowledged_epoch_, epoch);
+                    }
+                    stop_wake_.notify_all();
+                    return superseded();
+                }
+                // The subscription id tells apart streams this session never has more than one of.
+                if (received.contains("params") && received["params"].is_object() && received["params"].contains("_meta") &&
+                    received["params"]["_meta"].is_object()) {
+                    json& meta = received["params"]["_meta"];
+                    meta.erase(mcp::protocol::kMetaSubscriptionId);
+                    if (meta.empty()) received["params"].erase("_meta");
+                }
+                if (on_message && !superseded()) on_message(received);
+                return superseded();
+            },
+            [&](const HttpResponse& head) { report(head.status == 200); });
+        if (superseded()) return true;
+        if (!is_event_stream(response)) {  // refused (no such method, a bad filter): not asked again
+            log_event(spdlog::level::warn, "listen_refused", {{"server", name_}, {"status", response.status}, {"answer", response.body.substr(0, 200)}});
+            return false;
+        }
+    } catch (const ConnectionError& e) {
+        report(false);
+        if (superseded()) return true;  // cut short to be opened again with the new filter
+        if (e.kind() != FailureKind::closed && e.kind() != FailureKind::timeout) ++failures;
+        log_event(spdlog::level::debug, "event_stream_dropped", {{"server", name_}, {"reason", e.what()}});
+    }
+    // The server ended the stream: listen again after its retry delay, longer while it is away.
+    return !wait_or_stop(std::min<long>(position.retry_ms << std::min(failures, 5), 30000));
+}
+
+void SessionCore::listen_for(json filter) {
+    uint64_t epoch = 0;
+    bool listening = false;
+    {
+        std::lock_guard<std::mutex> lock(stop_mutex_);
+        if (listen_filter_ == filter) return;
+        listening = !listen_filter_.is_null() && listener_.joinable() && !listener_done_;
+        listen_filter_ = std::move(filter);
+        epoch = ++filter_epoch_;
+    }
+    stop_wake_.notify_all();
+    if (!listening) return;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    // The stream open now is cut until the thread has taken the new filter up: a cut that came
+    // before its request went out would leave the old filter open.
+    while (listening_epoch_ < epoch && !stopping_ && !listener_done_ && std::chrono::steady_clock::now() < deadline) {
+        policy_.interrupt_stream();
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::unique_lock<std::mutex> lock(stop_mutex_);
+    if (listen_filter_.empty()) return;  // nothing for the server to acknowledge
+    stop_wake_.wait_until(lock, deadline, [&] { return stopping_.load() || listener_done_.load() || acknowledged_epoch_ >= epoch; });
 }
 
 void SessionCore::start_listening(MessageSink on_message, std::chrono::milliseconds wait_open) {

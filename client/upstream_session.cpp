@@ -152,13 +152,13 @@ SessionOptions bridge_options() {
 }  // namespace
 
 UpstreamSession::UpstreamSession(std::string name, Url url, std::shared_ptr<ReloadingTlsContext> tls, Timeouts timeouts)
-    : name_(std::move(name)), pool_(name_, std::move(url), std::move(tls), timeouts), core_(name_, *this, bridge_options()) {}
+    : name_(std::move(name)), pool_(name_, url, tls, timeouts), stream_pool_(name_, url, tls, timeouts), core_(name_, *this, bridge_options()) {}
 
 UpstreamSession::~UpstreamSession() { close(); }
 
-HttpResponse UpstreamSession::send(Lane, const std::string& method, const HeaderList& headers, const std::string& body,
+HttpResponse UpstreamSession::send(Lane lane, const std::string& method, const HeaderList& headers, const std::string& body,
                                    const SseEventHandler& on_event, const std::function<void(const HttpResponse&)>& on_headers) {
-    return pool_.send(method, headers, body, on_event, on_headers);
+    return (lane == Lane::stream ? stream_pool_ : pool_).send(method, headers, body, on_event, on_headers);
 }
 
 void UpstreamSession::fail(const std::string& reason) { throw UpstreamError(name_, FailureKind::protocol, reason); }
@@ -256,10 +256,63 @@ bool UpstreamSession::relay(const json& request, const MessageSink& on_message) 
 }
 
 bool UpstreamSession::request(const json& request, const MessageSink& on_message) {
+    if (translating()) {
+        const std::string method = request.value("method", std::string());
+        if (method == "resources/subscribe" || method == "resources/unsubscribe") return subscribe(request, on_message);
+    }
     const json answer = core_.request(request, on_message);
     if (answer.is_null()) return false;
     if (on_message) on_message(answer);
     return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A 2025 host's standalone stream from a 2026-07-28 server
+
+json UpstreamSession::listen_filter() {
+    const json described = core_.description();
+    const json capabilities = described.is_object() ? described.value("capabilities", json::object()) : json::object();
+    json filter = json::object();
+    for (const auto& change : kListChanges)
+        if (server_offers(capabilities, change.capability, "listChanged")) filter[change.flag] = true;
+    std::lock_guard<std::mutex> lock(subscribed_mutex_);
+    if (!subscribed_.empty()) filter["resourceSubscriptions"] = subscribed_;
+    return filter;
+}
+
+void UpstreamSession::start_listening(MessageSink on_message) {
+    if (translating()) core_.listen_for(listen_filter());
+    core_.start_listening(std::move(on_message));
+}
+
+// 2026-07-28 has no resources/subscribe: a subscription is a URI in the listen filter.
+bool UpstreamSession::subscribe(const json& request, const MessageSink& on_message) {
+    const json& id = request["id"];
+    const json params = request.value("params", json::object());
+    const auto answer = [&](json message) {
+        message["jsonrpc"] = "2.0";
+        message["id"] = id;
+        if (on_message) on_message(message);
+        return true;
+    };
+    if (!params.is_object() || !params.contains("uri") || !params["uri"].is_string())
+        return answer({{"error", {{"code", -32602}, {"message", "params.uri must be the resource's URI (a string)"}}}});
+    const json described = core_.description();
+    if (!server_offers(described.is_object() ? described.value("capabilities", json::object()) : json::object(), "resources", "subscribe"))
+        return answer({{"error", {{"code", -32601}, {"message", name_ + " does not offer resource subscriptions"}}}});
+    const std::string uri = params["uri"].get<std::string>();
+    {
+        std::lock_guard<std::mutex> lock(subscribed_mutex_);
+        if (request["method"] == "resources/unsubscribe") {
+            subscribed_.erase(uri);
+        } else if (subscribed_.size() >= kMaxResourceSubscriptions && !subscribed_.count(uri)) {
+            return answer({{"error", {{"code", -32602}, {"message", "at most " + std::to_string(kMaxResourceSubscriptions) + " resource subscriptions per server"}}}});
+        } else {
+            subscribed_.insert(uri);
+        }
+    }
+    core_.listen_for(listen_filter());
+    return answer({{"result", json::object()}});
 }
 
 }  // namespace mcpmtls::client

@@ -300,6 +300,11 @@ bool is_input_required(const json& result) {
     return result.is_object() && result.value("resultType", json()) == protocol::kResultInputRequired;
 }
 
+bool server_offers(const json& capabilities, const char* capability, const char* feature) {
+    return capabilities.is_object() && capabilities.contains(capability) && capabilities[capability].is_object() &&
+           capabilities[capability].value(feature, false) == true;
+}
+
 json retry_params(json original, const json& responses, const json& request_state) {
     if (!original.is_object()) original = json::object();
     original.erase("inputResponses");

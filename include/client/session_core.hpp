@@ -41,6 +41,9 @@ public:
                               const SseEventHandler& on_event, const std::function<void(const HttpResponse&)>& on_headers) = 0;
     // From another thread: ends the standalone stream's read (shutdown).
     virtual void interrupt() = 0;
+    // From another thread: ends the standalone stream's read and nothing else (its filter
+    // changed, and it is opened again at once).
+    virtual void interrupt_stream() { interrupt(); }
     // Throws the user's own error for a failure the core found (an HTTP error without an answer...).
     [[noreturn]] virtual void fail(const std::string& reason) = 0;
     // A new id for a request the core makes up (a retry, a schema lookup).
@@ -103,7 +106,15 @@ public:
     // Keeps the standalone event stream open on a thread of its own, its messages to
     // `on_message`; reopened with Last-Event-ID after the server's retry delay. Waits up to
     // `wait_open` for the first GET to be answered: a server's request sent before would be lost.
+    // In the 2026-07-28 era the stream is a subscriptions/listen request with the filter last
+    // given to listen_for() (none given: no stream, as the revision has no standalone GET).
     void start_listening(MessageSink on_message, std::chrono::milliseconds wait_open = {});
+    // The 2026-07-28 era's subscriptions/listen filter ({toolsListChanged, promptsListChanged,
+    // resourcesListChanged, resourceSubscriptions}); a stream open with another one is opened
+    // again with this one. An empty filter holds the stream closed until the next. While the
+    // stream runs, returns once the server has acknowledged the new filter (or after 5 s), so
+    // that a subscription is in effect when the caller says so.
+    void listen_for(nlohmann::json filter);
     void stop_listening();
     // Ends every wait and read in progress (shutdown by signal).
     void abort();
@@ -133,6 +144,9 @@ private:
     void keep_schemas(nlohmann::json& answer);
     void listen(const MessageSink& on_message, const std::function<void(bool)>& opened);
     bool wait_or_stop(long milliseconds);
+    // The 2026-07-28 era's stream: one subscriptions/listen exchange with the current filter.
+    // Returns false when the server does not take the request (no point asking again).
+    bool listen_modern(const State& current, const MessageSink& on_message, const std::function<void(bool)>& report, int& failures);
 
     const std::string name_;
     SessionPolicy& policy_;
@@ -148,6 +162,10 @@ private:
     std::condition_variable stop_wake_;
     std::atomic<bool> stopping_{false};
     std::atomic<bool> listener_done_{true};
+    nlohmann::json listen_filter_;           // under stop_mutex_; null: never given
+    std::atomic<uint64_t> filter_epoch_{0};    // bumped by every listen_for()
+    std::atomic<uint64_t> listening_epoch_{0}; // the filter the stream thread has taken up
+    uint64_t acknowledged_epoch_ = 0;          // under stop_mutex_: the filter the server acknowledged
 };
 
 // True if `message` is a JSON-RPC answer (result or error) to the request with this id.

@@ -102,7 +102,8 @@ public:
     // `on_message` like every other message. Throws UpstreamError.
     void initialize(const nlohmann::json& request, const MessageSink& on_message);
     // Forwards a request; the server's messages, its answer last, go to `on_message`. Returns
-    // false when the server ended every stream without answering. Throws UpstreamError.
+    // false when the server ended every stream without answering. Throws UpstreamError. A 2025
+    // host's resources/(un)subscribe to a 2026-07-28 server changes the stream's filter instead.
     bool request(const nlohmann::json& request, const MessageSink& on_message);
     // A 2026-07-28 host: opens the server's session (unless it is open) in the era the client's
     // negotiation picks, with the capabilities and client info of `request`'s _meta envelope.
@@ -124,7 +125,9 @@ public:
     // Keeps the server's standalone event stream open on a thread of its own (when the server
     // offers one), its messages to `on_message`; reopened with Last-Event-ID when it drops, on
     // the new session when the session was renewed.
-    void start_listening(MessageSink on_message) { core_.start_listening(std::move(on_message)); }
+    // A 2025 host of a 2026-07-28 server: the stream is a subscriptions/listen for the list
+    // changes the server announces and the resources the host subscribed to (request()).
+    void start_listening(MessageSink on_message);
     // Ends every exchange in progress (shutdown by signal); they fail with UpstreamError.
     void abort() {
         forget_host();
@@ -149,7 +152,11 @@ private:
     // SessionPolicy: every exchange on the pool.
     HttpResponse send(Lane lane, const std::string& method, const HeaderList& headers, const std::string& body,
                       const SseEventHandler& on_event, const std::function<void(const HttpResponse&)>& on_headers) override;
-    void interrupt() override { pool_.abort_all(); }
+    void interrupt() override {
+        stream_pool_.abort_all();
+        pool_.abort_all();
+    }
+    void interrupt_stream() override { stream_pool_.abort_all(); }
     [[noreturn]] void fail(const std::string& reason) override;
     nlohmann::json fresh_id() override { return "mcp-mtls-bridge-" + std::to_string(++made_ids_); }
     nlohmann::json answer_input(const std::string& method, const nlohmann::json& params) override;
@@ -163,7 +170,13 @@ private:
     // here.
     void refuse_server_request(const nlohmann::json& message, const std::string& reason);
 
-    // client/upstream_rounds.cpp: a 2026-07-28 host's call to a 2025 server, as input rounds.
+    // A 2025 host's resources/subscribe or resources/unsubscribe to a 2026-07-28 server.
+    bool subscribe(const nlohmann::json& request, const MessageSink& on_message);
+    nlohmann::json listen_filter();  // what the 2025 host's stream of a 2026 server listens for
+    // Resource subscriptions a host may hold with one server (each a request, or a filter entry).
+    static constexpr size_t kMaxResourceSubscriptions = 64;
+
+    // client/modern_host.cpp: a 2026-07-28 host's call to a 2025 server, as input rounds.
     struct HeldCall;
     // A new call (its answer to the host, after as many rounds as the server asks), or the
     // host's retry of one that is parked (params.requestState).
@@ -191,6 +204,7 @@ private:
 
     const std::string name_;
     ConnectionPool pool_;
+    ConnectionPool stream_pool_;  // the standalone stream's (GET, or subscriptions/listen): cut alone when its filter changes
     HostAsker ask_host_;
     std::atomic<bool> host_modern_{false};  // the host speaks 2026-07-28 (open_for_modern_host)
     std::atomic<uint64_t> made_ids_{0};
@@ -198,6 +212,8 @@ private:
     std::map<std::string, std::shared_ptr<HeldCall>> held_;  // parked calls by their requestState
     std::map<std::string, nlohmann::json> retried_ids_;      // a retry's id (JSON text) -> the call's first id
     bool host_gone_ = false;                                 // forget_host(): nothing is parked any more
+    std::mutex subscribed_mutex_;
+    std::set<std::string> subscribed_;  // a 2025 host's resource subscriptions to a 2026 server
     std::mutex listeners_mutex_;
     std::vector<HostListener> listeners_;
     SessionCore core_;  // last: stopped before the pool it uses goes

@@ -67,6 +67,20 @@ std::string encode_header_value(const std::string& value);
 
 // Results: 2026-07-28 results without resultType are complete.
 bool is_input_required(const nlohmann::json& result);
+// True if a server's capabilities hold CAPABILITY.FEATURE = true (resources.subscribe, tools.listChanged).
+bool server_offers(const nlohmann::json& capabilities, const char* capability, const char* feature);
+// The list changes a 2026-07-28 subscriptions/listen filter names: its flag, the notification it
+// stands for, and the capability whose listChanged says the server sends it.
+struct ListChange {
+    const char* flag;
+    const char* notification;
+    const char* capability;
+};
+constexpr ListChange kListChanges[] = {
+    {"toolsListChanged", "notifications/tools/list_changed", "tools"},
+    {"promptsListChanged", "notifications/prompts/list_changed", "prompts"},
+    {"resourcesListChanged", "notifications/resources/list_changed", "resources"},
+};
 // The retry's params: the original ones, the answers given, the state echoed unchanged (left out
 // when the server sent none).
 nlohmann::json retry_params(nlohmann::json original, const nlohmann::json& responses, const nlohmann::json& request_state);

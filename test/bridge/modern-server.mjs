@@ -15,7 +15,15 @@ const object = (properties = {}, required = []) => fromJsonSchema({ type: 'objec
 const text = (t) => ({ content: [{ type: 'text', text: t }] });
 
 function server() {
-  const s = new McpServer({ name: 'modern-fixture', version: '1.0.0' });
+  const s = new McpServer({ name: 'modern-fixture', version: '1.0.0' },
+                          { capabilities: { tools: { listChanged: true }, resources: { subscribe: true, listChanged: true } } });
+  s.registerResource('note', 'note://one', { description: 'A note' }, async (uri) => ({ contents: [{ uri: uri.href, text: 'one' }] }));
+  // Tells the subscriptions/listen streams: the note changed, and so did the list of tools.
+  s.registerTool('touch', { description: 'Changes the note', inputSchema: object() }, async () => {
+    handler.notify.resourceUpdated('note://one');
+    handler.notify.toolsChanged();
+    return text('touched');
+  });
   s.registerTool('add', { description: 'Adds two integers', inputSchema: object({ a: { type: 'integer' }, b: { type: 'integer' } }, ['a', 'b']) },
     async ({ a, b }) => text(`${a + b}`));
   s.registerTool('deploy', { description: 'Deploys after the user confirms', inputSchema: object({ env: { type: 'string' } }, ['env']) },

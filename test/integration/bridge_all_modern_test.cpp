@@ -144,6 +144,13 @@ TEST_CASE("client bridge --all still serves a 2025 host over the same servers", 
     bridge.process().write_line(
         json{{"jsonrpc", "2.0"}, {"id", asked["id"]}, {"result", {{"action", "accept"}, {"content", {{"confirm", true}}}}}}.dump());
     CHECK(text_of(bridge.answer_to("deploy-1")) == "deployed to prod");
+    // A resource of the 2026-only server, subscribed to as a 2025 host does: the bridge listens
+    // for it (2026-07-28 has no resources/subscribe), and the update comes under the host's URI.
+    CHECK(bridge.request("resources/subscribe", {{"uri", "modern.note://one"}}).contains("result"));
+    CHECK(text_of(bridge.call("modern.touch", json::object())) == "touched");
+    const json updated = bridge.notification("notifications/resources/updated");
+    INFO(updated.dump());
+    CHECK(updated["params"]["uri"] == "modern.note://one");
     const json discover = bridge.request("server/discover", enveloped());  // after initialize: the 2025 era stays
     CHECK(discover["error"]["code"] == -32601);
     only_json_rpc(bridge);

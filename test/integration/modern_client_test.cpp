@@ -394,6 +394,37 @@ TEST_CASE("a 2026-07-28 host listens to a 2025-only server's standalone stream t
     only_json_rpc(bridge);
 }
 
+TEST_CASE("a 2025 host subscribes to a 2026-only server's resources through the bridge, which listens for it",
+          "[modern-client][bridge]") {
+    DemoPki pki;
+    ModernServer modern(pki);
+    BridgeUnderTest bridge(bridge_command(pki, "modern=" + modern.url(), "modern"));
+    const json initialized = bridge.initialize();  // and notifications/initialized: the stream opens
+    INFO(initialized.dump());
+    CHECK(initialized["result"]["capabilities"]["resources"].value("subscribe", false));
+    // Opened for the list changes the server announces, before any subscription.
+    for (int i = 0; i < 100 && !contains(modern.log(), "subscriptions/listen"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    CHECK(contains(modern.log(), "subscriptions/listen"));
+
+    CHECK(bridge.request("resources/subscribe", {{"uri", "note://one"}}) == json{{"jsonrpc", "2.0"}, {"id", 2}, {"result", json::object()}});
+    CHECK(text_of(bridge.call("touch", json::object())) == "touched");
+    const json updated = bridge.notification("notifications/resources/updated");
+    INFO(updated.dump());
+    CHECK(updated["params"]["uri"] == "note://one");
+    CHECK_FALSE(updated["params"].contains("_meta"));  // the 2026 subscription id is the bridge's business
+    CHECK(bridge.notification("notifications/tools/list_changed").is_object());
+
+    // Unsubscribed: the list changes still come, the note's updates no more.
+    CHECK(bridge.request("resources/unsubscribe", {{"uri", "note://one"}}).contains("result"));
+    CHECK(text_of(bridge.call("touch", json::object())) == "touched");
+    CHECK(bridge.notification("notifications/tools/list_changed").is_object());
+    CHECK(bridge.notification("notifications/resources/updated", std::chrono::milliseconds(500)).is_null());
+    CHECK(bridge.request("resources/subscribe", json::object())["error"]["code"] == -32602);
+    // 2026-07-28 has no resources/subscribe: none reached the server.
+    CHECK_FALSE(contains(modern.log(), "resources/subscribe"));
+    only_json_rpc(bridge);
+}
+
 TEST_CASE("a 2026-07-28 host reaches our servers (both eras) through the bridge, one server or --all",
           "[modern-client][bridge]") {
     DemoPki pki;
