@@ -450,8 +450,12 @@ bool SessionCore::listen_modern(const State& current, const MessageSink& on_mess
         if (e.kind() != FailureKind::closed && e.kind() != FailureKind::timeout) ++failures;
         log_event(spdlog::level::debug, "event_stream_dropped", {{"server", name_}, {"reason", e.what()}});
     }
-    // The server ended the stream: listen again after its retry delay, longer while it is away.
-    return !wait_or_stop(std::min<long>(position.retry_ms << std::min(failures, 5), 30000));
+    // The server ended the stream: listen again after its retry delay, longer while it is away,
+    // or at once for a new filter.
+    const long delay = std::min<long>(position.retry_ms << std::min(failures, 5), 30000);
+    std::unique_lock<std::mutex> lock(stop_mutex_);
+    stop_wake_.wait_for(lock, std::chrono::milliseconds(delay), [&] { return stopping_.load() || filter_epoch_ != epoch; });
+    return !stopping_;
 }
 
 void SessionCore::listen_for(json filter) {
@@ -460,7 +464,7 @@ void SessionCore::listen_for(json filter) {
     {
         std::lock_guard<std::mutex> lock(stop_mutex_);
         if (listen_filter_ == filter) return;
-        listening = !listen_filter_.is_null() && listener_.joinable() && !listener_done_;
+        listening = !listen_filter_.is_null() && !listener_done_;  // the stream's thread runs
         listen_filter_ = std::move(filter);
         epoch = ++filter_epoch_;
     }
