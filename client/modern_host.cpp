@@ -157,13 +157,14 @@ void UpstreamSession::put_to_host(const std::shared_ptr<HeldCall>& call, const j
     if (method == "ping") return refuse_server_request(question, "");
     if (!askable(method)) return refuse_server_request(question, "the bridge puts only elicitation, sampling and roots requests to a 2026-07-28 host");
     const std::string state = oauth::random_token(24);
+    std::string refused;  // answered outside the lock: it is a request to the server
     {
         std::lock_guard<std::mutex> lock(held_mutex_);
-        if (host_gone_) return refuse_server_request(question, "the host is gone");
-        if (held_.size() >= kMaxHeldCalls)
-            return refuse_server_request(question, std::to_string(kMaxHeldCalls) + " calls wait for the host's input already");
-        held_[state] = call;
+        if (host_gone_) refused = "the host is gone";
+        else if (held_.size() >= kMaxHeldCalls) refused = std::to_string(kMaxHeldCalls) + " calls wait for the host's input already";
+        else held_[state] = call;
     }
+    if (!refused.empty()) return refuse_server_request(question, refused);
     json id, round;
     MessageSink sink;
     {
@@ -177,8 +178,10 @@ void UpstreamSession::put_to_host(const std::shared_ptr<HeldCall>& call, const j
         sink = std::exchange(call->to_host, nullptr);
     }
     if (!sink) {  // the host stopped answering this call a round ago
-        std::lock_guard<std::mutex> lock(held_mutex_);
-        held_.erase(state);
+        {
+            std::lock_guard<std::mutex> lock(held_mutex_);
+            held_.erase(state);
+        }
         return refuse_server_request(question, "the host did not come back for this call's previous question");
     }
     log_event(spdlog::level::debug, "input_requested", {{"server", name_}, {"method", method}, {"round", call->rounds}});
