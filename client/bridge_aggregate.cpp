@@ -13,8 +13,10 @@
 // request) is served too: each server opened for it as `client bridge SERVER` opens its one,
 // discover and the lists answered here for the whole, the other requests relayed to their
 // owner (a 2026 server's input-required result reaches the host as it is, and the host's retry,
-// naming the same tool, the same server). It has no stream for list_changed notifications, nor
-// subscriptions or a logging level to set: those methods are refused.
+// naming the same tool, the same server). Its subscriptions/listen requests get the catalogue's
+// list changes and the updates of the resources they name (each subscribed to at its owner),
+// tagged with the listen request's id; 2025's methods (resources/subscribe, logging/setLevel)
+// are refused.
 #include "client/internal/bridge_routes.hpp"
 
 #include "common/log.hpp"
@@ -119,11 +121,14 @@ public:
             return;
         }
         if (method == "notifications/cancelled") {
-            // To the server running the call it names.
+            // To the server running the call it names; a listen request ends here.
             const json params = message.value("params", json::object());
             std::optional<size_t> owner;
             {
                 std::lock_guard<std::mutex> lock(mutex_);
+                const json cancelled = params.value("requestId", json());
+                const auto listener = std::find_if(listeners_.begin(), listeners_.end(), [&](const Listener& l) { return l.id == cancelled; });
+                if (listener != listeners_.end()) return void(listeners_.erase(listener));
                 auto it = calls_in_flight_.find(params.value("requestId", json()).dump());
                 if (it != calls_in_flight_.end()) owner = it->second;
             }
@@ -169,17 +174,13 @@ private:
     enum class HostEra { unknown, legacy, modern };
 
     // What the bridge says of itself: in its initialize result to a 2025 host, in its discover
-    // result to a 2026 one (which gets no notifications outside a call, and no subscriptions).
+    // result to a 2026 one.
     json description() const {
         std::string names;
         for (const auto& member : members_) names += (names.empty() ? "" : ", ") + member->name;
-        const bool legacy_host = host_era_ != HostEra::modern;
-        const json list_changes = legacy_host ? json{{"listChanged", true}} : json::object();
-        json resources = list_changes;
-        if (legacy_host) resources["subscribe"] = true;
-        return {{"capabilities", {{"tools", list_changes},
-                                  {"resources", resources},
-                                  {"prompts", list_changes},
+        return {{"capabilities", {{"tools", {{"listChanged", true}}},
+                                  {"resources", {{"subscribe", true}, {"listChanged", true}}},
+                                  {"prompts", {{"listChanged", true}}},
                                   {"completions", json::object()},
                                   {"logging", json::object()}}},
                 {"serverInfo", {{"name", "mcp-mtls-bridge"}, {"title", "mcp-mtls bridge: " + names}, {"version", kVersion}}},
@@ -234,9 +235,7 @@ private:
             }
         if (method == "tools/call" || method == "prompts/get" || method == "resources/read" || method == "completion/complete")
             return workers_.submit([this, message] { call_owner(message); });
-        if (method == "subscriptions/listen")
-            return host_.error(id, kMethodNotFound,
-                               "method not found: subscriptions/listen (client bridge --all sends a 2026-07-28 host no notifications)");
+        if (method == "subscriptions/listen") return workers_.submit([this, message] { listen(message); });
         if (method == "initialize" || method == "logging/setLevel" || method == "resources/subscribe" || method == "resources/unsubscribe")
             return host_.error(id, kMethodNotFound,
                                "method not found: " + method + " is of MCP 2025, and this host speaks " + mcp::protocol::kModernVersion);
@@ -369,14 +368,84 @@ private:
         return changed;
     }
 
-    // A 2026-07-28 host is never told: it has no stream to hear it on (nor ever sends initialized).
+    // A 2025 host hears it once initialized, a 2026-07-28 one on each listen request that asked.
     void announce(const std::set<std::string>& changed) {
-        if (!host_ready_ || host_era_ == HostEra::modern) return;
+        const bool modern = host_era_ == HostEra::modern;
+        if (!host_ready_ && !modern) return;
         std::set<std::string> sent;
         for (const auto& key : changed) {
             const std::string method = list_changed_notification(key);
-            if (sent.insert(method).second) host_.send({{"jsonrpc", "2.0"}, {"method", method}});
+            if (!sent.insert(method).second) continue;
+            if (!modern) {
+                host_.send({{"jsonrpc", "2.0"}, {"method", method}});
+                continue;
+            }
+            const auto change = std::find_if(std::begin(kListChanges), std::end(kListChanges),
+                                             [&](const ListChange& c) { return method == c.notification; });
+            std::vector<json> subscriptions;
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                subscriptions = listening([&](const json& filter) { return filter.value(change->flag, false) == true; });
+            }
+            for (const json& subscription : subscriptions)
+                host_.send({{"jsonrpc", "2.0"}, {"method", method}, {"params", {{"_meta", {{mcp::protocol::kMetaSubscriptionId, subscription}}}}}});
         }
+    }
+
+    // The ids of the listen requests whose filter `wants`. Called with mutex_ held.
+    std::vector<json> listening(const std::function<bool(const json&)>& wants) const {
+        std::vector<json> ids;
+        for (const auto& listener : listeners_)
+            if (wants(listener.filter)) ids.push_back(listener.id);
+        return ids;
+    }
+
+    // subscriptions/listen of a 2026-07-28 host: the list changes are the bridge's own to
+    // announce; each resource is subscribed to at its owner (a 2026 server's own listen stream
+    // takes it into its filter), under the URI the host names it by.
+    void listen(const json& message) {
+        const json& id = message["id"];
+        const json params = message.value("params", json::object());
+        if (!params.is_object() || !params.contains("notifications") || !params["notifications"].is_object())
+            return host_.error(id, kInvalidParams, "params.notifications must be an object (the notifications to listen for)");
+        const json& wanted = params["notifications"];
+        json honored = json::object();
+        for (const auto& change : kListChanges)
+            if (wanted.value(change.flag, false) == true) honored[change.flag] = true;
+        if (wanted.contains("resourceSubscriptions") && wanted["resourceSubscriptions"].is_array()) {
+            json subscribed = json::array();
+            for (const auto& uri : wanted["resourceSubscriptions"]) {
+                if (!uri.is_string() || subscribed.size() >= UpstreamSession::kMaxResourceSubscriptions) continue;
+                std::optional<ToolOwner> owner;
+                {
+                    std::lock_guard<std::mutex> lock(mutex_);
+                    owner = owner_of_uri(uri.get<std::string>());
+                }
+                if (!owner) continue;
+                json answer;
+                const json subscribe = {{"jsonrpc", "2.0"},
+                                        {"id", "mcp-mtls-bridge-subscribe-" + std::to_string(++internal_ids_)},
+                                        {"method", "resources/subscribe"},
+                                        {"params", {{"uri", owner->tool}}}};
+                try {
+                    members_[owner->member]->session->request(subscribe, [&answer](const json& m) { answer = m; });
+                } catch (const UpstreamError& e) {
+                    log_event(spdlog::level::warn, "subscription_refused", e.log_fields());
+                }
+                if (!answer.contains("result")) continue;
+                std::lock_guard<std::mutex> lock(mutex_);
+                subscriptions_[uri.get<std::string>()] = *owner;
+                subscribed.push_back(uri);
+            }
+            honored["resourceSubscriptions"] = subscribed;
+        }
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            listeners_.push_back({id, honored});
+        }
+        host_.send({{"jsonrpc", "2.0"},
+                    {"method", "notifications/subscriptions/acknowledged"},
+                    {"params", {{"notifications", honored}, {"_meta", {{mcp::protocol::kMetaSubscriptionId, id}}}}}});
     }
 
     // The server that owns a resource URI, and its own spelling of it: a listed resource, else
@@ -540,7 +609,17 @@ private:
             std::lock_guard<std::mutex> lock(mutex_);
             for (const auto& [shown, owner] : subscriptions_)
                 if (owner.member == i && owner.tool == uri) forwarded["params"]["uri"] = shown;
-            return host_.send(forwarded);
+            if (host_era_ != HostEra::modern) return host_.send(forwarded);
+            // To each listen request that named the resource, tagged with its id.
+            const json shown = forwarded["params"]["uri"];
+            for (const json& subscription : listening([&](const json& filter) {
+                     const json uris = filter.value("resourceSubscriptions", json::array());
+                     return std::find(uris.begin(), uris.end(), shown) != uris.end();
+                 })) {
+                forwarded["params"]["_meta"][mcp::protocol::kMetaSubscriptionId] = subscription;
+                host_.send(forwarded);
+            }
+            return;
         }
         if (method == "notifications/message") {
             json forwarded = message;
@@ -623,6 +702,11 @@ private:
     std::atomic<HostEra> host_era_{HostEra::unknown};  // set on the reader's thread
     std::map<std::string, json> exposed_;                              // catalogue key -> what the host sees
     std::map<std::string, std::map<std::string, ToolOwner>> owners_;  // catalogue key -> exposed name -> server, its name
+    struct Listener {
+        json id;      // the 2026-07-28 host's listen request's
+        json filter;  // what it was acknowledged with
+    };
+    std::vector<Listener> listeners_;
     std::map<std::string, ToolOwner> subscriptions_;                  // URI the host subscribed with -> server, its URI
     std::map<std::string, size_t> calls_in_flight_;    // host's request id (dumped) -> member
     std::map<std::string, std::pair<size_t, json>> server_requests_;  // our id (dumped) -> member, server's id

@@ -256,7 +256,7 @@ bool UpstreamSession::relay(const json& request, const MessageSink& on_message) 
 }
 
 bool UpstreamSession::request(const json& request, const MessageSink& on_message) {
-    if (translating()) {
+    if (core_.state().era == Era::modern) {  // a 2025 host's, or --all's on behalf of either
         const std::string method = request.value("method", std::string());
         if (method == "resources/subscribe" || method == "resources/unsubscribe") return subscribe(request, on_message);
     }
@@ -281,7 +281,7 @@ json UpstreamSession::listen_filter() {
 }
 
 void UpstreamSession::start_listening(MessageSink on_message) {
-    if (translating()) core_.listen_for(listen_filter());
+    if (core_.state().era == Era::modern) core_.listen_for(listen_filter());
     core_.start_listening(std::move(on_message));
 }
 

@@ -102,8 +102,9 @@ public:
     // `on_message` like every other message. Throws UpstreamError.
     void initialize(const nlohmann::json& request, const MessageSink& on_message);
     // Forwards a request; the server's messages, its answer last, go to `on_message`. Returns
-    // false when the server ended every stream without answering. Throws UpstreamError. A 2025
-    // host's resources/(un)subscribe to a 2026-07-28 server changes the stream's filter instead.
+    // false when the server ended every stream without answering. Throws UpstreamError.
+    // resources/(un)subscribe to a 2026-07-28 server (which no longer has them) changes the
+    // stream's filter instead.
     bool request(const nlohmann::json& request, const MessageSink& on_message);
     // A 2026-07-28 host: opens the server's session (unless it is open) in the era the client's
     // negotiation picks, with the capabilities and client info of `request`'s _meta envelope.
@@ -125,8 +126,8 @@ public:
     // Keeps the server's standalone event stream open on a thread of its own (when the server
     // offers one), its messages to `on_message`; reopened with Last-Event-ID when it drops, on
     // the new session when the session was renewed.
-    // A 2025 host of a 2026-07-28 server: the stream is a subscriptions/listen for the list
-    // changes the server announces and the resources the host subscribed to (request()).
+    // A 2026-07-28 server: the stream is a subscriptions/listen for the list changes the server
+    // announces and the resources subscribed to (request()).
     void start_listening(MessageSink on_message);
     // Ends every exchange in progress (shutdown by signal); they fail with UpstreamError.
     void abort() {
@@ -147,6 +148,8 @@ public:
     }
 
     const std::string& name() const { return name_; }
+    // Resource subscriptions a host may hold with one server (each a request, or a filter entry).
+    static constexpr size_t kMaxResourceSubscriptions = 64;
 
 private:
     // SessionPolicy: every exchange on the pool.
@@ -170,12 +173,9 @@ private:
     // here.
     void refuse_server_request(const nlohmann::json& message, const std::string& reason);
 
-    // A 2025 host's resources/subscribe or resources/unsubscribe to a 2026-07-28 server.
+    // resources/subscribe or resources/unsubscribe to a 2026-07-28 server.
     bool subscribe(const nlohmann::json& request, const MessageSink& on_message);
-    nlohmann::json listen_filter();  // what the 2025 host's stream of a 2026 server listens for
-    // Resource subscriptions a host may hold with one server (each a request, or a filter entry).
-    static constexpr size_t kMaxResourceSubscriptions = 64;
-
+    nlohmann::json listen_filter();  // what the stream of a 2026 server listens for
     // client/modern_host.cpp: a 2026-07-28 host's call to a 2025 server, as input rounds.
     struct HeldCall;
     // A new call (its answer to the host, after as many rounds as the server asks), or the

@@ -87,12 +87,32 @@ TEST_CASE("client bridge --all serves a 2026-07-28 host: every server's tools, c
     answered["requestState"] = round["result"]["requestState"];
     CHECK(text_of(bridge.request("tools/call", answered)) == "answered: decline");
 
-    // The discover result promises nothing the bridge refuses a 2026 host.
+    // Subscriptions and list changes, as the discover result says, through subscriptions/listen:
+    // each resource subscribed to at its owner of either era, its updates under the host's URI.
     const json discovered = bridge.request("server/discover", enveloped(json::object(), elicit));
     INFO(discovered.dump());
-    const json& capabilities = discovered["result"]["capabilities"];
-    CHECK_FALSE(capabilities["resources"].contains("subscribe"));
-    CHECK_FALSE(capabilities["tools"].contains("listChanged"));
+    CHECK(discovered["result"]["capabilities"]["resources"].value("subscribe", false));
+    const json filter = {{"toolsListChanged", true}, {"resourceSubscriptions", {"modern.note://one", "legacy.note://one", "nowhere://x"}}};
+    bridge.process().write_line(
+        json{{"jsonrpc", "2.0"}, {"id", "all-listen"}, {"method", "subscriptions/listen"}, {"params", enveloped({{"notifications", filter}}, elicit)}}
+            .dump());
+    const json acknowledged = bridge.notification("notifications/subscriptions/acknowledged");
+    INFO(acknowledged.dump());
+    CHECK(acknowledged["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == "all-listen");
+    CHECK(acknowledged["params"]["notifications"]["resourceSubscriptions"] == json::array({"modern.note://one", "legacy.note://one"}));
+    CHECK(acknowledged["params"]["notifications"].value("toolsListChanged", false));
+    for (const char* server : {"modern", "legacy"}) {
+        INFO(server);
+        CHECK(text_of(bridge.request("tools/call", enveloped({{"name", std::string(server) + ".touch"}, {"arguments", json::object()}}, elicit))) ==
+              "touched");
+        const json updated = bridge.notification("notifications/resources/updated");
+        INFO(updated.dump());
+        CHECK(updated["params"]["uri"] == std::string(server) + ".note://one");
+        CHECK(updated["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == "all-listen");
+    }
+    bridge.notify("notifications/cancelled", enveloped({{"requestId", "all-listen"}}, elicit));
+    CHECK(text_of(bridge.request("tools/call", enveloped({{"name", "modern.touch"}, {"arguments", json::object()}}, elicit))) == "touched");
+    CHECK(bridge.notification("notifications/resources/updated", std::chrono::milliseconds(500)).is_null());
 
     // Another version: the 2026-07-28 error naming the one served.
     const json other = bridge.request("tools/list", enveloped(json::object(), elicit, "2099-01-01"));
@@ -102,7 +122,7 @@ TEST_CASE("client bridge --all serves a 2026-07-28 host: every server's tools, c
     CHECK(other["error"]["data"]["requested"] == "2099-01-01");
 
     // The 2025 era's methods, and a stream the bridge does not have for this host: a clear -32601.
-    for (const char* method : {"resources/subscribe", "logging/setLevel", "subscriptions/listen", "initialize"}) {
+    for (const char* method : {"resources/subscribe", "logging/setLevel", "initialize"}) {
         INFO(method);
         const json refused = bridge.request(method, enveloped({{"uri", "echo://x"}, {"level", "info"}}, elicit));
         CHECK(refused["error"]["code"] == -32601);
@@ -111,8 +131,8 @@ TEST_CASE("client bridge --all serves a 2026-07-28 host: every server's tools, c
     CHECK(text_of(bridge.request("tools/call", enveloped({{"name", "add"}, {"arguments", {{"a", 1}, {"b", 1}}}}, elicit))) == "2");
 
     only_json_rpc(bridge);
-    // Nothing was asked of the host, and no list_changed was sent to it.
-    for (const auto& message : bridge.seen()) CHECK_FALSE(message.contains("method"));
+    // Nothing was asked of the host (its questions came as input-required results).
+    for (const auto& message : bridge.seen()) CHECK_FALSE((message.contains("method") && message.contains("id")));
     CHECK_FALSE(contains(servers.modern.log(), "initialize"));  // the 2026 server heard only 2026-07-28
     CHECK(contains(servers.legacy.log(), "POST initialize"));   // the 2025 one a session opened for the host
 }
