@@ -82,7 +82,11 @@ struct UpstreamSession::HeldCall {
     // the first request, then each retry in turn; empty while parked.
     json host_id;
     MessageSink to_host;
-    bool round_over = false;  // the current host request has its answer (a round, or the result)
+    // Which host request that is (0: the first, then each retry's number), and the last one whose
+    // answer has gone out: a retry's worker (whose frame the sink refers to) waits for it. A
+    // number, not a flag: the host may retry before the owner has marked the round it answered.
+    uint64_t host_turn = 0;
+    uint64_t answered_turn = 0;
     // The round put to the host: one input key for the server's one question.
     int rounds = 0;
     std::string key;
@@ -108,15 +112,15 @@ bool UpstreamSession::relay_to_legacy(const json& request, const MessageSink& on
     call->first_id = request["id"];
     call->host_id = request["id"];
     call->to_host = on_message;
-    const auto current_host = [&call] {
+    const auto current_sink = [&call] {
         std::lock_guard<std::mutex> lock(call->mutex);
-        return std::make_pair(call->host_id, call->to_host);
+        return call->to_host;
     };
     json answer;
     try {
         answer = core_.request(envelope_removed(request), [&](const json& message) {
             if (message.contains("method") && message.contains("id")) return put_to_host(call, message);
-            if (auto sink = current_host().second) sink(message);
+            if (auto sink = current_sink()) sink(message);
         });
     } catch (const std::exception& e) {
         // Before the first round the caller answers the request it made; after, the request the
@@ -127,7 +131,15 @@ bool UpstreamSession::relay_to_legacy(const json& request, const MessageSink& on
         if (failure) log_event(spdlog::level::warn, "request_failed", failure->log_fields());
         answer = {{"jsonrpc", "2.0"}, {"error", error}};
     }
-    auto [id, sink] = current_host();
+    json id;
+    MessageSink sink;
+    uint64_t turn = 0;
+    {
+        std::lock_guard<std::mutex> lock(call->mutex);
+        id = std::exchange(call->host_id, nullptr);
+        sink = std::exchange(call->to_host, nullptr);
+        turn = call->host_turn;
+    }
     if (!sink) {
         if (call->rounds > 0)
             log_event(spdlog::level::info, "call_result_dropped",
@@ -146,7 +158,7 @@ bool UpstreamSession::relay_to_legacy(const json& request, const MessageSink& on
     }
     {
         std::lock_guard<std::mutex> lock(call->mutex);
-        call->round_over = true;
+        call->answered_turn = std::max(call->answered_turn, turn);
     }
     call->wake.notify_all();
     return true;
@@ -167,6 +179,7 @@ void UpstreamSession::put_to_host(const std::shared_ptr<HeldCall>& call, const j
     if (!refused.empty()) return refuse_server_request(question, refused);
     json id, round;
     MessageSink sink;
+    uint64_t turn = 0;
     {
         std::lock_guard<std::mutex> lock(call->mutex);
         call->key = "input-" + std::to_string(++call->rounds);
@@ -176,6 +189,7 @@ void UpstreamSession::put_to_host(const std::shared_ptr<HeldCall>& call, const j
         round = call->input_required(state);
         id = std::exchange(call->host_id, nullptr);
         sink = std::exchange(call->to_host, nullptr);
+        turn = call->host_turn;
     }
     if (!sink) {  // the host stopped answering this call a round ago
         {
@@ -192,7 +206,7 @@ void UpstreamSession::put_to_host(const std::shared_ptr<HeldCall>& call, const j
     }
     {
         std::lock_guard<std::mutex> lock(call->mutex);
-        call->round_over = true;
+        call->answered_turn = std::max(call->answered_turn, turn);
     }
     call->wake.notify_all();
 
@@ -242,6 +256,7 @@ bool UpstreamSession::resume(const json& request, const MessageSink& on_message)
     const json responses = params.value("inputResponses", json::object());
     std::shared_ptr<HeldCall> call;
     json asked_again;
+    uint64_t turn = 0;
     {
         std::lock_guard<std::mutex> held_lock(held_mutex_);
         auto it = held_.find(state);
@@ -262,7 +277,7 @@ bool UpstreamSession::resume(const json& request, const MessageSink& on_message)
             call->answer = responses[call->key];
             call->host_id = id;
             call->to_host = on_message;
-            call->round_over = false;
+            turn = ++call->host_turn;
             retried_ids_[id.dump()] = call->first_id;
         }
     }
@@ -274,7 +289,7 @@ bool UpstreamSession::resume(const json& request, const MessageSink& on_message)
     // The owner answers this request (another round, or the result); the worker is held until
     // then, as for any request.
     std::unique_lock<std::mutex> lock(call->mutex);
-    call->wake.wait(lock, [&call] { return call->round_over; });
+    call->wake.wait(lock, [&call, turn] { return call->answered_turn >= turn; });
     return true;
 }
 
