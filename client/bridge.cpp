@@ -20,6 +20,9 @@ void HostChannel::failed(const json& id, const UpstreamError& failure) {
     send({{"jsonrpc", "2.0"}, {"id", id}, {"error", failure.rpc_error()}});
 }
 
+namespace {
+
+// The protocol version in a request's 2026-07-28 _meta envelope; empty when it carries none.
 std::string envelope_version(const json& message) {
     if (!message.contains("params")) return "";
     const json& params = message["params"];
@@ -30,11 +33,19 @@ std::string envelope_version(const json& message) {
     return it->is_string() ? it->get<std::string>() : it->dump();
 }
 
-void refuse_version(HostChannel& host, const json& id, const std::string& requested) {
-    host.error(id, mcp::protocol::kUnsupportedProtocolVersion,
-               "Unsupported protocol version: " + requested + " (a host without initialize is served in " +
-                   mcp::protocol::kModernVersion + "; a 2025 host starts with initialize)",
-               {{"supported", json::array({mcp::protocol::kModernVersion})}, {"requested", requested}});
+}  // namespace
+
+std::optional<bool> served_modern(HostEra known, const json& message, HostChannel& host) {
+    if (known == HostEra::legacy) return false;
+    const std::string version = envelope_version(message);
+    if (!version.empty() && version != mcp::protocol::kModernVersion) {
+        host.error(message["id"], mcp::protocol::kUnsupportedProtocolVersion,
+                   "Unsupported protocol version: " + version + " (a host without initialize is served in " +
+                       mcp::protocol::kModernVersion + "; a 2025 host starts with initialize)",
+                   {{"supported", json::array({mcp::protocol::kModernVersion})}, {"requested", version}});
+        return std::nullopt;
+    }
+    return known == HostEra::modern || !version.empty() || message["method"] == "server/discover";
 }
 
 json HostQuestions::ask(const std::string& method, const json& params) {

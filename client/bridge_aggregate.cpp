@@ -88,11 +88,9 @@ public:
         const std::string method = message["method"].get<std::string>();
         const json& id = message["id"];
         // The host's era, known by its first request (as `client bridge SERVER` knows it).
-        if (host_era_ != HostEra::legacy) {
-            const std::string version = envelope_version(message);
-            if (!version.empty() && version != mcp::protocol::kModernVersion) return refuse_version(host_, id, version);
-            if (host_era_ == HostEra::modern || !version.empty() || method == "server/discover") return modern_request(message);
-        }
+        const std::optional<bool> modern = served_modern(host_era_, message, host_);
+        if (!modern) return;  // refused
+        if (*modern) return modern_request(message);
         if (method == "initialize") return initialize(message);
         if (method == "ping") return host_.answer(id, json::object());
         for (const auto& catalogue : kCatalogues)
@@ -171,8 +169,6 @@ public:
     }
 
 private:
-    enum class HostEra { unknown, legacy, modern };
-
     // What the bridge says of itself: in its initialize result to a 2025 host, in its discover
     // result to a 2026 one.
     json description() const {
@@ -380,23 +376,21 @@ private:
                 host_.send({{"jsonrpc", "2.0"}, {"method", method}});
                 continue;
             }
-            const auto change = std::find_if(std::begin(kListChanges), std::end(kListChanges),
-                                             [&](const ListChange& c) { return method == c.notification; });
+            const json notification = {{"jsonrpc", "2.0"}, {"method", method}};
             std::vector<json> subscriptions;
             {
                 std::lock_guard<std::mutex> lock(mutex_);
-                subscriptions = listening([&](const json& filter) { return filter.value(change->flag, false) == true; });
+                subscriptions = listening(notification);
             }
-            for (const json& subscription : subscriptions)
-                host_.send({{"jsonrpc", "2.0"}, {"method", method}, {"params", {{"_meta", {{mcp::protocol::kMetaSubscriptionId, subscription}}}}}});
+            for (const json& subscription : subscriptions) host_.send(tagged_for_listener(notification, subscription));
         }
     }
 
-    // The ids of the listen requests whose filter `wants`. Called with mutex_ held.
-    std::vector<json> listening(const std::function<bool(const json&)>& wants) const {
+    // The ids of the listen requests that asked for `notification`. Called with mutex_ held.
+    std::vector<json> listening(const json& notification) const {
         std::vector<json> ids;
         for (const auto& listener : listeners_)
-            if (wants(listener.filter)) ids.push_back(listener.id);
+            if (listener_wants(listener.filter, notification)) ids.push_back(listener.id);
         return ids;
     }
 
@@ -443,9 +437,7 @@ private:
             std::lock_guard<std::mutex> lock(mutex_);
             listeners_.push_back({id, honored});
         }
-        host_.send({{"jsonrpc", "2.0"},
-                    {"method", "notifications/subscriptions/acknowledged"},
-                    {"params", {{"notifications", honored}, {"_meta", {{mcp::protocol::kMetaSubscriptionId, id}}}}}});
+        host_.send(listen_acknowledgement(id, honored));
     }
 
     // The server that owns a resource URI, and its own spelling of it: a listed resource, else
@@ -611,14 +603,7 @@ private:
                 if (owner.member == i && owner.tool == uri) forwarded["params"]["uri"] = shown;
             if (host_era_ != HostEra::modern) return host_.send(forwarded);
             // To each listen request that named the resource, tagged with its id.
-            const json shown = forwarded["params"]["uri"];
-            for (const json& subscription : listening([&](const json& filter) {
-                     const json uris = filter.value("resourceSubscriptions", json::array());
-                     return std::find(uris.begin(), uris.end(), shown) != uris.end();
-                 })) {
-                forwarded["params"]["_meta"][mcp::protocol::kMetaSubscriptionId] = subscription;
-                host_.send(forwarded);
-            }
+            for (const json& subscription : listening(forwarded)) host_.send(tagged_for_listener(forwarded, subscription));
             return;
         }
         if (method == "notifications/message") {

@@ -40,11 +40,9 @@ public:
             }
             return;
         }
-        if (host_era_ != HostEra::legacy) {
-            const std::string version = envelope_version(message);
-            if (!version.empty() && version != mcp::protocol::kModernVersion) return refuse_version(host_, id, version);
-            if (host_era_ == HostEra::modern || !version.empty() || method == "server/discover") return modern_request(message);
-        }
+        const std::optional<bool> modern = served_modern(host_era_, message, host_);
+        if (!modern) return;  // refused
+        if (*modern) return modern_request(message);
         forward(message, false);
     }
 
@@ -68,8 +66,6 @@ public:
     }
 
 private:
-    enum class HostEra { unknown, legacy, modern };  // known by the host's first request
-
     // A request of a 2026-07-28 host: the server's session is opened on the reader's thread
     // (as initialize is), server/discover answered here, anything else relayed.
     void modern_request(const json& message) {

@@ -363,10 +363,7 @@ bool UpstreamSession::listen_for_host(const json& request, const MessageSink& on
         // A notification sent before the stream is open would be lost: wait a moment for it.
         core_.start_listening([this](const json& message) { dispatch_standalone(message); }, std::chrono::seconds(5));
     }
-    if (on_message)
-        on_message({{"jsonrpc", "2.0"},
-                    {"method", "notifications/subscriptions/acknowledged"},
-                    {"params", {{"notifications", honored}, {"_meta", {{protocol::kMetaSubscriptionId, id}}}}}});
+    if (on_message) on_message(listen_acknowledgement(id, honored));
     // The listen request stays open: it ends when the host cancels it (no answer then).
     return true;
 }
@@ -375,28 +372,13 @@ void UpstreamSession::dispatch_standalone(const json& message) {
     if (!message.contains("method") || !message["method"].is_string()) return;
     // Outside any call, nothing can carry a question to a 2026 host.
     if (message.contains("id")) return refuse_server_request(message, "no call of the host is in progress to carry it");
-    const std::string method = message["method"].get<std::string>();
-    const json params = message.value("params", json::object());
     std::vector<std::pair<json, MessageSink>> recipients;
     {
         std::lock_guard<std::mutex> lock(listeners_mutex_);
-        for (const auto& listener : listeners_) {
-            bool wanted = false;
-            for (const auto& change : kListChanges)
-                if (method == change.notification) wanted = listener.filter.value(change.flag, false) == true;
-            if (method == "notifications/resources/updated" && listener.filter.contains("resourceSubscriptions")) {
-                const json& uris = listener.filter["resourceSubscriptions"];
-                wanted = std::find(uris.begin(), uris.end(), params.value("uri", json())) != uris.end();
-            }
-            if (wanted && listener.to_host) recipients.emplace_back(listener.id, listener.to_host);
-        }
+        for (const auto& listener : listeners_)
+            if (listener.to_host && listener_wants(listener.filter, message)) recipients.emplace_back(listener.id, listener.to_host);
     }
-    for (const auto& [id, sink] : recipients) {
-        json tagged = message;
-        if (!tagged.contains("params") || !tagged["params"].is_object()) tagged["params"] = json::object();
-        tagged["params"]["_meta"][protocol::kMetaSubscriptionId] = id;
-        sink(tagged);
-    }
+    for (const auto& [id, sink] : recipients) sink(tagged_for_listener(message, id));
 }
 
 bool UpstreamSession::end_listener(const json& id) {

@@ -300,6 +300,32 @@ bool is_input_required(const json& result) {
     return result.is_object() && result.value("resultType", json()) == protocol::kResultInputRequired;
 }
 
+json listen_acknowledgement(const json& listen_id, const json& honored) {
+    return {{"jsonrpc", "2.0"},
+            {"method", "notifications/subscriptions/acknowledged"},
+            {"params", {{"notifications", honored}, {"_meta", {{protocol::kMetaSubscriptionId, listen_id}}}}}};
+}
+
+json tagged_for_listener(json notification, const json& listen_id) {
+    if (!notification.contains("params") || !notification["params"].is_object()) notification["params"] = json::object();
+    json& params = notification["params"];
+    if (!params.contains("_meta") || !params["_meta"].is_object()) params["_meta"] = json::object();
+    params["_meta"][protocol::kMetaSubscriptionId] = listen_id;
+    return notification;
+}
+
+bool listener_wants(const json& filter, const json& notification) {
+    const json method = notification.value("method", json());
+    if (method == "notifications/resources/updated") {
+        const json uris = filter.value("resourceSubscriptions", json::array());
+        const json uri = notification.contains("params") && notification["params"].is_object() ? notification["params"].value("uri", json()) : json();
+        return uris.is_array() && std::find(uris.begin(), uris.end(), uri) != uris.end();
+    }
+    for (const auto& change : kListChanges)
+        if (method == change.notification) return filter.value(change.flag, false) == true;
+    return false;
+}
+
 bool server_offers(const json& capabilities, const char* capability, const char* feature) {
     return capabilities.is_object() && capabilities.contains(capability) && capabilities[capability].is_object() &&
            capabilities[capability].value(feature, false) == true;

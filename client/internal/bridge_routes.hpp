@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
@@ -69,12 +70,13 @@ private:
     bool gone_ = false;
 };
 
-// The protocol version in a request's 2026-07-28 _meta envelope; empty when it carries none (a
-// host of the 2025 era). A host that speaks 2026-07-28 is known by it, or by server/discover.
-std::string envelope_version(const json& message);
-// A host without initialize whose envelope names another version than 2026-07-28: that
-// revision's error, with the version the bridge serves such a host in.
-void refuse_version(HostChannel& host, const json& id, const std::string& requested);
+// The host's era, known by its first request: initialize (2025), or server/discover or a request
+// carrying 2026-07-28's _meta envelope.
+enum class HostEra { unknown, legacy, modern };
+// Whether the host's request is served in 2026-07-28 (true) or the 2025 way (false), by what it
+// carries and the era known so far. An envelope naming another version is answered here with
+// that revision's error, naming the version the bridge serves such a host in (nullopt).
+std::optional<bool> served_modern(HostEra known, const json& message, HostChannel& host);
 
 // Requests run on threads of their own so that the reader goes on reading: the host answers a
 // server's elicitation while the tool call that asked for it is still waiting. Threads are made

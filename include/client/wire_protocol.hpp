@@ -69,6 +69,13 @@ std::string encode_header_value(const std::string& value);
 bool is_input_required(const nlohmann::json& result);
 // True if a server's capabilities hold CAPABILITY.FEATURE = true (resources.subscribe, tools.listChanged).
 bool server_offers(const nlohmann::json& capabilities, const char* capability, const char* feature);
+// A 2026-07-28 subscriptions/listen stream: the acknowledgement that opens it, naming what it
+// carries, and a notification on it, tagged with the listen request's id.
+nlohmann::json listen_acknowledgement(const nlohmann::json& listen_id, const nlohmann::json& honored);
+nlohmann::json tagged_for_listener(nlohmann::json notification, const nlohmann::json& listen_id);
+// Whether a listen filter asks for this notification: a list change it names, or an update of a
+// resource it lists.
+bool listener_wants(const nlohmann::json& filter, const nlohmann::json& notification);
 // The list changes a 2026-07-28 subscriptions/listen filter names: its flag, the notification it
 // stands for, and the capability whose listChanged says the server sends it.
 struct ListChange {
